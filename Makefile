@@ -1,0 +1,80 @@
+# vmail: plain make. Every cmd/NAME/*.c becomes bin/NAME, linked with lib/.
+# `make`            build bin/
+# `make check`      build and run every test against a private MariaDB
+# `make run|stop`   private instance under ./run
+# `make SANITIZE=1` ASan + UBSan build (into the same bin/: `make clean` between)
+# `make fuzz`, `make fuzz-run FUZZ_SECONDS=N`   libFuzzer targets under t/fuzz/
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CPPFLAGS += -I/usr/include/mariadb -Ilib -D_GNU_SOURCE
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -Wall -Wextra -Werror
+LDLIBS   += -Wl,--as-needed -lskarnet -lmariadb -lcrypt
+
+ifeq ($(SANITIZE),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+PROGS    := $(notdir $(wildcard cmd/*))
+BINS     := $(addprefix bin/,$(PROGS))
+LIB_SRC  := $(wildcard lib/*.c)
+LIB_OBJ  := $(LIB_SRC:lib/%.c=build/lib/%.o)
+LIB_HDR  := $(wildcard lib/*.h)
+
+all: $(BINS)
+
+build/lib/%.o: lib/%.c $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+build/libvmail.a: $(LIB_OBJ)
+	rm -f $@; ar rcs $@ $^
+
+build/cmd/%.o: cmd/%.c $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+.SECONDEXPANSION:
+bin/%: $$(patsubst cmd/%.c,build/cmd/%.o,$$(wildcard cmd/$$*/*.c)) build/libvmail.a
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) build/libvmail.a $(LDLIBS)
+
+deps:
+	@sh t/lib/deps.sh
+
+check: deps all
+	@sh t/run-tests
+
+run: deps all
+	@sh t/lib/instance.sh start
+
+stop:
+	@sh t/lib/instance.sh stop
+
+FUZZ_SECONDS ?= 30
+FUZZ_SRC  := $(wildcard t/fuzz/*.c)
+FUZZ_BINS := $(FUZZ_SRC:t/fuzz/%.c=build/fuzz/%)
+build/fuzz/%: t/fuzz/%.c $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) -lskarnet -lmariadb -lcrypt
+fuzz: $(FUZZ_BINS)
+fuzz-run: fuzz
+	@sh t/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/vmail
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(wildcard cmd/*/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/
+	cp -R sql service $(DESTDIR)$(PREFIX)/share/vmail/
+ifeq ($(SENDMAIL),1)
+	install -d $(DESTDIR)/usr/sbin
+	ln -sf $(PREFIX)/bin/vmail-sendmail $(DESTDIR)/usr/sbin/sendmail
+endif
+
+clean:
+	rm -rf build bin
+
+.PHONY: all deps check run stop fuzz fuzz-run install clean

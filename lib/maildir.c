@@ -1,0 +1,194 @@
+/* maildir.c: Maildir creation and crash-safe delivery. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/djbunix.h>
+
+#include "maildir.h"
+
+#define MAILDIR_COPY_BUF 65536
+
+static unsigned int counter;
+
+static int mkdir_one(char const *path)
+{
+  return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+static int mkdir_parents(stralloc *p)
+{
+  /* p is NUL-terminated; create each prefix ending before a '/' */
+  for (size_t i = 1; i < p->len; i++)
+  {
+    if (p->s[i] != '/') continue;
+    p->s[i] = 0;
+    if (mkdir_one(p->s) < 0) { p->s[i] = '/'; return -1; }
+    p->s[i] = '/';
+  }
+  return mkdir_one(p->s);
+}
+
+int maildir_make(char const *dir)
+{
+  static char const *const sub[] = { "/tmp", "/new", "/cur" };
+  stralloc p = STRALLOC_ZERO;
+  int r = 0;
+  if (!stralloc_copys(&p, dir) || !stralloc_0(&p)) return -1;
+  if (mkdir_parents(&p) < 0) r = -1;
+  for (unsigned int i = 0; !r && i < 3; i++)
+  {
+    p.len = 0;
+    if (!stralloc_cats(&p, dir) || !stralloc_cats(&p, sub[i]) || !stralloc_0(&p)) r = -1;
+    else if (mkdir_one(p.s) < 0) r = -1;
+  }
+  stralloc_free(&p);
+  return r;
+}
+
+/* The host part of a unique name, with '/' and ':' encoded as the spec asks. */
+static int cat_host(stralloc *sa)
+{
+  char host[256];
+  if (gethostname(host, sizeof host - 1) < 0) strcpy(host, "localhost");
+  host[sizeof host - 1] = 0;
+  for (char *h = host; *h; h++)
+  {
+    if (*h == '/') { if (!stralloc_cats(sa, "\\057")) return 0; }
+    else if (*h == ':') { if (!stralloc_cats(sa, "\\072")) return 0; }
+    else if (!stralloc_catb(sa, h, 1)) return 0;
+  }
+  return 1;
+}
+
+static int fsync_dir(char const *path)
+{
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int r;
+  if (fd < 0) return -1;
+  r = fsync(fd);
+  fd_close(fd);
+  return r;
+}
+
+static int copy_all(int out, char const *head, size_t headlen, int in, size_t *total)
+{
+  char buf[MAILDIR_COPY_BUF];
+  off_t off = 0;
+  if (headlen && allwrite(out, head, headlen) < headlen) return -1;
+  *total = headlen;
+  for (;;)
+  {
+    ssize_t r = pread(in, buf, sizeof buf, off);
+    if (r < 0) { if (errno == EINTR) continue; return -1; }
+    if (!r) break;
+    if (allwrite(out, buf, r) < (size_t)r) return -1;
+    off += r;
+    *total += r;
+  }
+  return 0;
+}
+
+int maildir_store(char const *dir, char const *head, size_t headlen, int fd,
+                  char const *flags, stralloc *name)
+{
+  stralloc uniq = STRALLOC_ZERO, tmp = STRALLOC_ZERO, dst = STRALLOC_ZERO, sub = STRALLOC_ZERO;
+  struct timeval tv;
+  char num[96];
+  size_t size = 0;
+  int out = -1, e = 0;
+
+  gettimeofday(&tv, 0);
+  snprintf(num, sizeof num, "%lld.M%ldP%ldQ%u.", (long long)tv.tv_sec, (long)tv.tv_usec,
+           (long)getpid(), ++counter);
+  if (!stralloc_cats(&uniq, num) || !cat_host(&uniq)) goto nomem;
+  if (!stralloc_cats(&tmp, dir) || !stralloc_cats(&tmp, "/tmp/")
+      || !stralloc_catb(&tmp, uniq.s, uniq.len) || !stralloc_0(&tmp)) goto nomem;
+
+  out = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (out < 0) { e = errno; goto fail; }
+  if (copy_all(out, head, headlen, fd, &size) < 0 || fsync(out) < 0) { e = errno; goto fail_unlink; }
+  if (close(out) < 0) { out = -1; e = errno; goto fail_unlink; }
+  out = -1;
+
+  snprintf(num, sizeof num, ",S=%zu", size);
+  if (!stralloc_cats(&sub, flags ? "cur/" : "new/") || !stralloc_catb(&sub, uniq.s, uniq.len)
+      || !stralloc_cats(&sub, num)) goto nomem_unlink;
+  if (flags && (!stralloc_cats(&sub, ":2,") || !stralloc_cats(&sub, flags))) goto nomem_unlink;
+  if (!stralloc_0(&sub)) goto nomem_unlink;
+  if (!stralloc_cats(&dst, dir) || !stralloc_catb(&dst, "/", 1) || !stralloc_cats(&dst, sub.s)
+      || !stralloc_0(&dst)) goto nomem_unlink;
+  if (link(tmp.s, dst.s) < 0) { e = errno; goto fail_unlink; }
+  {
+    /* the new name is durable only once its directory is */
+    size_t full = dst.len;
+    dst.len = strlen(dir) + 4;         /* dir "/new" or dir "/cur" */
+    dst.s[dst.len] = 0;
+    if (fsync_dir(dst.s) < 0)
+    {
+      e = errno;
+      dst.s[dst.len] = '/';
+      dst.len = full;
+      unlink(dst.s);
+      goto fail_unlink;
+    }
+  }
+  unlink(tmp.s);
+  if (name) { name->len = 0; if (!stralloc_catb(name, sub.s, sub.len)) goto nomem; }
+  stralloc_free(&uniq); stralloc_free(&tmp); stralloc_free(&dst); stralloc_free(&sub);
+  return 0;
+
+ nomem_unlink:
+  e = ENOMEM;
+ fail_unlink:
+  if (out >= 0) fd_close(out);
+  out = -1;
+  unlink(tmp.s);
+  goto fail;
+ nomem:
+  e = ENOMEM;
+ fail:
+  if (out >= 0) fd_close(out);
+  stralloc_free(&uniq); stralloc_free(&tmp); stralloc_free(&dst); stralloc_free(&sub);
+  errno = e;
+  return -1;
+}
+
+void maildir_clean_tmp(char const *dir)
+{
+  stralloc p = STRALLOC_ZERO;
+  DIR *d;
+  struct dirent *de;
+  time_t now = time(0);
+  size_t base;
+  if (!stralloc_cats(&p, dir) || !stralloc_cats(&p, "/tmp") || !stralloc_0(&p)) goto end;
+  d = opendir(p.s);
+  if (!d) goto end;
+  p.s[p.len - 1] = '/';
+  base = p.len;
+  while ((de = readdir(d)))
+  {
+    struct stat st;
+    if (de->d_name[0] == '.') continue;
+    p.len = base;
+    if (!stralloc_cats(&p, de->d_name) || !stralloc_0(&p)) break;
+    if (lstat(p.s, &st) == 0 && S_ISREG(st.st_mode) && st.st_atime + MAILDIR_TMP_STALE < now
+        && st.st_mtime + MAILDIR_TMP_STALE < now)
+      unlink(p.s);
+  }
+  closedir(d);
+ end:
+  stralloc_free(&p);
+}
+
+int maildir_error_is_temporary(int e)
+{
+  return e != ENAMETOOLONG && e != ENOTDIR && e != ELOOP;
+}

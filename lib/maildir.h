@@ -1,0 +1,34 @@
+/* maildir: creating Maildirs and storing messages in them, safely.
+ *
+ * Storing follows the Maildir rules: a unique name
+ * (SECONDS.MUSECSPPIDQCOUNTER.HOST,S=SIZE), written into tmp/, fsynced,
+ * linked into new/ (or cur/ with flags), the directory fsynced, tmp/ name
+ * removed. A crash at any moment leaves at worst a file in tmp/, never a
+ * partial message in new/ or cur/. Functions return 0, or -1 with errno set. */
+#ifndef VMAIL_MAILDIR_H
+#define VMAIL_MAILDIR_H
+
+#include <stddef.h>
+#include <skalibs/stralloc.h>
+
+#define MAILDIR_TMP_STALE (36 * 3600)   /* tmp/ files older than this are litter */
+
+/* Creates dir (and missing parents) mode 0700, and its tmp, new and cur. */
+int maildir_make(char const *dir);
+
+/* Stores head (headlen bytes, may be 0) followed by all of fd from offset 0
+ * (read with pread, so one fd serves many deliveries). flags == 0 stores into
+ * new/; otherwise into cur/ with ":2,"flags (e.g. "S", "" for none).
+ * On success, name (if not 0) holds the stored file's path relative to dir,
+ * e.g. "new/1700000000.M1P2Q3.host,S=1234", NUL-terminated. */
+int maildir_store(char const *dir, char const *head, size_t headlen, int fd,
+                  char const *flags, stralloc *name);
+
+/* Removes files in dir/tmp older than MAILDIR_TMP_STALE. Best effort. */
+void maildir_clean_tmp(char const *dir);
+
+/* Is errno, after a failed store, a temporary condition (disk full, quota,
+ * I/O)? Everything is temporary except a refused path. */
+int maildir_error_is_temporary(int e);
+
+#endif

@@ -1,0 +1,142 @@
+#!/bin/sh
+# The private instance behind `make run` / `make stop`: everything under
+# ./run, as the current user, on 127.0.0.1 high ports.
+#   run/db/        MariaDB datadir and socket (run/db/db.sock)
+#   run/env/       s6 envdir every service reads (VMAIL_ENVDIR)
+#   run/vmail.env  the same, for `. run/vmail.env` in a shell
+#   run/mail/      VMAIL_ROOT, the Maildirs
+#   run/queue/     VMAIL_QUEUE_DIR
+#   run/etc/       VMAIL_ETC: tcprules sources and cdbs
+#   run/service/   s6-svscan's scan directory: one wrapper per service/NAME
+#   run/log/NAME/  s6-log output of each service
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+RUN=${VMAIL_RUN_DIR:-$TOP/run}
+SQL_DIR=$TOP/sql
+. "$TOP/t/lib/db.sh"
+
+: "${VMAIL_SMTP_PORT:=2525}" "${VMAIL_SUBMISSION_PORT:=2587}"
+: "${VMAIL_POP3_PORT:=1110}" "${VMAIL_IMAP_PORT:=1143}"
+
+die() { echo "vmail: $*" >&2; exit 111; }
+
+port_of() {
+  case $1 in
+    smtpd) echo "$VMAIL_SMTP_PORT" ;; submission) echo "$VMAIL_SUBMISSION_PORT" ;;
+    pop3) echo "$VMAIL_POP3_PORT" ;; imap) echo "$VMAIL_IMAP_PORT" ;; *) echo "" ;;
+  esac
+}
+
+port_answers() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+
+write_env() {
+  rm -rf "$RUN/env"; mkdir -p "$RUN/env"
+  set -- \
+    PATH="$TOP/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+    VMAIL_ENVDIR="$RUN/env" VMAIL_ETC="$RUN/etc" VMAIL_LOGDIR="$RUN/log" \
+    VMAIL_ROOT="$RUN/mail" VMAIL_QUEUE_DIR="$RUN/queue" VMAIL_LISTEN=127.0.0.1 \
+    VMAIL_HOSTNAME="$(hostname -f 2>/dev/null || hostname)" \
+    VMAIL_DB_SOCKET="$RUN/db/db.sock" VMAIL_DB_NAME=mailserver \
+    VMAIL_DB_USER=mailuser VMAIL_DB_PASSWORD_FILE="$RUN/db/mailuser.pw" \
+    VMAIL_DB_ADMIN_USER=vmailadmin VMAIL_DB_ADMIN_PASSWORD_FILE="$RUN/db/admin.pw" \
+    VMAIL_SMTP_PORT="$VMAIL_SMTP_PORT" VMAIL_SUBMISSION_PORT="$VMAIL_SUBMISSION_PORT" \
+    VMAIL_POP3_PORT="$VMAIL_POP3_PORT" VMAIL_IMAP_PORT="$VMAIL_IMAP_PORT" \
+    VMAIL_AUTH_PLAINTEXT=1
+  : > "$RUN/vmail.env.new"
+  for kv in "$@"; do
+    printf '%s\n' "${kv#*=}" > "$RUN/env/${kv%%=*}"
+    printf "export %s='%s'\n" "${kv%%=*}" "${kv#*=}" >> "$RUN/vmail.env.new"
+  done
+  mv "$RUN/vmail.env.new" "$RUN/vmail.env"
+}
+
+seed_demo() {
+  . "$RUN/vmail.env"
+  vmailctl init >/dev/null || die "vmailctl init failed"
+  vmailctl domain list | grep -qx example.com || vmailctl domain add example.com || die "seeding example.com failed"
+  if [ -n "${VMAIL_DEMO_PASSWORD:-}" ]; then
+    printf '%s\n' "$VMAIL_DEMO_PASSWORD" > "$RUN/demo-password"
+  elif [ ! -s "$RUN/demo-password" ]; then
+    db_password | cut -c1-12 > "$RUN/demo-password"
+  fi
+  chmod 600 "$RUN/demo-password"
+  if vmailctl user list example.com | grep -qx postmaster@example.com; then
+    vmailctl user passwd postmaster@example.com - < "$RUN/demo-password" || die "demo password failed"
+  else
+    vmailctl user add postmaster@example.com - < "$RUN/demo-password" || die "seeding postmaster failed"
+  fi
+  vmailctl alias list example.com | grep -q '^alias@example.com postmaster@example.com$' ||
+    vmailctl alias add alias@example.com postmaster@example.com || die "seeding alias failed"
+}
+
+make_services() {
+  mkdir -p "$RUN/service" "$RUN/log" "$RUN/etc" "$RUN/mail" "$RUN/queue"
+  for s in "$TOP"/service/*/; do
+    [ -x "$s/run" ] || continue
+    name=$(basename "$s")
+    d=$RUN/service/$name
+    mkdir -p "$d/log" "$RUN/log/$name"
+    printf '#!/bin/sh\nVMAIL_ENVDIR=%s exec %s\n' "$RUN/env" "$s/run" > "$d/run.new"
+    chmod 755 "$d/run.new"; mv "$d/run.new" "$d/run"
+    if [ -x "$s/log/run" ]; then
+      printf '#!/bin/sh\nVMAIL_ENVDIR=%s exec %s\n' "$RUN/env" "$s/log/run" > "$d/log/run.new"
+    else
+      printf '#!/bin/sh\nexec s6-log -b n20 s1000000 T %s\n' "$RUN/log/$name" > "$d/log/run.new"
+    fi
+    chmod 755 "$d/log/run.new"; mv "$d/log/run.new" "$d/log/run"
+  done
+}
+
+svscan_running() { s6-svscanctl -z "$RUN/service" 2>/dev/null; }
+
+start() {
+  command -v s6-svscan >/dev/null || die "s6 is not installed: run 'make deps' as root"
+  mkdir -p "$RUN"
+  db_start "$RUN/db" || die "MariaDB did not start (see $RUN/db/db.err)"
+  db_setup "$RUN/db" || die "database setup failed"
+  write_env
+  seed_demo
+  make_services
+  if [ -p "$RUN/service/.s6-svscan/control" ] && s6-svscanctl -a "$RUN/service" 2>/dev/null; then
+    for d in "$RUN"/service/*/; do s6-svc -u "$d" 2>/dev/null; s6-svc -t "$d" 2>/dev/null; done
+  else
+    setsid s6-svscan "$RUN/service" </dev/null >>"$RUN/log/svscan.log" 2>&1 &
+  fi
+  # answer only once every listening service does
+  for s in "$RUN"/service/*/; do
+    p=$(port_of "$(basename "$s")")
+    [ -n "$p" ] || continue
+    i=0
+    until port_answers "$p"; do
+      i=$((i + 1)); [ $i -lt 100 ] || die "$(basename "$s") does not answer on port $p (see $RUN/log/$(basename "$s")/current)"
+      sleep 0.1
+    done
+  done
+  cat <<MSG
+vmail is running under $RUN, as $(id -un), on 127.0.0.1:
+  SMTP $VMAIL_SMTP_PORT  submission $VMAIL_SUBMISSION_PORT  POP3 $VMAIL_POP3_PORT  IMAP $VMAIL_IMAP_PORT
+  services: $(ls "$RUN/service" | tr '\n' ' ')
+Demo: domain example.com, user postmaster@example.com, password $(cat "$RUN/demo-password"),
+      alias alias@example.com -> postmaster@example.com
+Try:
+  . run/vmail.env
+  vmail-resolve alias@example.com
+  vmailctl query alias@example.com
+  printf 'postmaster@example.com\\0%s\\0' "\$(cat run/demo-password)" | vmail-checkpw env 3<&0
+Logs: run/log/<service>/current.  Stop with: make stop
+MSG
+}
+
+stop() {
+  if [ -d "$RUN/service" ]; then
+    s6-svscanctl -t "$RUN/service" 2>/dev/null
+    i=0; while [ -p "$RUN/service/.s6-svscan/control" ] && s6-svscanctl -z "$RUN/service" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+  fi
+  db_stop "$RUN/db"
+  echo "vmail: stopped"
+}
+
+case ${1:-} in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: instance.sh start|stop" >&2; exit 100 ;;
+esac
