@@ -37,8 +37,11 @@ build/cmd/%.o: cmd/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
+# pc: a literal % that survives into the second expansion, where the stem
+# of the pattern rule has already been substituted for every bare %.
+pc := %
 .SECONDEXPANSION:
-bin/%: $$(patsubst cmd/%.c,build/cmd/%.o,$$(wildcard cmd/$$*/*.c)) build/libvmail.a
+bin/%: $$(patsubst cmd/$$(pc).c,build/cmd/$$(pc).o,$$(wildcard cmd/$$*/*.c)) build/libvmail.a
 	@mkdir -p bin
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) build/libvmail.a $(LDLIBS)
 
