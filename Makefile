@@ -81,3 +81,4 @@ clean:
 	rm -rf build bin
 
 .PHONY: all deps check run stop fuzz fuzz-run install clean
+.SECONDARY:

@@ -5,6 +5,6 @@
 int ctl_queue(int argc, char const *const *argv)
 {
   (void)argc; (void)argv;
-  strerr_warn1x("queue: not available in this build");
+  strerr_warnw1x("queue: not available in this build");
   return 100;
 }

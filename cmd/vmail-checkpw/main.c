@@ -1,0 +1,99 @@
+/* vmail-checkpw: the checkpassword interface over the virtual_users table.
+ * Reads user\0password\0 on fd 3, verifies with crypt(3), and on success
+ * becomes the mail user inside the user's Maildir and execs argv. */
+#include <errno.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <skalibs/env.h>
+#include <skalibs/exec.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+
+#include "addr.h"
+#include "checkpw.h"
+#include "db.h"
+#include "maildir.h"
+#include "password.h"
+#include "resolve.h"
+
+#define USAGE "vmail-checkpw prog..."
+
+/* The user's row when it exists, else some other user's hash, so an unknown
+ * address costs the same hash computation as a known one, in the scheme the
+ * site really uses. */
+static char const USER_SQL[] =
+  "(SELECT email, password, 1 AS known FROM virtual_users WHERE email = ?)"
+  " UNION ALL (SELECT '', password, 0 FROM virtual_users LIMIT 1)"
+  " ORDER BY known DESC LIMIT 1";
+
+/* For an empty table: a SHA512-CRYPT hash of a random string nobody knows. */
+static char const DUMMY_HASH[] =
+  "$6$TeYlC0l8lJ7hQ2Ls$JtDq7ZfCw3bNgq0D9JxGkSwhYI2N2f0zvDr1Zr8xQFq9C3Jf6M3yAq2a9cD1vK0VbY1nR8uX0wT5sE4pL7oH6/";
+
+static void log_result(char const *result, char const *user)
+{
+  char const *ip = getenv("TCPREMOTEIP");
+  strerr_warni6x("auth ", result, " user=", user, " ip=", ip ? ip : "-");
+}
+
+static void drop_privileges(void)
+{
+  char const *u = getenv("VMAIL_UID"), *g = getenv("VMAIL_GID");
+  uid_t uid; gid_t gid;
+  if (!u || !*u) return;
+  if (!uid0_scan(u, &uid) || !g || !gid0_scan(g, &gid))
+    strerr_dief1x(111, "VMAIL_UID and VMAIL_GID must both be numbers");
+  if (!uid) strerr_dief1x(111, "refusing VMAIL_UID=0: mail is never handled as root");
+  if (geteuid() == 0 && setgroups(1, &gid) < 0) strerr_diefu1sys(111, "setgroups");
+  if (setgid(gid) < 0) strerr_diefu1sys(111, "setgid");
+  if (setuid(uid) < 0) strerr_diefu1sys(111, "setuid");
+}
+
+int main(int argc, char const *const *argv)
+{
+  char input[CHECKPW_INPUT_MAX + 1];
+  char *user, *password;
+  stralloc login = STRALLOC_ZERO, row = STRALLOC_ZERO, maildir = STRALLOC_ZERO;
+  char const *params[1], *email = "", *hash = DUMMY_HASH;
+  long len;
+  int n, known = 0, ok;
+  size_t pos = 0;
+
+  PROG = "vmail-checkpw";
+  if (argc < 2) strerr_dieusage(100, USAGE);
+  len = checkpw_read(3, input);
+  if (len < 0) strerr_diefu1sys(111, "read credentials from fd 3");
+  if (!checkpw_parse(input, (size_t)len, &user, &password)) { explicit_bzero(input, sizeof input); return 1; }
+
+  if (!addr_parse(user, strlen(user), &login)) { login.len = 0; stralloc_catb(&login, "", 1); }
+  params[0] = login.s;
+  n = login.s[0] ? db_exec(USER_SQL, params, 1, &row) : 0;
+  if (n < 0) { explicit_bzero(input, sizeof input); strerr_dief2x(111, "temporary database failure: ", db_error()); }
+  if (n == 1)
+  {
+    char const *k;
+    email = db_field(&row, &pos);
+    hash = db_field(&row, &pos);
+    k = db_field(&row, &pos);
+    known = k && k[0] == '1';
+  }
+  ok = password_verify(password, hash) && known;
+  explicit_bzero(input, sizeof input);
+  if (!ok) { log_result(known ? "fail reason=password" : "fail reason=nouser", login.s[0] ? login.s : "(invalid)"); return 1; }
+
+  if (!stralloc_copys(&login, email) || !stralloc_0(&login)) strerr_diefu1sys(111, "allocate");
+  addr_lower(login.s);
+  if (!resolve_maildir(login.s, &maildir)) strerr_dief2x(111, "unsafe mailbox name for ", login.s);
+  drop_privileges();
+  if (maildir_make(maildir.s) < 0) strerr_diefu2sys(111, "create Maildir ", maildir.s);
+  if (chdir(maildir.s) < 0) strerr_diefu2sys(111, "chdir to ", maildir.s);
+  if (setenv("USER", login.s, 1) < 0 || setenv("HOME", maildir.s, 1) < 0
+      || setenv("MAILDIR", maildir.s, 1) < 0) strerr_diefu1sys(111, "set environment");
+  log_result("ok", login.s);
+  db_close();
+  exec(argv + 1);
+  strerr_dieexec(111, argv[1]);
+}
