@@ -2,6 +2,7 @@
  * With arguments, answers each and exits with the worst code. Without, reads
  * one address per line and answers each with a flushed block ending in an
  * empty line, so a server can keep it running as a co-process. */
+#include <errno.h>
 #include <string.h>
 #include <skalibs/buffer.h>
 #include <skalibs/skamisc.h>
@@ -45,9 +46,9 @@ static int batch(void)
   {
     size_t w = 0;
     int r = getlnmax(buffer_0, line, LINE_MAX_BYTES, &w, '\n');
-    if (r < 0) strerr_diefu1sys(111, "read stdin");
+    if (r < 0 && errno != ERANGE) strerr_diefu1sys(111, "read stdin");
     if (!r) { if (!w) return 0; }
-    else if (line[w-1] != '\n')
+    else if (r < 0 || line[w-1] != '\n')
     {
       /* too long to be an address: skip to the end of the line */
       char c;

@@ -1,0 +1,185 @@
+#!/bin/sh
+# vmail-resolve: the virtual recipient resolver, against the tutorial's data.
+. "$T_TOP/t/lib/common.sh"
+
+oneTimeSetUp() {
+  seed_tutorial
+  sql "INSERT INTO virtual_domains (id, name) VALUES (3, 'other.test'), (4, 'loop.test');
+    INSERT INTO virtual_users (domain_id, password, email) VALUES
+      (3, '', 'bob@other.test'), (3, '', 'Carol@other.test'), (3, '', 'dan@other.test');
+    INSERT INTO virtual_aliases (domain_id, source, destination) VALUES
+      (3, 'team@other.test', 'bob@other.test'),
+      (3, 'team@other.test', 'carol@other.test'),
+      (3, 'list@other.test', 'bob@other.test, dan@other.test,outside@elsewhere.org'),
+      (3, 'chain@other.test', 'team@other.test'),
+      (3, 'bob@other.test', 'bob@other.test'),
+      (3, 'bob@other.test', 'copy@elsewhere.org'),
+      (3, 'dup@other.test', 'team@other.test, bob@other.test'),
+      (4, 'a@loop.test', 'b@loop.test'),
+      (4, 'b@loop.test', 'a@loop.test'),
+      (4, '@loop.test', 'dan@other.test'),
+      (3, 'broken@other.test', 'ghost@other.test, dan@other.test');"
+}
+
+testAliasResolvesToUserMaildir() {
+  out=$(vmail-resolve alias@example.com); rc=$?
+  assertEquals 0 "$rc"
+  assertEquals "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster" "$out"
+}
+
+testUserResolvesToItself() {
+  out=$(vmail-resolve postmaster@example.com)
+  assertEquals "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster" "$out"
+}
+
+testDomainMatchedCaseInsensitively() {
+  out=$(vmail-resolve postmaster@EXAMPLE.Com)
+  assertEquals "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster" "$out"
+}
+
+testStoredMixedCaseUserGivesLowercaseMaildir() {
+  out=$(vmail-resolve carol@other.test)
+  assertEquals "local carol@other.test $VMAIL_ROOT/other.test/carol" "$out"
+}
+
+testUnknownUserIs100AndSaysUser() {
+  err=$(vmail-resolve nobody@example.com 2>&1 >/dev/null); rc=$?
+  assertEquals 100 "$rc"
+  assertContains "$err" "no such user"
+}
+
+testUnknownDomainIs100AndSaysDomain() {
+  err=$(vmail-resolve someone@elsewhere.org 2>&1 >/dev/null); rc=$?
+  assertEquals 100 "$rc"
+  assertContains "$err" "domain"
+}
+
+testInvalidAddressIs100() {
+  vmail-resolve 'not an address' >/dev/null 2>&1; assertEquals 100 $?
+  vmail-resolve 'a..b@example.com' >/dev/null 2>&1; assertEquals 100 $?
+  vmail-resolve '@example.com' >/dev/null 2>&1; assertEquals 100 $?
+}
+
+testExtensionStripped() {
+  out=$(vmail-resolve postmaster+lists@example.com)
+  assertEquals "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster" "$out"
+  out=$(vmail-resolve alias+x@example.com)
+  assertEquals "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster" "$out"
+}
+
+testDelimiterConfigurable() {
+  out=$(VMAIL_RECIPIENT_DELIMITER=- vmail-resolve postmaster-x@example.com)
+  assertEquals "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster" "$out"
+  VMAIL_RECIPIENT_DELIMITER= vmail-resolve postmaster+x@example.com >/dev/null 2>&1
+  assertEquals 100 $?
+}
+
+testFanOutOneRowEach() {
+  # team -> bob and carol, one row each; bob's own alias adds his copy
+  out=$(vmail-resolve team@other.test | sort | tr '\n' ' ')
+  assertEquals "local bob@other.test $VMAIL_ROOT/other.test/bob local carol@other.test $VMAIL_ROOT/other.test/carol remote copy@elsewhere.org " "$out"
+}
+
+testFanOutCommaSeparatedWithRemote() {
+  out=$(vmail-resolve list@other.test | sort | tr '\n' ' ')
+  assertContains "$out" "local bob@other.test"
+  assertContains "$out" "local dan@other.test"
+  assertContains "$out" "remote outside@elsewhere.org"
+}
+
+testChainFollowed() {
+  # chain -> team -> bob (who keeps a copy elsewhere) and carol
+  out=$(vmail-resolve chain@other.test | sort | tr '\n' ' ')
+  assertEquals "local bob@other.test $VMAIL_ROOT/other.test/bob local carol@other.test $VMAIL_ROOT/other.test/carol remote copy@elsewhere.org " "$out"
+}
+
+testSelfAliasDeliversToUserAndCopies() {
+  out=$(vmail-resolve bob@other.test | sort | tr '\n' ' ')
+  assertEquals "local bob@other.test $VMAIL_ROOT/other.test/bob remote copy@elsewhere.org " "$out"
+}
+
+testDuplicatesRemoved() {
+  # bob is reached through team and directly: one line each for bob, copy, carol
+  out=$(vmail-resolve dup@other.test)
+  assertEquals 3 "$(echo "$out" | wc -l | tr -d ' ')"
+  assertEquals 1 "$(echo "$out" | grep -c 'local bob@')"
+}
+
+testLoopDetected() {
+  err=$(vmail-resolve a@loop.test 2>&1 >/dev/null); rc=$?
+  assertEquals 100 "$rc"
+  assertContains "$err" "loop"
+}
+
+testCatchAll() {
+  out=$(vmail-resolve anything@loop.test)
+  assertEquals "local dan@other.test $VMAIL_ROOT/other.test/dan" "$out"
+}
+
+testCatchAllComesAfterUser() {
+  sql "INSERT INTO virtual_aliases (domain_id, source, destination) VALUES (1, '@example.com', 'user2@example.com')"
+  out=$(vmail-resolve postmaster@example.com)
+  assertEquals "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster" "$out"
+  out=$(vmail-resolve whoever@example.com)
+  assertEquals "local user2@example.com $VMAIL_ROOT/example.com/user2" "$out"
+  sql "DELETE FROM virtual_aliases WHERE source = '@example.com'"
+}
+
+testBrokenMemberSkippedOthersDelivered() {
+  out=$(vmail-resolve broken@other.test)
+  assertEquals "local dan@other.test $VMAIL_ROOT/other.test/dan" "$out"
+}
+
+testVmailRootHonoured() {
+  out=$(VMAIL_ROOT=/srv/mail vmail-resolve postmaster@example.com)
+  assertEquals "local postmaster@example.com /srv/mail/example.com/postmaster" "$out"
+}
+
+testBatchModeBlocks() {
+  out=$(printf 'alias@example.com\n<postmaster@example.com>\r\nnobody@example.com\nx@elsewhere.org\n' | vmail-resolve)
+  expected=$(printf 'local postmaster@example.com %s\n\nlocal postmaster@example.com %s\n\nerror nouser no such user: nobody@example.com\n\nerror nodomain domain is not ours: elsewhere.org\n' "$VMAIL_ROOT/example.com/postmaster" "$VMAIL_ROOT/example.com/postmaster")
+  assertEquals "$expected" "$out"
+}
+
+testBatchModeAnswersBeforeEof() {
+  # a co-process must answer each line at once: read one answer while stdin stays open
+  fifo=$T_TMP/in; mkfifo "$fifo"
+  ( vmail-resolve < "$fifo" > "$T_TMP/out" ) &
+  exec 7>"$fifo"
+  echo alias@example.com >&7
+  i=0; while [ "$(grep -c '^$' "$T_TMP/out" 2>/dev/null)" != 1 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+  got=$(head -n 1 "$T_TMP/out")
+  exec 7>&-
+  wait
+  assertEquals "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster" "$got"
+}
+
+testBatchModeLongLineRefused() {
+  out=$(head -c 5000 /dev/zero | tr '\0' a | { cat; echo; echo alias@example.com; } | vmail-resolve)
+  assertContains "$out" "error bad"
+  assertContains "$out" "local postmaster@example.com"
+}
+
+testDatabaseDownIsTemporary() {
+  err=$(VMAIL_DB_SOCKET=$T_TMP/nonexistent.sock vmail-resolve alias@example.com 2>&1); rc=$?
+  assertEquals 111 "$rc"
+  assertContains "$err" "MariaDB"
+  out=$(echo alias@example.com | VMAIL_DB_SOCKET=$T_TMP/nonexistent.sock vmail-resolve)
+  assertContains "$out" "error temp"
+}
+
+testMailuserIsReadOnly() {
+  # the servers' account can read the tables and nothing more
+  out=$(mariadb --no-defaults -S "$VMAIL_DB_SOCKET" -u mailuser -p"$(cat "$VMAIL_DB_PASSWORD_FILE")" mailserver \
+        -e "DELETE FROM virtual_users" 2>&1); rc=$?
+  assertNotEquals 0 "$rc"
+  assertContains "$out" "denied"
+}
+
+testUnsafeMailboxNameRefused() {
+  sql "INSERT INTO virtual_users (domain_id, password, email) VALUES (3, '', '.hidden@other.test')"
+  vmail-resolve .hidden@other.test >/dev/null 2>&1
+  assertEquals 100 $?
+}
+
+. shunit2
