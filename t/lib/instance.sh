@@ -34,6 +34,7 @@ write_env() {
     PATH="$TOP/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
     VMAIL_ENVDIR="$RUN/env" VMAIL_ETC="$RUN/etc" VMAIL_LOGDIR="$RUN/log" \
     VMAIL_ROOT="$RUN/mail" VMAIL_QUEUE_DIR="$RUN/queue" VMAIL_LISTEN=127.0.0.1 \
+    VMAIL_SQL_DIR="$TOP/sql" \
     VMAIL_HOSTNAME="$(hostname -f 2>/dev/null || hostname)" \
     VMAIL_DB_SOCKET="$RUN/db/db.sock" VMAIL_DB_NAME=mailserver \
     VMAIL_DB_USER=mailuser VMAIL_DB_PASSWORD_FILE="$RUN/db/mailuser.pw" \
