@@ -14,13 +14,34 @@
 
 #include "maildir.h"
 
-#define MAILDIR_COPY_BUF 65536
+#define MAILDIR_COPY_BUF   65536
+#define MAILDIR_NAME_TRIES 8       /* fresh names tried when one is taken */
+#define MAILDIR_CLEAN_MAX  10000   /* tmp/ entries looked at per clean */
 
 static unsigned int counter;
 
-static int mkdir_one(char const *path)
+/* fsync of the directory holding path (everything before its last '/'). */
+static int fsync_parent(char *path)
 {
-  return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
+  char *slash = strrchr(path, '/');
+  int fd, r;
+  if (!slash) return 0;
+  if (slash == path) return 0;   /* the root itself: nothing to do */
+  *slash = 0;
+  fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  *slash = '/';
+  if (fd < 0) return -1;
+  r = fsync(fd);
+  fd_close(fd);
+  return r;
+}
+
+/* mkdir 0700; a directory created here is made durable in its parent, so
+ * that a message fsynced into it cannot vanish with the directory. */
+static int mkdir_one(char *path)
+{
+  if (mkdir(path, 0700) == 0) return fsync_parent(path);
+  return errno == EEXIST ? 0 : -1;
 }
 
 static int mkdir_parents(stralloc *p)
@@ -40,16 +61,17 @@ int maildir_make(char const *dir)
 {
   static char const *const sub[] = { "/tmp", "/new", "/cur" };
   stralloc p = STRALLOC_ZERO;
-  int r = 0;
+  int r = 0, e = 0;
   if (!stralloc_copys(&p, dir) || !stralloc_0(&p)) return -1;
-  if (mkdir_parents(&p) < 0) r = -1;
+  if (mkdir_parents(&p) < 0) { r = -1; e = errno; }
   for (unsigned int i = 0; !r && i < 3; i++)
   {
     p.len = 0;
-    if (!stralloc_cats(&p, dir) || !stralloc_cats(&p, sub[i]) || !stralloc_0(&p)) r = -1;
-    else if (mkdir_one(p.s) < 0) r = -1;
+    if (!stralloc_cats(&p, dir) || !stralloc_cats(&p, sub[i]) || !stralloc_0(&p)) { r = -1; e = ENOMEM; }
+    else if (mkdir_one(p.s) < 0) { r = -1; e = errno; }
   }
   stralloc_free(&p);
+  errno = e;
   return r;
 }
 
@@ -66,16 +88,6 @@ static int cat_host(stralloc *sa)
     else if (!stralloc_catb(sa, h, 1)) return 0;
   }
   return 1;
-}
-
-static int fsync_dir(char const *path)
-{
-  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  int r;
-  if (fd < 0) return -1;
-  r = fsync(fd);
-  fd_close(fd);
-  return r;
 }
 
 static int copy_all(int out, char const *head, size_t headlen, int in, size_t *total)
@@ -96,66 +108,87 @@ static int copy_all(int out, char const *head, size_t headlen, int in, size_t *t
   return 0;
 }
 
+/* A fresh unique base name: SECONDS.MUSECSPPIDQCOUNTER.HOST. The counter
+ * makes names unique within this process, the pid between processes running
+ * at the same time, the microseconds against a pid reused within a second. */
+static int make_unique(stralloc *uniq)
+{
+  struct timeval tv;
+  char num[96];
+  gettimeofday(&tv, 0);
+  snprintf(num, sizeof num, "%lld.M%ldP%ldQ%u.", (long long)tv.tv_sec, (long)tv.tv_usec,
+           (long)getpid(), ++counter);
+  uniq->len = 0;
+  return stralloc_cats(uniq, num) && cat_host(uniq);
+}
+
+/* Opens dir/tmp/UNIQUE exclusively, trying fresh names while one is taken. */
+static int open_tmp(char const *dir, stralloc *uniq, stralloc *tmp)
+{
+  for (unsigned int i = 0; i < MAILDIR_NAME_TRIES; i++)
+  {
+    int fd;
+    tmp->len = 0;
+    if (!make_unique(uniq) || !stralloc_cats(tmp, dir) || !stralloc_cats(tmp, "/tmp/")
+        || !stralloc_catb(tmp, uniq->s, uniq->len) || !stralloc_0(tmp)) { errno = ENOMEM; return -1; }
+    fd = open(tmp->s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0 || errno != EEXIST) return fd;
+  }
+  return -1;   /* errno EEXIST */
+}
+
+/* Links tmp to dir/SUB/UNIQUE,S=size[:2,flags]; sub gets "SUB/...", dst the
+ * full path. On a taken name, retries with a new unique part (tmp keeps its
+ * own name: it is ours alone). */
+static int link_final(char const *dir, char const *tmp, stralloc *uniq, size_t size,
+                      char const *flags, stralloc *sub, stralloc *dst)
+{
+  char num[32];
+  snprintf(num, sizeof num, ",S=%zu", size);
+  for (unsigned int i = 0; i < MAILDIR_NAME_TRIES; i++)
+  {
+    if (i && !make_unique(uniq)) { errno = ENOMEM; return -1; }
+    sub->len = 0; dst->len = 0;
+    if (!stralloc_cats(sub, flags ? "cur/" : "new/") || !stralloc_catb(sub, uniq->s, uniq->len)
+        || !stralloc_cats(sub, num)
+        || (flags && (!stralloc_cats(sub, ":2,") || !stralloc_cats(sub, flags)))
+        || !stralloc_0(sub)
+        || !stralloc_cats(dst, dir) || !stralloc_catb(dst, "/", 1) || !stralloc_cats(dst, sub->s)
+        || !stralloc_0(dst)) { errno = ENOMEM; return -1; }
+    if (link(tmp, dst->s) == 0) return 0;
+    if (errno != EEXIST) return -1;
+  }
+  return -1;
+}
+
 int maildir_store(char const *dir, char const *head, size_t headlen, int fd,
                   char const *flags, stralloc *name)
 {
   stralloc uniq = STRALLOC_ZERO, tmp = STRALLOC_ZERO, dst = STRALLOC_ZERO, sub = STRALLOC_ZERO;
-  struct timeval tv;
-  char num[96];
   size_t size = 0;
-  int out = -1, e = 0;
+  int out, e = 0;
 
-  gettimeofday(&tv, 0);
-  snprintf(num, sizeof num, "%lld.M%ldP%ldQ%u.", (long long)tv.tv_sec, (long)tv.tv_usec,
-           (long)getpid(), ++counter);
-  if (!stralloc_cats(&uniq, num) || !cat_host(&uniq)) goto nomem;
-  if (!stralloc_cats(&tmp, dir) || !stralloc_cats(&tmp, "/tmp/")
-      || !stralloc_catb(&tmp, uniq.s, uniq.len) || !stralloc_0(&tmp)) goto nomem;
-
-  out = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  out = open_tmp(dir, &uniq, &tmp);
   if (out < 0) { e = errno; goto fail; }
-  if (copy_all(out, head, headlen, fd, &size) < 0 || fsync(out) < 0) { e = errno; goto fail_unlink; }
-  if (close(out) < 0) { out = -1; e = errno; goto fail_unlink; }
-  out = -1;
-
-  snprintf(num, sizeof num, ",S=%zu", size);
-  if (!stralloc_cats(&sub, flags ? "cur/" : "new/") || !stralloc_catb(&sub, uniq.s, uniq.len)
-      || !stralloc_cats(&sub, num)) goto nomem_unlink;
-  if (flags && (!stralloc_cats(&sub, ":2,") || !stralloc_cats(&sub, flags))) goto nomem_unlink;
-  if (!stralloc_0(&sub)) goto nomem_unlink;
-  if (!stralloc_cats(&dst, dir) || !stralloc_catb(&dst, "/", 1) || !stralloc_cats(&dst, sub.s)
-      || !stralloc_0(&dst)) goto nomem_unlink;
-  if (link(tmp.s, dst.s) < 0) { e = errno; goto fail_unlink; }
+  if (copy_all(out, head, headlen, fd, &size) < 0 || fsync(out) < 0) { e = errno; fd_close(out); goto fail_unlink; }
+  if (close(out) < 0) { e = errno; goto fail_unlink; }
+  if (link_final(dir, tmp.s, &uniq, size, flags, &sub, &dst) < 0) { e = errno; goto fail_unlink; }
+  /* the new name is durable only once its directory is */
+  if (fsync_parent(dst.s) < 0)
   {
-    /* the new name is durable only once its directory is */
-    size_t full = dst.len;
-    dst.len = strlen(dir) + 4;         /* dir "/new" or dir "/cur" */
-    dst.s[dst.len] = 0;
-    if (fsync_dir(dst.s) < 0)
-    {
-      e = errno;
-      dst.s[dst.len] = '/';
-      dst.len = full;
-      unlink(dst.s);
-      goto fail_unlink;
-    }
+    /* not known to be on disk: take it back, the caller will retry */
+    e = errno;
+    unlink(dst.s);
+    goto fail_unlink;
   }
   unlink(tmp.s);
-  if (name) { name->len = 0; if (!stralloc_catb(name, sub.s, sub.len)) goto nomem; }
+  if (name) { name->len = 0; if (!stralloc_catb(name, sub.s, sub.len)) { e = ENOMEM; goto fail; } }
   stralloc_free(&uniq); stralloc_free(&tmp); stralloc_free(&dst); stralloc_free(&sub);
   return 0;
 
- nomem_unlink:
-  e = ENOMEM;
  fail_unlink:
-  if (out >= 0) fd_close(out);
-  out = -1;
   unlink(tmp.s);
-  goto fail;
- nomem:
-  e = ENOMEM;
  fail:
-  if (out >= 0) fd_close(out);
   stralloc_free(&uniq); stralloc_free(&tmp); stralloc_free(&dst); stralloc_free(&sub);
   errno = e;
   return -1;
@@ -168,17 +201,19 @@ void maildir_clean_tmp(char const *dir)
   struct dirent *de;
   time_t now = time(0);
   size_t base;
+  unsigned int seen = 0;
   if (!stralloc_cats(&p, dir) || !stralloc_cats(&p, "/tmp") || !stralloc_0(&p)) goto end;
   d = opendir(p.s);
   if (!d) goto end;
   p.s[p.len - 1] = '/';
   base = p.len;
-  while ((de = readdir(d)))
+  while (seen++ < MAILDIR_CLEAN_MAX && (de = readdir(d)))
   {
     struct stat st;
     if (de->d_name[0] == '.') continue;
     p.len = base;
     if (!stralloc_cats(&p, de->d_name) || !stralloc_0(&p)) break;
+    /* both times: a file still being written has a fresh mtime */
     if (lstat(p.s, &st) == 0 && S_ISREG(st.st_mode) && st.st_atime + MAILDIR_TMP_STALE < now
         && st.st_mtime + MAILDIR_TMP_STALE < now)
       unlink(p.s);

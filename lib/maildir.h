@@ -4,7 +4,9 @@
  * (SECONDS.MUSECSPPIDQCOUNTER.HOST,S=SIZE), written into tmp/, fsynced,
  * linked into new/ (or cur/ with flags), the directory fsynced, tmp/ name
  * removed. A crash at any moment leaves at worst a file in tmp/, never a
- * partial message in new/ or cur/. Functions return 0, or -1 with errno set. */
+ * partial message in new/ or cur/. A name already taken (in tmp/ or in the
+ * destination) is never overwritten: a fresh one is tried, a few times.
+ * Functions return 0, or -1 with errno set. */
 #ifndef VMAIL_MAILDIR_H
 #define VMAIL_MAILDIR_H
 
@@ -13,7 +15,9 @@
 
 #define MAILDIR_TMP_STALE (36 * 3600)   /* tmp/ files older than this are litter */
 
-/* Creates dir (and missing parents) mode 0700, and its tmp, new and cur. */
+/* Creates dir (and missing parents) mode 0700, and its tmp, new and cur.
+ * Each directory it creates is fsynced into its parent. Existing ones are
+ * left alone, so calling it on a complete Maildir costs four mkdir calls. */
 int maildir_make(char const *dir);
 
 /* Stores head (headlen bytes, may be 0) followed by all of fd from offset 0
@@ -24,7 +28,9 @@ int maildir_make(char const *dir);
 int maildir_store(char const *dir, char const *head, size_t headlen, int fd,
                   char const *flags, stralloc *name);
 
-/* Removes files in dir/tmp older than MAILDIR_TMP_STALE. Best effort. */
+/* Removes files in dir/tmp whose access and modification times are both
+ * older than MAILDIR_TMP_STALE. Best effort; looks at a bounded number of
+ * entries per call. */
 void maildir_clean_tmp(char const *dir);
 
 /* Is errno, after a failed store, a temporary condition (disk full, quota,
