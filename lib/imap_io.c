@@ -1,0 +1,111 @@
+/* imap_io: see imap_io.h. */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <skalibs/buffer.h>
+#include <skalibs/iopause.h>
+#include <skalibs/tai.h>
+#include "imap_io.h"
+#include "imap_parse.h"
+
+static char inbuf[16384];
+static size_t inpos, inlen;
+
+int imap_input_buffered(void) { return inpos < inlen; }
+
+/* Refills inbuf; 1 ok, 0 EOF, -1 error. */
+static int fill(tain const *deadline)
+{
+  iopause_fd x = { .fd = 0, .events = IOPAUSE_READ, .revents = 0 };
+  ssize_t r;
+  for (;;)
+  {
+    int n = iopause_g(&x, 1, deadline);
+    if (n < 0) { if (errno == EINTR) continue; return -1; }
+    if (!n) { errno = ETIMEDOUT; return -1; }
+    r = read(0, inbuf, sizeof inbuf);
+    if (r < 0) { if (errno == EINTR || errno == EAGAIN) continue; return -1; }
+    if (!r) return 0;
+    inpos = 0; inlen = (size_t)r;
+    return 1;
+  }
+}
+
+/* Appends one line with its LF to out; the line part may not exceed max. */
+static int line_into(stralloc *out, size_t max, tain const *deadline)
+{
+  size_t start = out->len;
+  for (;;)
+  {
+    char *nl;
+    size_t n;
+    int r;
+    if (inpos == inlen && (r = fill(deadline)) <= 0) return r;
+    nl = memchr(inbuf + inpos, '\n', inlen - inpos);
+    n = nl ? (size_t)(nl - (inbuf + inpos)) + 1 : inlen - inpos;
+    if (out->len - start + n > max + 2) { errno = E2BIG; return -1; }
+    if (!stralloc_catb(out, inbuf + inpos, n)) return -1;
+    inpos += n;
+    if (nl) return 1;
+  }
+}
+
+static int bytes_into(stralloc *out, size_t n, tain const *deadline)
+{
+  if (!stralloc_readyplus(out, n)) return -1;
+  while (n)
+  {
+    size_t k;
+    int r;
+    if (inpos == inlen && (r = fill(deadline)) <= 0) return r;
+    k = inlen - inpos < n ? inlen - inpos : n;
+    memcpy(out->s + out->len, inbuf + inpos, k);
+    out->len += k; inpos += k; n -= k;
+  }
+  return 1;
+}
+
+static void deadline_in(tain *deadline, unsigned secs)
+{
+  tain_now_g();
+  tain_addsec_g(deadline, secs);
+}
+
+int imap_read_command(stralloc *cmd, size_t literal_max, unsigned timeout_secs)
+{
+  tain deadline;
+  unsigned lines = 0;
+  cmd->len = 0;
+  deadline_in(&deadline, timeout_secs);
+  for (;;)
+  {
+    size_t start = cmd->len, end;
+    uint64_t n;
+    int nonsync, r;
+    if (++lines > IMAP_COMMAND_LINES_MAX) { errno = E2BIG; return -1; }
+    r = line_into(cmd, IMAP_LINE_MAX, &deadline);
+    if (r <= 0) return r;
+    end = cmd->len - 1;
+    if (end > start && cmd->s[end - 1] == '\r') end--;
+    r = imap_literal_tail(cmd->s + start, end - start, &n, &nonsync);
+    if (!r) return 1;
+    if (r < 0 || n > literal_max) { errno = EMSGSIZE; return -1; }
+    if (!nonsync && !buffer_putsflush(buffer_1, "+ OK\r\n")) return -1;
+    r = bytes_into(cmd, (size_t)n, &deadline);
+    if (r <= 0) return r;
+  }
+}
+
+int imap_read_line(stralloc *line, unsigned timeout_secs)
+{
+  tain deadline;
+  int r;
+  line->len = 0;
+  deadline_in(&deadline, timeout_secs);
+  r = line_into(line, IMAP_LINE_MAX, &deadline);
+  if (r <= 0) return r;
+  if (line->len && line->s[line->len - 1] == '\n') line->len--;
+  if (line->len && line->s[line->len - 1] == '\r') line->len--;
+  return 1;
+}

@@ -1,0 +1,32 @@
+/* imap_io: reading IMAP commands from fd 0, literals included, under a
+ * deadline. Shared by vmail-imap-login and vmail-imapd.
+ *
+ * A command is read as imap_parse.h expects it: each line with its CRLF,
+ * and after a line announcing a literal {N}, the N bytes, then the next line,
+ * until a line that announces none. A synchronising literal {N} gets the
+ * continuation "+ OK\r\n" on buffer_1 (flushed) before its bytes are read;
+ * {N+} (LITERAL+, RFC 7888) does not.
+ * Functions return 1 ok, 0 end of input, -1 error with errno: ETIMEDOUT (no
+ * input before the deadline), E2BIG (a line over IMAP_LINE_MAX or too many
+ * lines), EMSGSIZE (a literal over the caller's limit), or a read error. */
+#ifndef VMAIL_IMAP_IO_H
+#define VMAIL_IMAP_IO_H
+
+#include <stddef.h>
+#include <skalibs/stralloc.h>
+
+/* RFC 9051 5.4: an idle client may be logged out after at least 30 minutes. */
+#define IMAP_AUTOLOGOUT_SECS 1800
+
+/* Reads one whole command into cmd (replacing its contents). literal_max
+ * bounds each literal (at most IMAP_LITERAL_MAX). */
+int imap_read_command(stralloc *cmd, size_t literal_max, unsigned timeout_secs);
+
+/* Reads one line (CRLF or LF stripped) into line, e.g. IDLE's DONE or an
+ * AUTHENTICATE response. */
+int imap_read_line(stralloc *line, unsigned timeout_secs);
+
+/* Are input bytes already buffered (so fd 0 need not be polled)? */
+int imap_input_buffered(void);
+
+#endif
