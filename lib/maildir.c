@@ -96,7 +96,7 @@ static int copy_all(int out, char const *head, size_t headlen, int in, size_t *t
   off_t off = 0;
   if (headlen && allwrite(out, head, headlen) < headlen) return -1;
   *total = headlen;
-  for (;;)
+  while (in >= 0)
   {
     ssize_t r = pread(in, buf, sizeof buf, off);
     if (r < 0) { if (errno == EINTR) continue; return -1; }

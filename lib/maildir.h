@@ -21,7 +21,8 @@
 int maildir_make(char const *dir);
 
 /* Stores head (headlen bytes, may be 0) followed by all of fd from offset 0
- * (read with pread, so one fd serves many deliveries). flags == 0 stores into
+ * (read with pread, so one fd serves many deliveries); fd -1 stores head
+ * alone (a message held in memory). flags == 0 stores into
  * new/; otherwise into cur/ with ":2,"flags (e.g. "S", "" for none).
  * On success, name (if not 0) holds the stored file's path relative to dir,
  * e.g. "new/1700000000.M1P2Q3.host,S=1234", NUL-terminated. */

@@ -1,0 +1,272 @@
+#!/bin/sh
+# vmail-deliver: the Maildir delivery agent, against the tutorial's data.
+. "$T_TOP/t/lib/common.sh"
+
+PM=$VMAIL_ROOT/example.com/postmaster
+U2=$VMAIL_ROOT/example.com/user2
+
+oneTimeSetUp() {
+  seed_tutorial
+  sql "INSERT INTO virtual_aliases (domain_id, source, destination) VALUES
+      (1, 'team@example.com', 'postmaster@example.com'),
+      (1, 'team@example.com', 'user2@example.com'),
+      (1, 'outside@example.com', 'someone@elsewhere.org'),
+      (1, 'mixed@example.com', 'user2@example.com, someone@elsewhere.org');"
+}
+
+setUp() { rm -rf "$VMAIL_ROOT" "$T_TMP/msg" "$T_TMP/err"; }
+
+# The one file in $1/new (fails the test if there is not exactly one).
+only_new() {
+  n=$(ls "$1/new" 2>/dev/null | wc -l | tr -d ' ')
+  assertEquals "files in $1/new" 1 "$n"
+  echo "$1/new/$(ls "$1/new" | head -n 1)"
+}
+
+testDeliverCreatesMaildirAndPrependsHeaders() {
+  make_message "$T_TMP/msg" 300
+  vmail-deliver -f sender@example.org postmaster@example.com < "$T_TMP/msg" 2>"$T_TMP/err"
+  assertEquals "exit" 0 $?
+  assertEquals "quiet on success" "" "$(cat "$T_TMP/err")"
+  f=$(only_new "$PM")
+  assertEquals "Return-Path first" "Return-Path: <sender@example.org>" "$(sed -n 1p "$f" | tr -d '\r')"
+  assertEquals "Delivered-To second" "Delivered-To: postmaster@example.com" "$(sed -n 2p "$f" | tr -d '\r')"
+  tail -n +3 "$f" > "$T_TMP/body"
+  assertTrue "message stored unchanged after the two lines" "cmp -s '$T_TMP/msg' '$T_TMP/body'"
+  assertEquals "Maildir 0700" 700 "$(stat -c %a "$PM")"
+  assertEquals "new 0700" 700 "$(stat -c %a "$PM/new")"
+  assertEquals "domain directory 0700" 700 "$(stat -c %a "$VMAIL_ROOT/example.com")"
+  assertTrue "cur exists" "[ -d '$PM/cur' ]"
+  assertEquals "tmp left empty" 0 "$(count_files "$PM/tmp")"
+  size=$(wc -c < "$f" | tr -d ' ')
+  case $(basename "$f") in
+    *.M*P*Q*.*,S=$size) ;;
+    *) fail "name $(basename "$f") lacks the unique parts or S=$size" ;;
+  esac
+}
+
+testHeadersFollowTheMessageLineEnding() {
+  printf 'Subject: lf\n\nbody\n' > "$T_TMP/msg"
+  vmail-deliver -f a@b.c postmaster@example.com < "$T_TMP/msg"
+  f=$(only_new "$PM")
+  assertEquals "no CR for an LF message" 0 "$(tr -cd '\r' < "$f" | wc -c | tr -d ' ')"
+  printf 'Subject: crlf\r\n\r\nbody\r\n' | vmail-deliver -f a@b.c user2@example.com
+  f=$(only_new "$U2")
+  assertEquals "Return-Path: <a@b.c>" "$(sed -n 1p "$f" | tr -d '\r')"
+  assertEquals "every line CRLF" "$(wc -l < "$f")" "$(tr -cd '\r' < "$f" | wc -c)"
+}
+
+testSenderFromEnvironmentAndNullSender() {
+  printf 'Subject: x\n\nb\n' | SENDER=env@example.org vmail-deliver user2@example.com
+  f=$(only_new "$U2")
+  assertEquals "Return-Path: <env@example.org>" "$(sed -n 1p "$f")"
+  rm -rf "$U2"
+  printf 'Subject: x\n\nb\n' | SENDER=env@example.org vmail-deliver -f '' user2@example.com
+  f=$(only_new "$U2")
+  assertEquals "-f wins, null sender" "Return-Path: <>" "$(sed -n 1p "$f")"
+  rm -rf "$U2"
+  printf 'Subject: x\n\nb\n' | env -u SENDER vmail-deliver user2@example.com
+  f=$(only_new "$U2")
+  assertEquals "no sender known: no Return-Path" "Delivered-To: user2@example.com" "$(sed -n 1p "$f")"
+}
+
+testSenderWithLineBreakRefused() {
+  printf 'Subject: x\n\nb\n' | vmail-deliver -f "$(printf 'a@b.c\nX-Evil: 1')" user2@example.com 2>/dev/null
+  assertEquals 100 $?
+  assertEquals "nothing stored" 0 "$(count_files "$U2")"
+}
+
+testFiftyParallelDeliveriesAllArriveWithUniqueNames() {
+  i=0
+  while [ $i -lt 50 ]; do
+    { printf 'Subject: parallel %s\r\n\r\n' $i; printf 'marker-%s\r\n' $i; } > "$T_TMP/p.$i"
+    i=$((i + 1))
+  done
+  i=0
+  while [ $i -lt 50 ]; do
+    ( vmail-deliver -f a@b.c postmaster@example.com < "$T_TMP/p.$i"; echo $? > "$T_TMP/p.$i.rc" ) &
+    i=$((i + 1))
+  done
+  wait
+  assertEquals "every one exited 0" "50" "$(cat "$T_TMP"/p.*.rc | grep -c '^0$')"
+  assertEquals "50 files in new" 50 "$(ls "$PM/new" | wc -l | tr -d ' ')"
+  assertEquals "50 distinct unique parts" 50 "$(ls "$PM/new" | sed 's/,S=.*//' | sort -u | wc -l | tr -d ' ')"
+  assertEquals "each message once" 50 "$(cat "$PM"/new/* | grep '^marker-' | sort -u | wc -l | tr -d ' ')"
+  assertEquals "tmp empty" 0 "$(count_files "$PM/tmp")"
+  rm -f "$T_TMP"/p.*
+}
+
+testAliasDeliversToItsTarget() {
+  printf 'Subject: a\n\nb\n' | vmail-deliver -f a@b.c alias@example.com
+  assertEquals 0 $?
+  f=$(only_new "$PM")
+  assertEquals "Delivered-To is the final address" "Delivered-To: postmaster@example.com" "$(sed -n 2p "$f")"
+}
+
+testAliasFansOutToEveryMaildir() {
+  printf 'Subject: team\n\nbody\n' | vmail-deliver -f a@b.c team@example.com
+  assertEquals 0 $?
+  f1=$(only_new "$PM"); f2=$(only_new "$U2")
+  assertEquals "Delivered-To: postmaster@example.com" "$(sed -n 2p "$f1")"
+  assertEquals "Delivered-To: user2@example.com" "$(sed -n 2p "$f2")"
+  assertEquals "same message" "$(tail -n +3 "$f1")" "$(tail -n +3 "$f2")"
+}
+
+testLargeMessageFromPipeReachesEveryMaildirWhole() {
+  make_message "$T_TMP/msg" 1500000
+  cat "$T_TMP/msg" | vmail-deliver -f a@b.c team@example.com
+  assertEquals 0 $?
+  for d in "$PM" "$U2"; do
+    f=$(only_new "$d")
+    tail -n +3 "$f" > "$T_TMP/body"
+    assertTrue "whole message in $d" "cmp -s '$T_TMP/msg' '$T_TMP/body'"
+  done
+}
+
+testUnknownUserIs100() {
+  printf 'Subject: x\n\nb\n' | vmail-deliver nobody@example.com 2>"$T_TMP/err"
+  assertEquals 100 $?
+  assertContains "$(cat "$T_TMP/err")" "no such user"
+  assertEquals "one line" 1 "$(wc -l < "$T_TMP/err" | tr -d ' ')"
+  assertEquals "nothing created" 0 "$(count_files "$VMAIL_ROOT")"
+}
+
+testUnknownDomainAndBadAddressAre100() {
+  printf 'x\n' | vmail-deliver someone@elsewhere.org 2>/dev/null
+  assertEquals 100 $?
+  printf 'x\n' | vmail-deliver 'not an address' 2>/dev/null
+  assertEquals 100 $?
+}
+
+testUsageIs100() {
+  vmail-deliver </dev/null 2>"$T_TMP/err"; assertEquals 100 $?
+  assertContains "$(cat "$T_TMP/err")" "usage"
+  vmail-deliver -x postmaster@example.com </dev/null 2>/dev/null; assertEquals 100 $?
+  vmail-deliver a@example.com b@example.com </dev/null 2>/dev/null; assertEquals 100 $?
+}
+
+testLoopRefusedAsPermanent() {
+  printf 'Delivered-To: postmaster@example.com\nSubject: again\n\nb\n' | vmail-deliver alias@example.com 2>"$T_TMP/err"
+  assertEquals 100 $?
+  assertContains "$(cat "$T_TMP/err")" "loop"
+  assertEquals "nothing stored" 0 "$(count_files "$PM/new")"
+  # another Delivered-To, or ours only in the body, is no loop
+  printf 'Delivered-To: other@example.org\nSubject: ok\n\nDelivered-To: postmaster@example.com\n' | vmail-deliver postmaster@example.com
+  assertEquals "not a loop" 0 $?
+}
+
+testLoopInFanOutSkipsOnlyThatMailbox() {
+  printf 'Delivered-To: USER2@example.com\r\nSubject: x\r\n\r\nb\r\n' | vmail-deliver team@example.com 2>"$T_TMP/err"
+  assertEquals "delivered to the other" 0 $?
+  assertEquals 1 "$(count_files "$PM/new")"
+  assertEquals 0 "$(count_files "$U2/new")"
+  assertContains "$(cat "$T_TMP/err")" "loop"
+}
+
+testRemoteOnlyIs100MixedDeliversLocal() {
+  printf 'x\n' | vmail-deliver outside@example.com 2>"$T_TMP/err"
+  assertEquals 100 $?
+  assertContains "$(cat "$T_TMP/err")" "someone@elsewhere.org"
+  printf 'x\n' | vmail-deliver mixed@example.com 2>"$T_TMP/err"
+  assertEquals "local part delivered" 0 $?
+  assertEquals 1 "$(count_files "$U2/new")"
+  assertContains "warned about the remote one" "$(cat "$T_TMP/err")" "someone@elsewhere.org"
+}
+
+testTooBigIs100FromPipeAndFile() {
+  make_message "$T_TMP/msg" 5000
+  cat "$T_TMP/msg" | VMAIL_MESSAGE_MAX=4000 vmail-deliver postmaster@example.com 2>"$T_TMP/err"
+  assertEquals 100 $?
+  assertContains "$(cat "$T_TMP/err")" "too big"
+  VMAIL_MESSAGE_MAX=4000 vmail-deliver postmaster@example.com < "$T_TMP/msg" 2>/dev/null
+  assertEquals 100 $?
+  assertEquals "nothing stored" 0 "$(count_files "$PM")"
+  size=$(wc -c < "$T_TMP/msg" | tr -d ' ')
+  VMAIL_MESSAGE_MAX=$size vmail-deliver postmaster@example.com < "$T_TMP/msg"
+  assertEquals "exactly the limit passes" 0 $?
+}
+
+testFileStdinReadFromItsCurrentOffset() {
+  printf 'From ignored-line\nSubject: off\n\nbody\n' > "$T_TMP/msg"
+  { read -r skip; vmail-deliver -d "$PM"; } < "$T_TMP/msg"
+  assertEquals 0 $?
+  f=$(only_new "$PM")
+  assertEquals "starts where stdin stood" "Subject: off" "$(head -n 1 "$f")"
+}
+
+testMaildirOptionSkipsLookup() {
+  printf 'Subject: d\n\nb\n' | VMAIL_DB_SOCKET=/nonexistent vmail-deliver -d "$T_TMP/box" someone@anywhere.org
+  assertEquals 0 $?
+  f=$(only_new "$T_TMP/box")
+  assertEquals "Delivered-To: someone@anywhere.org" "$(head -n 1 "$f")"
+  printf 'Subject: d\n\nb\n' | vmail-deliver -d "$T_TMP/box2"
+  assertEquals "recipient optional with -d" 0 $?
+  f=$(only_new "$T_TMP/box2")
+  assertEquals "no Delivered-To without recipient" "Subject: d" "$(head -n 1 "$f")"
+  rm -rf "$T_TMP/box" "$T_TMP/box2"
+}
+
+testVerboseLogsOneLine() {
+  printf 'x\n' | vmail-deliver -v postmaster@example.com 2>"$T_TMP/err"
+  assertEquals 0 $?
+  assertEquals 1 "$(wc -l < "$T_TMP/err" | tr -d ' ')"
+  assertContains "$(cat "$T_TMP/err")" "delivered to=postmaster@example.com maildir=$PM file=new/"
+}
+
+testStaleTmpFilesRemoved() {
+  mkdir -p "$PM/tmp" "$PM/new" "$PM/cur"
+  echo old > "$PM/tmp/stale"; touch -d '37 hours ago' "$PM/tmp/stale"
+  echo young > "$PM/tmp/young"; touch -d '35 hours ago' "$PM/tmp/young"
+  printf 'x\n' | vmail-deliver postmaster@example.com
+  assertEquals 0 $?
+  assertFalse "37 hours old removed" "[ -e '$PM/tmp/stale' ]"
+  assertTrue "35 hours old kept" "[ -e '$PM/tmp/young' ]"
+}
+
+testWriteFailureIs111AndLeavesNothing() {
+  # a file size limit makes write(2) fail with EFBIG, like a full disk would
+  make_message "$T_TMP/msg" 20000
+  sh -c 'trap "" XFSZ; ulimit -f 8; exec vmail-deliver postmaster@example.com' < "$T_TMP/msg" 2>"$T_TMP/err"
+  assertEquals 111 $?
+  assertContains "$(cat "$T_TMP/err")" "unable to store"
+  assertEquals "one line" 1 "$(wc -l < "$T_TMP/err" | tr -d ' ')"
+  assertEquals "nothing in new" 0 "$(count_files "$PM/new")"
+  assertEquals "nothing left in tmp" 0 "$(count_files "$PM/tmp")"
+}
+
+restart_db() {
+  DB_EXTRA_OPTS="--innodb-flush-log-at-trx-commit=0 --skip-log-bin" db_start "$T_DB" >/dev/null
+}
+
+testDatabaseDownIs111ThenWorksWhenBack() {
+  db_stop "$T_DB"
+  printf 'x\n' | vmail-deliver postmaster@example.com 2>"$T_TMP/err"
+  rc=$?
+  restart_db
+  assertEquals "database down" 111 "$rc"
+  assertEquals "one line" 1 "$(wc -l < "$T_TMP/err" | tr -d ' ')"
+  assertEquals "nothing stored" 0 "$(count_files "$PM")"
+  printf 'x\n' | vmail-deliver postmaster@example.com
+  assertEquals "back up" 0 $?
+  assertEquals 1 "$(count_files "$PM/new")"
+}
+
+testDatabaseStoppedDuringDeliveryIs111() {
+  mkfifo "$T_TMP/fifo"
+  ( vmail-deliver postmaster@example.com < "$T_TMP/fifo" 2>"$T_TMP/err"; echo $? > "$T_TMP/rc" ) &
+  exec 7>"$T_TMP/fifo"
+  printf 'Subject: slow\n\n' >&7     # the message is still arriving...
+  db_stop "$T_DB"                    # ...when the database goes away
+  printf 'body\n' >&7
+  exec 7>&-
+  wait
+  rc=$(cat "$T_TMP/rc")
+  restart_db
+  rm -f "$T_TMP/fifo"
+  assertEquals 111 "$rc"
+  assertEquals "nothing stored" 0 "$(count_files "$PM")"
+  printf 'x\n' | vmail-deliver postmaster@example.com
+  assertEquals "works when back" 0 $?
+}
+
+. shunit2
