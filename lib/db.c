@@ -251,3 +251,35 @@ char const *db_field(stralloc const *s, size_t *pos)
   *pos += strlen(f) + 1;
   return f;
 }
+
+int db_exec_script(char const *text)
+{
+  size_t len = strlen(text);
+  int status, r = 0;
+  if (db_open() < 0) return DB_TEMP;
+  if (mysql_set_server_option(conn, MYSQL_OPTION_MULTI_STATEMENTS_ON))
+  {
+    seterr("unable to allow multiple statements", mysql_error(conn));
+    return DB_TEMP;
+  }
+  status = mysql_real_query(conn, text, len);
+  /* one result per statement; a statement is at least one byte of text */
+  for (size_t i = 0; i <= len; i++)
+  {
+    MYSQL_RES *res;
+    if (status > 0)
+    {
+      unsigned int e = mysql_errno(conn);
+      seterr("script failed", mysql_error(conn));
+      r = classify(e);
+      break;
+    }
+    res = mysql_store_result(conn);
+    if (res) mysql_free_result(res);
+    status = mysql_next_result(conn);
+    if (status < 0) break;
+  }
+  if (r == DB_TEMP && is_lost(mysql_errno(conn))) { db_close(); return r; }
+  mysql_set_server_option(conn, MYSQL_OPTION_MULTI_STATEMENTS_OFF);
+  return r;
+}

@@ -41,6 +41,12 @@ char const *db_error(void);
  * of affected rows. rows may be 0 when no result is wanted. */
 int db_exec(char const *sql, char const *const *params, unsigned int nparams, stralloc *rows);
 
+/* Runs text, several ';'-separated SQL statements (a file of sql/, never
+ * input), statement by statement until the first failure, which is reported
+ * like db_exec's (DB_TEMP or DB_REFUSED, db_error() names it). 0 when all ran.
+ * The only SQL that is not prepared: it takes no parameters. */
+int db_exec_script(char const *text);
+
 /* Returns the i-th NUL-terminated string of s starting at offset *pos and
  * advances *pos past it; 0 when s is exhausted. For walking db_exec rows. */
 char const *db_field(stralloc const *s, size_t *pos);
