@@ -1,0 +1,59 @@
+/* vmail-smtpd: what the program's files share.
+ *   main.c      the session: greeting, command dispatch, the state machine
+ *   io.c        the client connection: timed, bounded reads, buffered replies
+ *   resolver.c  the vmail-resolve co-process (RCPT checks)
+ *   queue.c     one $VMAIL_QUEUE child per message (qmail-queue interface)
+ *   auth.c      AUTH PLAIN / LOGIN through the checkpassword program */
+#ifndef VMAIL_SMTPD_H
+#define VMAIL_SMTPD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <skalibs/buffer.h>
+#include <skalibs/stralloc.h>
+
+/* main.c: ends the session (logs it, drops an unfinished message) and exits 0.
+ * Called by io.c on EOF, timeout or a write error. */
+extern void session_end(char const *why) __attribute__((noreturn));
+
+/* io.c */
+void io_init(unsigned timeout_seconds);
+int io_talked_first(unsigned delay_ms);     /* input before the greeting? */
+void io_put(char const *s, size_t len);    /* buffered; flushed before we wait for input */
+void io_puts(char const *s);
+void io_reply(char const *s);              /* s and CRLF */
+void io_flush(void);                       /* ends the session if the client is gone */
+/* Reads one line (LF-terminated; the LF and a CR before it are removed) into
+ * line, which holds max + 2 bytes. Returns its length, or -1 if it was longer
+ * than max (the rest of it is discarded). */
+ssize_t io_line(char *line, size_t max);
+/* Waits until input is buffered; the two pieces of it in v. io_skip consumes. */
+void io_peek(struct iovec v[2]);
+void io_skip(size_t n);
+
+/* resolver.c */
+enum resolver_answer
+{
+  RESOLVER_OURS,        /* one of our addresses: at least one final recipient */
+  RESOLVER_NODOMAIN,    /* not our domain: relay rules apply */
+  RESOLVER_NOUSER, RESOLVER_LOOP, RESOLVER_BAD,
+  RESOLVER_TEMP         /* database trouble, or the co-process failed */
+};
+enum resolver_answer resolver_ask(char const *address, unsigned timeout_seconds);
+void resolver_stop(void);
+
+/* queue.c: one message at a time */
+int queue_start(unsigned timeout_seconds);          /* 1 ok, 0 could not start */
+int queue_running(void);
+void queue_write(char const *s, size_t len);        /* errors are remembered */
+/* Closes the message, sends the envelope, waits: the child's exit code, or
+ * -1 if it could not be given the whole message and envelope. */
+int queue_finish(char const *envelope, size_t len);
+void queue_abort(void);                             /* the message is dropped */
+
+/* auth.c: 0 ok, 1 bad credentials, 111 temporary trouble */
+int auth_check(char const *user, char const *password);
+
+#endif
