@@ -106,7 +106,7 @@ static int mail_param(char const *s, size_t len, struct smtp_path *p)
   if (prefix_nocase(s, len, "BODY="))
   {
     if (len == 9 && prefix_nocase(s, len, "BODY=7BIT")) { p->body = SMTP_BODY_7BIT; return 1; }
-    if (len == 14 && prefix_nocase(s, len, "BODY=8BITMIME")) { p->body = SMTP_BODY_8BITMIME; return 1; }
+    if (len == 13 && prefix_nocase(s, len, "BODY=8BITMIME")) { p->body = SMTP_BODY_8BITMIME; return 1; }
     return 0;
   }
   if (len == 8 && prefix_nocase(s, len, "SMTPUTF8")) { p->smtputf8 = 1; return 1; }

@@ -1,0 +1,355 @@
+#!/bin/sh
+# vmail-smtpd: scripted SMTP conversations piped straight into the program,
+# with the real vmail-resolve and vmail-checkpw and a recording queue program.
+. "$T_TOP/t/lib/common.sh"
+
+oneTimeSetUp() {
+  seed_tutorial
+  mkdir -p "$T_TMP/q"
+  # a qmail-queue stand-in: records message and envelope, exits $(cat queue-exit)
+  cat > "$T_TMP/queue" <<'Q'
+#!/bin/sh
+d=$(dirname "$0")
+f=$(mktemp "$d/q/m.XXXXXX")
+cat > "$f.msg" || exit 54
+cat <&1 > "$f.env" || exit 54
+rm -f "$f"
+[ -s "$f.env" ] || exit 91
+exit "$(cat "$d/queue-exit" 2>/dev/null || echo 0)"
+Q
+  chmod 755 "$T_TMP/queue"
+  export VMAIL_QUEUE="$T_TMP/queue" VMAIL_HOSTNAME=mx.test TCPREMOTEIP=192.0.2.1
+  unset RELAYCLIENT VMAIL_SUBMISSION VMAIL_AUTH_PLAINTEXT VMAIL_DATABYTES VMAIL_MAXRCPT VMAIL_TIMEOUT VMAIL_GREETDELAY
+}
+
+setUp() { rm -f "$T_TMP"/q/* "$T_TMP/queue-exit"; }
+
+# smtpd SCRIPT [VAR=value...]: the whole conversation in one write, as a
+# pipelining client may; replies on stdout without CRs, log in $T_TMP/log
+smtpd() {
+  s=$1; shift
+  printf "$s" | env "$@" vmail-smtpd 2>"$T_TMP/log" | tr -d '\r'
+}
+
+queued() { ls "$T_TMP"/q/*.env 2>/dev/null | while read -r f; do [ -s "$f" ] && echo "$f"; done | wc -l | tr -d ' '; }
+last_msg() { ls "$T_TMP"/q/*.msg | tail -n 1 | xargs cat; }
+last_env() { ls "$T_TMP"/q/*.env | tail -n 1 | xargs cat | tr '\0' '|'; }
+b64() { printf "$1" | base64 -w0; }
+
+HELO='EHLO client.test\r\n'
+PLAIN=$(printf '\0postmaster@example.com\0password' | base64 -w0)
+
+testGreetingAndExtensions() {
+  out=$(smtpd "${HELO}QUIT\r\n")
+  assertEquals "220 mx.test ESMTP vmail" "$(echo "$out" | head -n 1)"
+  for ext in PIPELINING 'SIZE 10240000' 8BITMIME SMTPUTF8 CHUNKING; do
+    assertContains "$ext advertised" "$out" "250-$ext"
+  done
+  assertContains "$out" "250 ENHANCEDSTATUSCODES"
+  assertNotContains "no AUTH without VMAIL_AUTH_PLAINTEXT" "$out" "AUTH"
+  assertContains "$out" "221 2.0.0 mx.test closing connection"
+  out=$(smtpd "${HELO}QUIT\r\n" VMAIL_AUTH_PLAINTEXT=1 VMAIL_DATABYTES=5000)
+  assertContains "$out" "250-AUTH PLAIN LOGIN"
+  assertContains "$out" "250-SIZE 5000"
+}
+
+testHeloHasNoExtensions() {
+  out=$(smtpd 'HELO client.test\r\nQUIT\r\n')
+  assertContains "$out" "250 mx.test"
+  assertNotContains "$out" "PIPELINING"
+  out=$(smtpd 'EHLO\r\nQUIT\r\n')
+  assertContains "$out" "501 5.5.4"
+}
+
+testLocalMessageQueued() {
+  out=$(smtpd "${HELO}MAIL FROM:<sender@example.org>\r\nRCPT TO:<postmaster@example.com>\r\nDATA\r\nSubject: hello\r\n\r\nbody line\r\n.\r\nQUIT\r\n")
+  assertContains "$out" "250 2.1.0"
+  assertContains "$out" "250 2.1.5"
+  assertContains "$out" "354 "
+  assertContains "$out" "250 2.0.0 Ok: queued as "
+  assertEquals 1 "$(queued)"
+  assertEquals "Fsender@example.org|Tpostmaster@example.com||" "$(last_env)"
+  msg=$(last_msg)
+  assertContains "$msg" "Received: from client.test ([192.0.2.1])"
+  assertContains "$msg" "by mx.test (vmail-smtpd) with ESMTP id "
+  assertContains "$msg" "for <postmaster@example.com>;"
+  assertContains "$msg" "Subject: hello"
+  assertContains "$msg" "body line"
+  assertEquals "message stored with LF line ends" 0 "$(last_msg | grep -c "$(printf '\r')")"
+}
+
+testAliasAndNullSender() {
+  out=$(smtpd "${HELO}MAIL FROM:<>\r\nRCPT TO:<alias@example.com>\r\nRCPT TO:<user2@EXAMPLE.COM>\r\nDATA\r\nx\r\n.\r\n")
+  assertContains "$out" "250 2.0.0 Ok: queued"
+  assertEquals "F|Talias@example.com|Tuser2@example.com||" "$(last_env)"
+}
+
+testUnknownUser550() {
+  out=$(smtpd "${HELO}MAIL FROM:<a@example.org>\r\nRCPT TO:<nobody@example.com>\r\nQUIT\r\n")
+  assertContains "$out" "550 5.1.1 <nobody@example.com>"
+  assertContains "$(cat "$T_TMP/log")" "reject ip=192.0.2.1 helo=client.test auth=- from=<a@example.org> to=<nobody@example.com> reason=nouser"
+}
+
+testDatabaseTroubleIs451NeverPermanent() {
+  out=$(smtpd "${HELO}MAIL FROM:<a@example.org>\r\nRCPT TO:<postmaster@example.com>\r\nRCPT TO:<x@elsewhere.org>\r\nQUIT\r\n" \
+        VMAIL_DB_SOCKET="$T_TMP/no-such.sock" VMAIL_DB_TIMEOUT=2)
+  assertEquals "two temporary failures" 2 "$(echo "$out" | grep -c '^451 4.3.0')"
+  assertNotContains "$out" "550"
+  assertNotContains "$out" "554"
+}
+
+testRelayDeniedWithoutTrust() {
+  out=$(smtpd "${HELO}MAIL FROM:<a@example.org>\r\nRCPT TO:<u@elsewhere.org>\r\nDATA\r\nQUIT\r\n")
+  assertContains "$out" "554 5.7.1 <u@elsewhere.org>: Relay access denied"
+  assertContains "no recipient, no DATA" "$out" "554 5.5.1"
+  assertEquals 0 "$(queued)"
+}
+
+testRelayClientMayRelay() {
+  out=$(smtpd "${HELO}MAIL FROM:<a@example.org>\r\nRCPT TO:<u@elsewhere.org>\r\nRCPT TO:<nobody@example.com>\r\nDATA\r\nx\r\n.\r\n" RELAYCLIENT=)
+  assertContains "$out" "250 2.1.5"
+  assertContains "our unknown users stay unknown" "$out" "550 5.1.1"
+  assertEquals "Fa@example.org|Tu@elsewhere.org||" "$(last_env)"
+}
+
+testAuthPlainAllowsRelayAndSaysESMTPA() {
+  out=$(smtpd "${HELO}AUTH PLAIN $PLAIN\r\nMAIL FROM:<postmaster@example.com>\r\nRCPT TO:<u@elsewhere.org>\r\nDATA\r\nx\r\n.\r\n" VMAIL_AUTH_PLAINTEXT=1)
+  assertContains "$out" "235 2.7.0"
+  assertContains "$out" "250 2.0.0 Ok: queued"
+  assertContains "$(last_msg)" "with ESMTPA id"
+  assertContains "$(cat "$T_TMP/log")" "auth=postmaster@example.com"
+  # the same, the response after a 334 prompt, and EHLO no longer offers AUTH
+  out=$(smtpd "${HELO}AUTH PLAIN\r\n$PLAIN\r\nEHLO again\r\n" VMAIL_AUTH_PLAINTEXT=1)
+  assertContains "$out" "334 "
+  assertContains "$out" "235 2.7.0"
+  assertEquals 1 "$(echo "$out" | grep -c AUTH)"
+}
+
+testAuthLogin() {
+  out=$(smtpd "${HELO}AUTH LOGIN\r\n$(b64 user2@example.com)\r\n$(b64 password2)\r\nQUIT\r\n" VMAIL_AUTH_PLAINTEXT=1)
+  assertContains "$out" "334 VXNlcm5hbWU6"
+  assertContains "$out" "334 UGFzc3dvcmQ6"
+  assertContains "$out" "235 2.7.0"
+  out=$(smtpd "${HELO}AUTH LOGIN $(b64 user2@example.com)\r\n$(b64 password2)\r\nQUIT\r\n" VMAIL_AUTH_PLAINTEXT=1)
+  assertContains "initial response" "$out" "235 2.7.0"
+}
+
+testAuthFailures() {
+  out=$(smtpd "${HELO}AUTH PLAIN $(b64 '\0postmaster@example.com\0wrong')\r\nMAIL FROM:<a@b.org>\r\nRCPT TO:<u@elsewhere.org>\r\n" VMAIL_AUTH_PLAINTEXT=1)
+  assertContains "$out" "535 5.7.8"
+  assertContains "still not trusted" "$out" "554 5.7.1"
+  out=$(smtpd "${HELO}AUTH PLAIN\r\n*\r\nAUTH PLAIN !!!!\r\nAUTH CRAM-MD5\r\n" VMAIL_AUTH_PLAINTEXT=1)
+  assertContains "$out" "501 5.0.0"
+  assertContains "$out" "501 5.5.2"
+  assertContains "$out" "504 5.5.4"
+  out=$(smtpd "${HELO}AUTH PLAIN $PLAIN\r\n")
+  assertContains "no plain-text AUTH unless allowed" "$out" "538 5.7.11"
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nAUTH PLAIN $PLAIN\r\n" VMAIL_AUTH_PLAINTEXT=1)
+  assertContains "not inside a transaction" "$out" "503 5.5.1"
+  assertNotContains "$(cat "$T_TMP/log")" "password"
+}
+
+testSubmissionRequiresAuth() {
+  out=$(smtpd "${HELO}MAIL FROM:<postmaster@example.com>\r\nAUTH PLAIN $PLAIN\r\nMAIL FROM:<postmaster@example.com>\r\nRCPT TO:<u@elsewhere.org>\r\n" \
+        VMAIL_SUBMISSION=1 VMAIL_AUTH_PLAINTEXT=1 RELAYCLIENT=)
+  assertContains "$out" "530 5.7.0"
+  assertContains "$out" "235 2.7.0"
+  assertContains "$out" "250 2.1.0"
+  assertContains "$out" "250 2.1.5"
+}
+
+testCommandSequenceErrors() {
+  out=$(smtpd 'MAIL FROM:<a@b.org>\r\n')
+  assertContains "MAIL before EHLO" "$out" "503 5.5.1"
+  out=$(smtpd "${HELO}RCPT TO:<postmaster@example.com>\r\nDATA\r\nMAIL FROM:<a@b.org>\r\nMAIL FROM:<a@b.org>\r\nDATA\r\nBDAT 3 LAST\r\nabcQUIT\r\n")
+  assertEquals 3 "$(echo "$out" | grep -c '^503 5.5.1')"
+  assertEquals "DATA, BDAT without recipients" 2 "$(echo "$out" | grep -c '^554 5.5.1')"
+  assertContains "BDAT bytes skipped, QUIT still seen" "$out" "221 2.0.0"
+}
+
+testOtherCommands() {
+  out=$(smtpd "${HELO}NOOP\r\nVRFY postmaster\r\nHELP\r\nEXPN list\r\nRSET\r\nSTARTTLS\r\nquit\r\n")
+  assertContains "$out" "250 2.0.0 Ok"
+  assertContains "$out" "252 2.5.0"
+  assertContains "$out" "214 2.0.0"
+  assertContains "$out" "502 5.5.1 Error: EXPN"
+  assertContains "$out" "502 5.5.1 Error: STARTTLS"
+  assertContains "lowercase verbs" "$out" "221 2.0.0"
+}
+
+testRsetEndsTransaction() {
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nRSET\r\nDATA\r\nMAIL FROM:<c@d.org>\r\n")
+  assertContains "$out" "503 5.5.1 Error: need MAIL"
+  assertEquals 2 "$(echo "$out" | grep -c '^250 2.1.0')"
+}
+
+testSyntaxErrors() {
+  out=$(smtpd "${HELO}MAIL FROM:a@b.org\r\nMAIL FROM:<a@>\r\nMAIL FROM:<a@b.org> FOO=bar\r\nMAIL TO:<a@b.org>\r\nMAIL FROM:<a@b.org>\r\nRCPT TO:<bad address>\r\nRCPT TO:<>\r\nRCPT TO:<postmaster@example.com> NOTIFY=NEVER\r\nDATA x\r\n")
+  assertEquals 2 "$(echo "$out" | grep -c '^501 5.5.4 Syntax: MAIL')"
+  assertContains "$out" "553 5.1.7"
+  assertContains "$out" "555 5.5.4 Unsupported MAIL parameter"
+  assertEquals 2 "$(echo "$out" | grep -c '^553 5.1.3')"
+  assertContains "$out" "555 5.5.4 Unsupported RCPT parameter"
+  assertContains "$out" "501 5.5.4 Syntax: DATA"
+}
+
+testSourceRouteAndParameters() {
+  out=$(smtpd "${HELO}MAIL FROM:<@relay.org:a@b.org> SIZE=100 BODY=8BITMIME AUTH=<>\r\nRCPT TO: <@x.org,@y.org:postmaster@example.com>\r\nDATA\r\n8bit: \303\251\r\n.\r\n")
+  assertContains "$out" "250 2.0.0 Ok: queued"
+  assertEquals "Fa@b.org|Tpostmaster@example.com||" "$(last_env)"
+  assertContains "$(last_msg)" "$(printf '8bit: \303\251')"
+}
+
+testSmtputf8() {
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<j\303\266rg@example.com>\r\nRSET\r\nMAIL FROM:<j\303\266rg@b.org> SMTPUTF8\r\nRCPT TO:<postmaster@example.com>\r\nDATA\r\nx\r\n.\r\n")
+  assertContains "non-ASCII needs SMTPUTF8" "$out" "553 5.6.7"
+  assertContains "$out" "250 2.0.0 Ok: queued"
+  assertContains "$(last_msg)" "with UTF8SMTP id"
+}
+
+testMaxRecipients() {
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nRCPT TO:<user2@example.com>\r\nRCPT TO:<alias@example.com>\r\nDATA\r\nx\r\n.\r\n" VMAIL_MAXRCPT=2)
+  assertContains "$out" "452 4.5.3"
+  assertEquals "Fa@b.org|Tpostmaster@example.com|Tuser2@example.com||" "$(last_env)"
+}
+
+testSizeLimits() {
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org> SIZE=1001\r\nQUIT\r\n" VMAIL_DATABYTES=1000)
+  assertContains "$out" "552 5.3.4"
+  make_message "$T_TMP/big" 3000
+  body=$(sed 's/$/\\r/' < "$T_TMP/big" | tr -d '\n' | sed 's/\\r/\\r\\n/g; s/\r//g')
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nDATA\r\n${body}.\r\nNOOP\r\n" VMAIL_DATABYTES=1000)
+  assertContains "$out" "354 "
+  assertContains "answered after the whole message" "$out" "552 5.3.4"
+  assertContains "and the session goes on" "$(echo "$out" | tail -n 1)" "250 2.0.0 Ok"
+  assertEquals 0 "$(queued)"
+  assertContains "$(cat "$T_TMP/log")" "result=toobig"
+}
+
+testLongLines() {
+  long=$(head -c 3000 /dev/zero | tr '\0' x)
+  out=$(smtpd "${HELO}NOOP $long\r\nNOOP\r\n")
+  assertContains "$out" "500 5.5.2 Error: line too long"
+  assertContains "$(echo "$out" | tail -n 1)" "250 2.0.0"
+  out=$({ printf "$HELO"; head -c 200000 /dev/zero | tr '\0' x; printf '\r\nNOOP\r\n'; } | vmail-smtpd 2>/dev/null | tr -d '\r')
+  assertContains "endless lines end the session" "$out" "421 4.7.0"
+}
+
+testTooManyErrorsDisconnects() {
+  s=$HELO; i=0; while [ $i -lt 30 ]; do s="${s}MAIL FROM:broken\r\n"; i=$((i + 1)); done
+  out=$(smtpd "${s}NOOP\r\n")
+  assertEquals 20 "$(echo "$out" | grep -c '^501')"
+  assertContains "$out" "421 4.7.0 Too many errors"
+  assertNotContains "$out" "250 2.0.0"
+  out=$(smtpd "${HELO}FOO\r\nBAR\r\nBAZ\r\nGET / HTTP/1.0\r\nPOST\r\nNOOP\r\n")
+  assertContains "$out" "421 4.7.0 Too many unrecognized commands"
+  assertEquals 4 "$(echo "$out" | grep -c '^500 5.5.2')"
+}
+
+testTimeout() {
+  out=$({ printf "${HELO}"; sleep 3; printf 'NOOP\r\n'; } | VMAIL_TIMEOUT=1 vmail-smtpd 2>"$T_TMP/log" | tr -d '\r')
+  assertContains "$out" "421 4.4.2"
+  assertNotContains "$out" "250 2.0.0 Ok"
+  assertContains "$(cat "$T_TMP/log")" "end=timeout"
+}
+
+testEarlyTalkerRefused() {
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\n" VMAIL_GREETDELAY=300)
+  assertContains "$out" "554 5.5.0"
+  assertNotContains "$out" "220 "
+  assertNotContains "$out" "250"
+  # a client that waits for the greeting is served
+  out=$( (sleep 0.6; printf "${HELO}QUIT\r\n") | VMAIL_GREETDELAY=300 vmail-smtpd 2>/dev/null | tr -d '\r')
+  assertContains "$out" "220 mx.test"
+  assertContains "$out" "221 2.0.0"
+}
+
+# Each sequence that some servers take for the end of DATA, followed by a
+# second, smuggled message: only CRLF.CRLF ends DATA, and bare CR/LF is refused.
+testSmugglingProbes() {
+  for seq in '\n.\n' '\r\n.\n' '\n.\r\n' '\r.\r' '\r\n.\r' '\r.\r\n' '\n.\r\r\n'; do
+    rm -f "$T_TMP"/q/*
+    out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nDATA\r\nSubject: first\r\n\r\nfirst${seq}MAIL FROM:<evil@b.org>\r\nRCPT TO:<user2@example.com>\r\nDATA\r\nSubject: smuggled\r\n\r\n.\r\nQUIT\r\n")
+    assertEquals "$seq: one DATA" 1 "$(echo "$out" | grep -c '^354')"
+    assertEquals "$seq: one MAIL" 1 "$(echo "$out" | grep -c '^250 2.1.0')"
+    assertContains "$seq: refused" "$out" "554 5.6.0"
+    assertEquals "$seq: nothing queued" 0 "$(queued)"
+  done
+}
+
+testBareLineEndsRefused() {
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nDATA\r\nbare\nlf\r\n.\r\n")
+  assertContains "$out" "554 5.6.0"
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nDATA\r\nbare\rcr\r\n.\r\n")
+  assertContains "$out" "554 5.6.0"
+  assertEquals 0 "$(queued)"
+}
+
+testDotUnstuffingExact() {
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nDATA\r\n..\r\n...x\r\n.y\r\na.\r\n. \r\n\r\n..\r\n.\r\n")
+  assertContains "$out" "250 2.0.0 Ok: queued"
+  body=$(last_msg | sed '1,3d')
+  assertEquals "$(printf '.\n..x\ny\na.\n \n\n.')" "$body"
+}
+
+testEmptyMessage() {
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nDATA\r\n.\r\n")
+  assertContains "$out" "250 2.0.0 Ok: queued"
+  assertEquals 3 "$(last_msg | wc -l)"
+}
+
+testBdatChunks() {
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nBDAT 16\r\nSubject: c\r\n\r\nabBDAT 6 LAST\r\nc\r\n.\r\nDATA\r\nQUIT\r\n")
+  assertContains "$out" "250 2.0.0 16 octets received"
+  assertContains "$out" "250 2.0.0 Ok: queued"
+  assertEquals "$(printf 'Subject: c\n\nabc\n.')" "$(last_msg | sed '1,3d')"
+  assertContains "transaction over" "$out" "503 5.5.1 Error: need MAIL"
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nBDAT 3\r\nabcDATA\r\nBDAT x\r\nNOOP\r\n")
+  assertContains "DATA after BDAT" "$out" "503 5.5.1 Error: DATA after BDAT"
+  assertContains "$out" "501 5.5.4 Syntax: BDAT"
+  assertNotContains "$out" "250 2.0.0 Ok"
+  rm -f "$T_TMP"/q/*
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nBDAT 600\r\n$(head -c 600 /dev/zero | tr '\0' x)BDAT 1 LAST\r\nyRSET\r\n" VMAIL_DATABYTES=500)
+  assertContains "$out" "552 5.3.4"
+  assertContains "later chunks refused" "$out" "503 5.5.1"
+  assertEquals 0 "$(queued)"
+}
+
+testDisconnectMidDataLeavesNothing() {
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nDATA\r\nSubject: cut\r\n\r\nhalf a mess")
+  assertContains "$out" "354 "
+  assertNotContains "$out" "queued"
+  assertEquals "the queue got no envelope" 0 "$(queued)"
+  assertContains "$(cat "$T_TMP/log")" "end=disconnect"
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nBDAT 100\r\nshort")
+  assertEquals 0 "$(queued)"
+}
+
+testQueueFailures() {
+  echo 71 > "$T_TMP/queue-exit"
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nDATA\r\nx\r\n.\r\n")
+  assertContains "$out" "451 4.3.0"
+  assertNotContains "$out" "queued as"
+  echo 31 > "$T_TMP/queue-exit"
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nDATA\r\nx\r\n.\r\n")
+  assertContains "$out" "554 5.3.0"
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nDATA\r\nx\r\n.\r\n" VMAIL_QUEUE=/nonexistent/queue)
+  assertContains "$out" "451 4.3.0"
+}
+
+testLogLines() {
+  smtpd "${HELO}MAIL FROM:<s@example.org>\r\nRCPT TO:<postmaster@example.com>\r\nRCPT TO:<alias@example.com>\r\nDATA\r\nhello\r\n.\r\nQUIT\r\n" TCPREMOTEHOST=client.example.org >/dev/null
+  log=$(cat "$T_TMP/log")
+  assertContains "$log" "message id="
+  assertContains "$log" "ip=192.0.2.1 helo=client.test auth=- from=<s@example.org> nrcpt=2 to=<postmaster@example.com>,<alias@example.com> size=6 result=accepted code=250"
+  assertContains "$log" "session ip=192.0.2.1 helo=client.test auth=- messages=1 errors=0 end=quit"
+  assertNotContains "no message content in logs" "$log" "hello"
+  assertContains "$(last_msg)" "(client.example.org [192.0.2.1])"
+}
+
+testUsage() {
+  vmail-smtpd -x </dev/null >/dev/null 2>&1
+  assertEquals 100 $?
+}
+
+. shunit2
