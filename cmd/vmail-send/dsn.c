@@ -1,0 +1,200 @@
+/* dsn.c: bounces. A multipart/report (RFC 3464, RFC 6522) to the sender,
+ * or to the postmaster for a bounce that bounced (with qmail's double-bounce
+ * sender "#@[]", so that one is never bounced again), injected through
+ * vmail-queue like any other message. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/djbunix.h>
+
+#include "send.h"
+
+#define DSN_HEADER_MAX (64 * 1024)   /* original header bytes returned (RFC 3462 text/rfc822-headers) */
+#define DOUBLE_BOUNCE "#@[]"
+
+static char const *hostname(void)
+{
+  static char host[256];
+  char const *h = getenv("VMAIL_HOSTNAME");
+  if (h && *h) return h;
+  if (gethostname(host, sizeof host - 1) < 0) return "localhost";
+  return host;
+}
+
+static int cat_date(stralloc *sa, time_t t)
+{
+  char date[64];
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  return stralloc_cats(sa, date);
+}
+
+/* An RFC 3463 status code at the start of reason ("5.1.1 ..."), or dflt. */
+static void status_of(char const *reason, size_t len, char const *dflt, char *out)
+{
+  size_t i = 0;
+  if (len >= 5 && (reason[0] == '4' || reason[0] == '5') && reason[1] == '.')
+  {
+    i = 2;
+    while (i < len && i < 5 && reason[i] >= '0' && reason[i] <= '9') i++;
+    if (i < len && reason[i] == '.' && i > 2)
+    {
+      size_t j = i + 1;
+      while (j < len && j < i + 4 && reason[j] >= '0' && reason[j] <= '9') j++;
+      if (j > i + 1 && j < 12) { memcpy(out, reason, j); out[j] = 0; out[0] = '5'; return; }
+    }
+  }
+  strcpy(out, dflt);
+}
+
+static int cat_header_section(stralloc *sa, char const *dir, char const *id)
+{
+  stralloc p = STRALLOC_ZERO;
+  char buf[DSN_HEADER_MAX];
+  size_t got = 0, end;
+  int fd;
+  if (queue_path(&p, dir, "mess", id) < 0) return 0;
+  fd = openc_read(p.s);
+  stralloc_free(&p);
+  if (fd < 0) return stralloc_cats(sa, "(the message is no longer in the queue)\n");
+  got = allread(fd, buf, sizeof buf);
+  fd_close(fd);
+  end = got;
+  for (size_t i = 0; i + 1 < got; i++)
+  {
+    if (buf[i] == '\n' && (buf[i+1] == '\n' || (buf[i+1] == '\r' && i + 2 < got && buf[i+2] == '\n'))) { end = i + 1; break; }
+  }
+  /* bare CRs are left to the reader; every line ends with LF */
+  return stralloc_catb(sa, buf, end);
+}
+
+static int build(stralloc *sa, char const *dir, struct msg const *m, char const *to, unsigned int *count)
+{
+  stralloc j = STRALLOC_ZERO, human = STRALLOC_ZERO, per = STRALLOC_ZERO;
+  char const *host = hostname(), *reason;
+  size_t pos = 0, rl;
+  char kind, status[16];
+  unsigned int n;
+  unsigned char *seen = calloc(m->e.nrcpt, 1);
+  int ok = seen && queue_journal_read(dir, m->id, &j) == 0;
+  *count = 0;
+  while (ok && queue_journal_next(&j, &pos, &kind, &n, &reason, &rl))
+  {
+    if (kind != 'B' || n >= m->e.nrcpt || seen[n]) continue;
+    seen[n] = 1;
+    ++*count;
+    status_of(reason, rl, rl >= 7 && !memcmp(reason, "expired", 7) ? "4.4.7" : "5.0.0", status);
+    ok = stralloc_cats(&human, "<") && stralloc_cats(&human, m->rcpt[n]) && stralloc_cats(&human, ">:\n    ")
+      && stralloc_catb(&human, reason, rl) && stralloc_cats(&human, "\n\n")
+      && stralloc_cats(&per, "\nFinal-Recipient: rfc822; ") && stralloc_cats(&per, m->rcpt[n])
+      && stralloc_cats(&per, "\nAction: failed\nStatus: ") && stralloc_cats(&per, status)
+      && stralloc_cats(&per, "\nDiagnostic-Code: X-Vmail; ") && stralloc_catb(&per, reason, rl)
+      && stralloc_cats(&per, "\n");
+  }
+  ok = ok && stralloc_cats(sa, "From: Mail Delivery System <MAILER-DAEMON@") && stralloc_cats(sa, host)
+    && stralloc_cats(sa, ">\nTo: <") && stralloc_cats(sa, to)
+    && stralloc_cats(sa, ">\nSubject: Undelivered Mail Returned to Sender\nDate: ") && cat_date(sa, time(0))
+    && stralloc_cats(sa, "\nMessage-ID: <") && stralloc_cats(sa, m->id) && stralloc_cats(sa, ".dsn@") && stralloc_cats(sa, host)
+    && stralloc_cats(sa, ">\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n"
+                         "Content-Type: multipart/report; report-type=delivery-status;\n\tboundary=\"")
+    && stralloc_cats(sa, m->id) && stralloc_cats(sa, "/vmail\"\n\nThis is a MIME-encapsulated message.\n\n--")
+    && stralloc_cats(sa, m->id) && stralloc_cats(sa, "/vmail\nContent-Type: text/plain; charset=utf-8\n\n"
+                         "This is the mail system at host ") && stralloc_cats(sa, host)
+    && stralloc_cats(sa, ".\n\nI'm sorry to have to inform you that your message could not\n"
+                         "be delivered to one or more recipients. It's attached below.\n\n")
+    && stralloc_catb(sa, human.s, human.len)
+    && stralloc_cats(sa, "--") && stralloc_cats(sa, m->id)
+    && stralloc_cats(sa, "/vmail\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; ") && stralloc_cats(sa, host)
+    && stralloc_cats(sa, "\nX-Vmail-Queue-ID: ") && stralloc_cats(sa, m->id)
+    && stralloc_cats(sa, "\nX-Original-Envelope-From: <") && stralloc_cats(sa, m->e.sender)
+    && stralloc_cats(sa, ">\nArrival-Date: ") && cat_date(sa, queue_id_time(m->id)) && stralloc_cats(sa, "\n")
+    && stralloc_catb(sa, per.s, per.len)
+    && stralloc_cats(sa, "\n--") && stralloc_cats(sa, m->id)
+    && stralloc_cats(sa, "/vmail\nContent-Type: text/rfc822-headers\n\n") && cat_header_section(sa, dir, m->id)
+    && stralloc_cats(sa, "\n--") && stralloc_cats(sa, m->id) && stralloc_cats(sa, "/vmail--\n");
+  free(seen);
+  stralloc_free(&j); stralloc_free(&human); stralloc_free(&per);
+  return ok;
+}
+
+/* Runs vmail-queue with message and envelope; its exit code, or -1. */
+static int inject(stralloc const *message, stralloc const *env)
+{
+  int pm[2], pe[2], wstat;
+  pid_t pid;
+  if (pipecoe(pm) < 0) return -1;
+  if (pipecoe(pe) < 0) { fd_close(pm[0]); fd_close(pm[1]); return -1; }
+  pid = fork();
+  if (pid < 0) { fd_close(pm[0]); fd_close(pm[1]); fd_close(pe[0]); fd_close(pe[1]); return -1; }
+  if (!pid)
+  {
+    sigset_t none;
+    char const *argv[2] = { "vmail-queue", 0 };
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, 0);
+    signal(SIGPIPE, SIG_DFL);
+    if (dup2(pm[0], 0) < 0 || dup2(pe[0], 1) < 0) _exit(111);
+    execvp(argv[0], (char *const *)argv);
+    _exit(111);
+  }
+  fd_close(pm[0]); fd_close(pe[0]);
+  if (allwrite(pm[1], message->s, message->len) < message->len) { fd_close(pm[1]); fd_close(pe[1]); wait_pid(pid, &wstat); return -1; }
+  fd_close(pm[1]);
+  if (allwrite(pe[1], env->s, env->len) < env->len) { fd_close(pe[1]); wait_pid(pid, &wstat); return -1; }
+  fd_close(pe[1]);
+  if (wait_pid(pid, &wstat) < 0) return -1;
+  return WIFEXITED(wstat) ? WEXITSTATUS(wstat) : -1;
+}
+
+int dsn_send(char const *dir, struct msg const *m)
+{
+  stralloc message = STRALLOC_ZERO, env = STRALLOC_ZERO, pm = STRALLOC_ZERO;
+  char const *to = m->e.sender, *from = "";
+  unsigned int count = 0;
+  int r = -1, code;
+  if (!strcmp(m->e.sender, DOUBLE_BOUNCE))
+  {
+    send_log("bounce qid=", m->id, " status=dropped detail=\"a double bounce failed: nobody left to tell\"", (char *)0);
+    return 0;
+  }
+  if (!*to)
+  {
+    char const *p = getenv("VMAIL_POSTMASTER");
+    if (p && *p) to = p;
+    else
+    {
+      if (!stralloc_cats(&pm, "postmaster@") || !stralloc_cats(&pm, hostname()) || !stralloc_0(&pm)) goto end;
+      to = pm.s;
+    }
+    from = DOUBLE_BOUNCE;
+  }
+  if (!build(&message, dir, m, to, &count)) goto end;
+  if (!count) { r = 0; goto end; }
+  if (!stralloc_catb(&env, "F", 1) || !stralloc_cats(&env, from) || !stralloc_catb(&env, "\0T", 2)
+      || !stralloc_cats(&env, to) || !stralloc_catb(&env, "\0\0", 2)) goto end;
+  code = inject(&message, &env);
+  if (code == 0)
+  {
+    char num[16];
+    snprintf(num, sizeof num, "%u", count);
+    send_log("bounce qid=", m->id, " from=<", from, "> to=<", to, "> recipients=", num, " status=sent", (char *)0);
+    r = 0;
+  }
+  else
+  {
+    char num[16];
+    snprintf(num, sizeof num, "%d", code);
+    send_log("bounce qid=", m->id, " to=<", to, "> status=deferred detail=\"vmail-queue exited ", num, "\"", (char *)0);
+  }
+ end:
+  stralloc_free(&message); stralloc_free(&env); stralloc_free(&pm);
+  return r;
+}

@@ -1,0 +1,38 @@
+/* vmail-send's parts: the queue runner (main.c) and the bounce writer (dsn.c). */
+#ifndef VMAIL_SEND_H
+#define VMAIL_SEND_H
+
+#include <time.h>
+#include <skalibs/stralloc.h>
+
+#include "envelope.h"
+#include "queue.h"
+
+/* per-recipient states in struct msg.st */
+#define RCPT_WAITING  0   /* to try in this round */
+#define RCPT_RUNNING  1   /* a delivery runs */
+#define RCPT_FINAL    2   /* delivered or failed for good: in the journal */
+#define RCPT_DEFERRED 3   /* tried in this round, failed temporarily */
+
+struct msg
+{
+  char id[QUEUE_ID_LEN + 1];
+  stralloc env;               /* the envelope file; e points into it */
+  struct envelope e;
+  char const **rcpt;          /* e.nrcpt recipients */
+  unsigned char *st;          /* e.nrcpt RCPT_* */
+  unsigned int running;
+  unsigned int tries;         /* rounds that ended with a deferral */
+  time_t next;                /* start of the next round */
+  int gone;                   /* dequeued by someone else: forget when idle */
+};
+
+/* Injects a delivery status notification (RFC 3464) for the recipients of m
+ * that the journal marks failed, through vmail-queue. 0 done (or nothing to
+ * report), -1 temporary failure: try again later. Logs one line. */
+int dsn_send(char const *dir, struct msg const *m);
+
+/* Writes the strings up to the null pointer as one line on stderr (for s6-log). */
+void send_log(char const *first, ...);
+
+#endif
