@@ -318,7 +318,6 @@ size_t mime_line_count(char const *s, size_t a, size_t b)
   size_t n = 0;
   char const *p = s + a, *e = s + b;
   while (p < e && (p = memchr(p, '\n', e - p))) { n++; p++; }
-  if (b > a && s[b-1] != '\n') n++;
   return n;
 }
 
@@ -509,13 +508,15 @@ int mime_part_lookup(mime_message const *m, char const *num, size_t len)
     if (i == a || (i < len && num[i] != '.')) return -1;
     if (i < len) { i++; if (i == len) return -1; }
     if (cur < 0) return -1;
-    if (MIME_PART(m, cur)->kind == MIME_MULTIPART) part = child(m, cur, n);
+    int self = MIME_PART(m, cur)->kind != MIME_MULTIPART;
+    if (!self) part = child(m, cur, n);
     else part = n == 1 ? cur : -1;      /* a non-multipart entity has only part 1: itself */
     if (part < 0) return -1;
-    /* the next number counts inside an encapsulated message, or the multipart itself */
+    /* the next number counts inside an encapsulated message, or the multipart
+     * itself; a leaf answers once more for its own part 1, as Dovecot does */
     if (MIME_PART(m, part)->kind == MIME_MESSAGE) cur = MIME_PART(m, part)->first_child;
     else if (MIME_PART(m, part)->kind == MIME_MULTIPART) cur = part;
-    else cur = -1;
+    else cur = self ? -1 : part;
   }
   return part;
 }
@@ -582,7 +583,10 @@ static int header_fields(mime_message const *m, size_t hstart, size_t bstart, ch
     if (!mime_field_next(m->msg, &pos, bstart, &f)) break;
     if (!f.namelen) continue;
     if (name_listed(&names, f.name, f.namelen) != not)
+    {
       if (!mime_crlf_cat(out, m->msg, start, pos)) { stralloc_free(&names); return 0; }
+      if (m->msg[pos-1] != '\n' && !stralloc_catb(out, "\r\n", 2)) { stralloc_free(&names); return 0; }
+    }
   }
   stralloc_free(&names);
   return stralloc_catb(out, "\r\n", 2) ? 1 : 0;
@@ -629,7 +633,6 @@ int mime_section(mime_message const *m, char const *section, stralloc *out)
   if (numbered && kw(spec, sl, "MIME"))
   {
     if (part < 0) return 1;
-    if (part == 0) return 1;              /* the message itself has no MIME header apart from its header */
     return mime_crlf_cat(out, m->msg, MIME_PART(m, part)->hstart, MIME_PART(m, part)->bstart);
   }
   if (!*spec) return mime_crlf_cat(out, m->msg, 0, m->len) ? 1 : 0;

@@ -278,12 +278,15 @@ int mime_envelope(mime_message const *m, stralloc *out)
   return envelope_of(m, 0, out);
 }
 
-/* ("attr" "value" ...) or NIL */
-static int params_list(mime_ctype const *ct, stralloc *out)
+/* ("attr" "value" ...) or NIL; text types get the RFC 2045 5.2 default
+ * charset when they name none. */
+static int params_list(mime_ctype const *ct, int text, stralloc *out)
 {
   size_t p = ct->params;
-  if (!ct->nparams) return stralloc_cats(out, "NIL");
+  int charset = text && !mime_ctype_param(ct, "charset");
+  if (!ct->nparams && !charset) return stralloc_cats(out, "NIL");
   if (!stralloc_catb(out, "(", 1)) return 0;
+  if (charset && !stralloc_cats(out, ct->nparams ? "\"charset\" \"us-ascii\" " : "\"charset\" \"us-ascii\"")) return 0;
   for (unsigned int i = 0; i < ct->nparams; i++)
   {
     char const *a = ct->sa.s + p, *v = a + strlen(a) + 1;
@@ -308,7 +311,7 @@ static int ext_common(mime_message const *m, mime_part const *p, stralloc *out)
   if (r == 1)
   {
     if (!stralloc_catb(out, "(", 1) || !cat_str(out, d.sa.s + d.type) || !stralloc_catb(out, " ", 1)
-        || !params_list(&d, out) || !stralloc_catb(out, ")", 1)) goto end;
+        || !params_list(&d, 0, out) || !stralloc_catb(out, ")", 1)) goto end;
   }
   else if (!stralloc_cats(out, "NIL")) goto end;
   r = 0;
@@ -366,7 +369,7 @@ static int body_multipart(mime_message const *m, int i, int extended, mime_ctype
     if (!body_of(m, c, extended, out)) return 0;
   if (!stralloc_catb(out, " ", 1) || !cat_str(out, ct->sa.s + ct->subtype)) return 0;
   if (extended)
-    if (!stralloc_catb(out, " ", 1) || !params_list(ct, out) || !stralloc_catb(out, " ", 1) || !ext_common(m, p, out)) return 0;
+    if (!stralloc_catb(out, " ", 1) || !params_list(ct, 0, out) || !stralloc_catb(out, " ", 1) || !ext_common(m, p, out)) return 0;
   return stralloc_catb(out, ")", 1);
 }
 
@@ -384,7 +387,7 @@ static int body_of(mime_message const *m, int i, int extended, stralloc *out)
       && (!strcasecmp(type, "multipart") || !strcasecmp(sub, "rfc822") || !strcasecmp(sub, "global")))
   { type = "application"; sub = "octet-stream"; ct.nparams = 0; }   /* nested too deep: opaque */
   if (!stralloc_catb(out, "(", 1) || !cat_str(out, type) || !stralloc_catb(out, " ", 1) || !cat_str(out, sub)
-      || !stralloc_catb(out, " ", 1) || !params_list(&ct, out) || !stralloc_catb(out, " ", 1)
+      || !stralloc_catb(out, " ", 1) || !params_list(&ct, !strcasecmp(type, "text"), out) || !stralloc_catb(out, " ", 1)
       || !field_nstring(m, p->hstart, p->bstart, "content-id", out) || !stralloc_catb(out, " ", 1)
       || !field_nstring(m, p->hstart, p->bstart, "content-description", out) || !stralloc_catb(out, " ", 1)) goto end;
   {

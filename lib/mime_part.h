@@ -77,8 +77,8 @@ char const *mime_ctype_param(mime_ctype const *ct, char const *attr);
 /* The effective content type of part i (defaults applied) into ct. */
 int mime_part_ctype(mime_message const *m, int i, mime_ctype *ct);
 
-/* Octets of s[a..b) once bare LFs become CRLF; and lines (LF count, plus one
- * for an unterminated last line). */
+/* Octets of s[a..b) once bare LFs become CRLF; and lines: the LF count (an
+ * unterminated last line does not count, as Dovecot and Cyrus answer). */
 size_t mime_crlf_size(char const *s, size_t a, size_t b);
 size_t mime_line_count(char const *s, size_t a, size_t b);
 /* Appends s[a..b) with bare LFs turned into CRLF. */
