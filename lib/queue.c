@@ -67,15 +67,17 @@ time_t queue_id_time(char const *id)
   return (time_t)strtoll(id, 0, 10);
 }
 
-void queue_wake(char const *dir, char c)
+int queue_wake(char const *dir, char c)
 {
   stralloc p = STRALLOC_ZERO;
+  int fd = -1;
   if (queue_path(&p, dir, 0, "trigger") == 0)
   {
-    int fd = open(p.s, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    fd = open(p.s, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd >= 0) { if (write(fd, &c, 1) < 0) { /* a full pipe already wakes it */ } close(fd); }
   }
   stralloc_free(&p);
+  return fd < 0 ? -1 : 0;
 }
 
 static int read_file(char const *path, stralloc *buf, size_t max)
@@ -184,7 +186,7 @@ int queue_remove(char const *dir, char const *id)
   for (unsigned int i = 0; i < 3; i++)
   {
     if (queue_path(&p, dir, order[i], id) < 0) { r = -1; break; }
-    if (unlink(p.s) < 0 && errno != ENOENT) { r = -1; if (!i) break; }
+    if (unlink(p.s) < 0 && (!i || errno != ENOENT)) { r = -1; if (!i) break; }
   }
   stralloc_free(&p);
   return r;

@@ -53,9 +53,9 @@ time_t queue_id_time(char const *id);
 /* out = dir/sub/id, NUL-terminated (sub may be 0 for dir/id). */
 int queue_path(stralloc *out, char const *dir, char const *sub, char const *id);
 
-/* Writes c to dir/trigger without blocking; silently nothing if no vmail-send
- * reads it. */
-void queue_wake(char const *dir, char c);
+/* Writes c to dir/trigger without blocking. 0 done; -1 if nobody reads the
+ * trigger (errno ENXIO: vmail-send is not running) or it is missing. */
+int queue_wake(char const *dir, char c);
 
 /* Reads env/ID into buf and parses it into e (pointers into buf). 0 ok; -1
  * with errno (ENOENT: not queued, EPROTO: a corrupt envelope). */
@@ -73,7 +73,8 @@ int queue_journal_read(char const *dir, char const *id, stralloc *buf);
 int queue_journal_next(stralloc const *buf, size_t *pos, char *kind, unsigned int *n,
                        char const **reason, size_t *reasonlen);
 
-/* Dequeues ID: env/ID first, then mess/ID and state/ID. */
+/* Dequeues ID: env/ID first, then mess/ID and state/ID. -1 with errno
+ * ENOENT if it was not queued. */
 int queue_remove(char const *dir, char const *id);
 
 /* Appends the ids under dir/sub to ids, NUL-separated, sorted; returns how
