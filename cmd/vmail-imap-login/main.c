@@ -1,0 +1,194 @@
+/* vmail-imap-login: the not-authenticated state of IMAP (RFC 3501 6.1, 6.2):
+ * CAPABILITY, NOOP, LOGOUT, ID, LOGIN and AUTHENTICATE PLAIN (with SASL-IR,
+ * RFC 4959). Credentials go to the checkpassword program, which on success
+ * execs prog (vmail-imapd) in the user's Maildir; the LOGIN's tag travels in
+ * VMAIL_IMAP_TAG so the server answers it. Never sees a password hash. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <skalibs/buffer.h>
+#include <skalibs/strerr.h>
+#include "checkpw.h"
+#include "imap_io.h"
+#include "imap_parse.h"
+#include "smtp_auth.h"
+
+#define USAGE "vmail-imap-login [prog...]"
+
+#define LOGIN_TIMEOUT_SECS 60         /* RFC 9051 5.4 allows less before login */
+#define LOGIN_FAILURES_MAX 3          /* failed logins before BYE */
+#define LOGIN_BAD_COMMANDS_MAX 10     /* syntax errors before BYE */
+#define LOGIN_LITERAL_MAX 4096        /* a user name or password fits */
+#define LOGIN_CREDENTIAL_MAX 255      /* RFC 4616 2 */
+#define SERVER_ARGS_MAX 16
+
+#define CAPS_COMMON "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE"
+
+static char const *const default_server[] = { "vmail-imapd", 0 };
+static char const *const *server_argv;
+static char const *checkpw_prog;
+static int plaintext_ok;
+static unsigned failures, bad_commands;
+
+static void out(char const *s) { if (buffer_puts(buffer_1, s) < 0) strerr_diefu1sys(111, "write to client"); }
+static void flush(void) { if (!buffer_flush(buffer_1)) strerr_diefu1sys(111, "write to client"); }
+
+static void reply(char const *tag, char const *rest)
+{
+  out(tag); out(" "); out(rest); out("\r\n"); flush();
+}
+
+static void bye(char const *text, char const *reason)
+{
+  char const *ip = getenv("TCPREMOTEIP");
+  out("* BYE "); out(text); out("\r\n");
+  buffer_flush(buffer_1);
+  strerr_warni("login end=", reason, " ip=", ip ? ip : "-");
+  _exit(0);
+}
+
+static void bad(char const *tag, char const *text)
+{
+  reply(tag, text);
+  if (++bad_commands >= LOGIN_BAD_COMMANDS_MAX) bye("Too many bad commands", "bad");
+}
+
+static void capabilities(void)
+{
+  out(CAPS_COMMON);
+  out(plaintext_ok ? " AUTH=PLAIN" : " LOGINDISABLED");
+}
+
+/* Runs the checkpassword chain; returns only if the login failed. */
+static void login(char const *tag, char const *user, char const *password)
+{
+  char const *argv[2 + SERVER_ARGS_MAX + 1];
+  unsigned n = 0;
+  int r;
+  argv[n++] = checkpw_prog;
+  for (unsigned i = 0; server_argv[i] && i < SERVER_ARGS_MAX; i++) argv[n++] = server_argv[i];
+  argv[n] = 0;
+  if (setenv("VMAIL_IMAP_TAG", tag, 1) < 0) strerr_diefu1sys(111, "set environment");
+  flush();
+  r = checkpw_run(argv, user, password);
+  if (r == 0) _exit(0);    /* the server ran the session to its end */
+  unsetenv("VMAIL_IMAP_TAG");
+  if (r == 1)
+  {
+    reply(tag, "NO [AUTHENTICATIONFAILED] Authentication failed");
+    if (++failures >= LOGIN_FAILURES_MAX) bye("Too many failed logins", "authfail");
+    return;
+  }
+  reply(tag, "NO [UNAVAILABLE] Temporary failure, try again later");
+}
+
+static void cmd_login(imap_cursor *c, char const *tag)
+{
+  stralloc user = STRALLOC_ZERO, password = STRALLOC_ZERO;
+  if (!imap_sp(c) || !imap_astring(c, &user) || !imap_sp(c) || !imap_astring(c, &password) || !imap_at_end(c))
+    bad(tag, "BAD Syntax: LOGIN user password");
+  else if (!plaintext_ok) reply(tag, "NO [PRIVACYREQUIRED] Plaintext login disabled");
+  else if (user.len > LOGIN_CREDENTIAL_MAX || password.len > LOGIN_CREDENTIAL_MAX
+           || memchr(user.s, 0, user.len) || memchr(password.s, 0, password.len))
+    reply(tag, "NO [AUTHENTICATIONFAILED] Authentication failed");
+  else
+  {
+    if (!stralloc_0(&user) || !stralloc_0(&password)) strerr_diefu1sys(111, "allocate");
+    login(tag, user.s, password.s);
+  }
+  if (password.s) explicit_bzero(password.s, password.a);
+  stralloc_free(&user); stralloc_free(&password);
+}
+
+static void cmd_authenticate(imap_cursor *c, char const *tag)
+{
+  stralloc mech = STRALLOC_ZERO, resp = STRALLOC_ZERO, decoded = STRALLOC_ZERO, buf = STRALLOC_ZERO;
+  char const *user, *password;
+  if (!imap_sp(c) || !imap_atom(c, &mech) || !stralloc_0(&mech)) { bad(tag, "BAD Syntax: AUTHENTICATE mechanism"); goto end; }
+  if (strcasecmp(mech.s, "PLAIN")) { reply(tag, "NO Unsupported mechanism"); goto end; }
+  if (!plaintext_ok) { reply(tag, "NO [PRIVACYREQUIRED] Plaintext authentication disabled"); goto end; }
+  if (imap_sp(c))
+  {
+    /* SASL-IR: the initial response on the command line; "=" is empty */
+    if (!imap_atom(c, &resp) || !imap_at_end(c)) { bad(tag, "BAD Syntax: AUTHENTICATE PLAIN [response]"); goto end; }
+    if (resp.len == 1 && resp.s[0] == '=') resp.len = 0;
+  }
+  else
+  {
+    int r;
+    out("+ \r\n"); flush();
+    r = imap_read_line(&resp, LOGIN_TIMEOUT_SECS);
+    if (r <= 0) bye("Connection lost", "disconnect");
+    if (smtp_auth_cancelled(resp.s, resp.len)) { reply(tag, "BAD Authentication cancelled"); goto end; }
+  }
+  if (resp.len > SMTP_AUTH_LINE_MAX || !smtp_base64_decode(resp.s, resp.len, &decoded))
+  { bad(tag, "BAD Invalid base64"); goto end; }
+  if (!smtp_auth_plain(decoded.s, decoded.len, &buf, &user, &password))
+  { reply(tag, "NO [AUTHENTICATIONFAILED] Authentication failed"); goto end; }
+  login(tag, user, password);
+ end:
+  if (decoded.s) explicit_bzero(decoded.s, decoded.a);
+  if (buf.s) explicit_bzero(buf.s, buf.a);
+  if (resp.s) explicit_bzero(resp.s, resp.a);
+  stralloc_free(&mech); stralloc_free(&resp); stralloc_free(&decoded); stralloc_free(&buf);
+}
+
+int main(int argc, char const *const *argv)
+{
+  stralloc cmd = STRALLOC_ZERO, tag = STRALLOC_ZERO, word = STRALLOC_ZERO;
+  char const *x;
+  PROG = "vmail-imap-login";
+  if (argc > 1 && argv[1][0] == '-') strerr_dieusage(100, USAGE);
+  server_argv = argc > 1 ? argv + 1 : default_server;
+  checkpw_prog = getenv("VMAIL_CHECKPW");
+  if (!checkpw_prog || !*checkpw_prog) checkpw_prog = "vmail-checkpw";
+  x = getenv("VMAIL_AUTH_PLAINTEXT");
+  /* passwords in the clear only when the site says so, or over TLS
+     (s6-tlsserver / sslserver set SSL_PROTOCOL) */
+  plaintext_ok = (x && !strcmp(x, "1")) || getenv("SSL_PROTOCOL");
+
+  out("* OK [CAPABILITY "); capabilities(); out("] vmail IMAP ready\r\n"); flush();
+  for (;;)
+  {
+    imap_cursor c;
+    int r = imap_read_command(&cmd, LOGIN_LITERAL_MAX, LOGIN_TIMEOUT_SECS);
+    if (r == 0) bye("Connection closed", "disconnect");
+    if (r < 0)
+    {
+      if (errno == ETIMEDOUT) bye("Autologout: no login in time", "timeout");
+      if (errno == E2BIG || errno == EMSGSIZE) bye("Command too long", "toolong");
+      strerr_diefu1sys(111, "read from client");
+    }
+    imap_cursor_init(&c, cmd.s, cmd.len);
+    tag.len = word.len = 0;
+    if (!imap_tag(&c, &tag) || !stralloc_0(&tag) || !imap_sp(&c) || !imap_atom(&c, &word) || !stralloc_0(&word))
+    {
+      out("* BAD Syntax error\r\n"); flush();
+      if (++bad_commands >= LOGIN_BAD_COMMANDS_MAX) bye("Too many bad commands", "bad");
+      continue;
+    }
+    if (!strcasecmp(word.s, "CAPABILITY"))
+    {
+      out("* CAPABILITY "); capabilities(); out("\r\n");
+      reply(tag.s, "OK Capability completed");
+    }
+    else if (!strcasecmp(word.s, "NOOP")) reply(tag.s, "OK NOOP completed");
+    else if (!strcasecmp(word.s, "LOGOUT"))
+    {
+      out("* BYE Logging out\r\n");
+      reply(tag.s, "OK Logout completed");
+      return 0;
+    }
+    else if (!strcasecmp(word.s, "ID"))
+    {
+      out("* ID (\"name\" \"vmail\" \"vendor\" \"vmail\")\r\n");
+      reply(tag.s, "OK ID completed");
+    }
+    else if (!strcasecmp(word.s, "LOGIN")) cmd_login(&c, tag.s);
+    else if (!strcasecmp(word.s, "AUTHENTICATE")) cmd_authenticate(&c, tag.s);
+    else if (!strcasecmp(word.s, "STARTTLS")) reply(tag.s, "NO TLS is provided by the service (s6-tlsserver), not here");
+    else bad(tag.s, "BAD Command not valid before login");
+  }
+}

@@ -1,0 +1,267 @@
+/* fetch: FETCH and UID FETCH (RFC 3501 6.4.5, 7.4.2; BINARY, RFC 3516).
+ * The message file is read only when an item needs its content, and parsed
+ * (lib/mime) only when an item needs its structure. */
+#include <string.h>
+#include <strings.h>
+#include <skalibs/strerr.h>
+#include "mime.h"
+#include "imapd.h"
+
+#define FETCH_ITEMS_MAX 100
+
+enum { F_UID, F_FLAGS, F_INTERNALDATE, F_SIZE, F_ENVELOPE, F_BODY, F_BODYSTRUCTURE,
+       F_SECTION, F_RFC822, F_RFC822_HEADER, F_RFC822_TEXT, F_BINARY, F_BINARY_SIZE };
+
+typedef struct item_s item;
+struct item_s {
+  int kind;
+  int peek;
+  size_t section;      /* offset into sections (NUL-terminated) */
+  int partial;
+  uint64_t off, len;
+};
+
+int select_set(stralloc const *ranges, int uid, genalloc *indexes)
+{
+  size_t n = box_count(), count = ranges->len / (2 * sizeof(uint32_t));
+  uint32_t star = uid ? (n ? box_msg(n - 1)->uid : 0) : (uint32_t)n;
+  genalloc_setlen(size_t, indexes, 0);
+  if (!uid)
+    for (size_t i = 0; i < count; i++)
+    {
+      uint32_t r[2];
+      memcpy(r, ranges->s + i * sizeof r, sizeof r);
+      if ((r[0] != IMAP_SEQ_STAR && r[0] > n) || (r[1] != IMAP_SEQ_STAR && r[1] > n)) return -1;
+    }
+  if (uid && !n) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (imap_seqset_has(ranges, uid ? box_msg(i)->uid : (uint32_t)(i + 1), star))
+      if (!genalloc_append(size_t, indexes, &i)) die_nomem();
+  return 0;
+}
+
+static int add(genalloc *items, int kind)
+{
+  item it;
+  memset(&it, 0, sizeof it);
+  it.kind = kind;
+  return genalloc_append(item, items, &it);
+}
+
+/* The section text between [ and ], quotes respected; appended NUL-terminated. */
+static int section_text(imap_cursor *c, stralloc *sections)
+{
+  int quoted = 0;
+  if (!imap_char(c, '[')) return 0;
+  while (c->pos < c->len)
+  {
+    char ch = c->s[c->pos++];
+    if (ch == '\r' || ch == '\n') return 0;
+    if (ch == '"') quoted = !quoted;
+    else if (ch == '\\' && quoted && c->pos < c->len) { if (!stralloc_catb(sections, &ch, 1)) die_nomem(); ch = c->s[c->pos++]; }
+    else if (ch == ']' && !quoted) return stralloc_0(sections);
+    if (!stralloc_catb(sections, &ch, 1)) die_nomem();
+  }
+  return 0;
+}
+
+static int partial(imap_cursor *c, item *it)
+{
+  if (!imap_char(c, '<')) return 1;
+  if (!imap_number(c, &it->off) || !imap_char(c, '.') || !imap_number(c, &it->len) || !it->len || !imap_char(c, '>')) return 0;
+  it->partial = 1;
+  return 1;
+}
+
+static int parse_item(imap_cursor *c, genalloc *items, stralloc *sections)
+{
+  char name[32];
+  size_t n = 0;
+  item it;
+  while (c->pos < c->len && n < sizeof name - 1)
+  {
+    char ch = c->s[c->pos];
+    if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.')) break;
+    name[n++] = ch; c->pos++;
+  }
+  name[n] = 0;
+  memset(&it, 0, sizeof it);
+  if (!strcasecmp(name, "ALL")) return add(items, F_FLAGS) && add(items, F_INTERNALDATE) && add(items, F_SIZE) && add(items, F_ENVELOPE);
+  if (!strcasecmp(name, "FAST")) return add(items, F_FLAGS) && add(items, F_INTERNALDATE) && add(items, F_SIZE);
+  if (!strcasecmp(name, "FULL")) return add(items, F_FLAGS) && add(items, F_INTERNALDATE) && add(items, F_SIZE) && add(items, F_ENVELOPE) && add(items, F_BODY);
+  if (!strcasecmp(name, "UID")) return add(items, F_UID);
+  if (!strcasecmp(name, "FLAGS")) return add(items, F_FLAGS);
+  if (!strcasecmp(name, "INTERNALDATE")) return add(items, F_INTERNALDATE);
+  if (!strcasecmp(name, "RFC822.SIZE")) return add(items, F_SIZE);
+  if (!strcasecmp(name, "ENVELOPE")) return add(items, F_ENVELOPE);
+  if (!strcasecmp(name, "BODYSTRUCTURE")) return add(items, F_BODYSTRUCTURE);
+  if (!strcasecmp(name, "RFC822")) return add(items, F_RFC822);
+  if (!strcasecmp(name, "RFC822.HEADER")) return add(items, F_RFC822_HEADER);
+  if (!strcasecmp(name, "RFC822.TEXT")) return add(items, F_RFC822_TEXT);
+  if (!strcasecmp(name, "MODSEQ")) return 0;
+  if (!strcasecmp(name, "BODY") && imap_peek(c) != '[') return add(items, F_BODY);
+  if (!strcasecmp(name, "BODY") || !strcasecmp(name, "BODY.PEEK")) { it.kind = F_SECTION; it.peek = name[4] == '.'; }
+  else if (!strcasecmp(name, "BINARY") || !strcasecmp(name, "BINARY.PEEK")) { it.kind = F_BINARY; it.peek = name[6] == '.'; }
+  else if (!strcasecmp(name, "BINARY.SIZE")) it.kind = F_BINARY_SIZE;
+  else return 0;
+  it.section = sections->len;
+  if (!section_text(c, sections)) return 0;
+  if (it.kind != F_BINARY_SIZE && !partial(c, &it)) return 0;
+  return genalloc_append(item, items, &it);
+}
+
+static void out_literal(char const *s, size_t n, int binary)
+{
+  int has_nul = binary && memchr(s, 0, n) != 0;
+  out(has_nul ? "~{" : "{"); outu(n); out("}\r\n"); outb(s, n);
+  stat_fetched_bytes += n;
+}
+
+static void out_slice(item const *it, char const *s, size_t n, int binary)
+{
+  if (it->partial)
+  {
+    size_t off = it->off < n ? (size_t)it->off : n;
+    size_t len = n - off < it->len ? n - off : (size_t)it->len;
+    out_literal(s + off, len, binary);
+  }
+  else out_literal(s, n, binary);
+}
+
+/* Per message: the file and its parse, loaded on first need. */
+typedef struct content_s content;
+struct content_s { stralloc raw; mime_message *mime; int loaded; int failed; };
+
+static mime_message *need_mime(msg *m, content *ct)
+{
+  if (!ct->loaded)
+  {
+    ct->loaded = 1;
+    if (msg_read(&box, m, &ct->raw) < 0) { ct->failed = 1; return 0; }
+  }
+  if (ct->failed) return 0;
+  if (!ct->mime && !(ct->mime = mime_parse(ct->raw.s ? ct->raw.s : "", ct->raw.len))) die_nomem();
+  return ct->mime;
+}
+
+static void content_done(content *ct)
+{
+  if (ct->mime) mime_free(ct->mime);
+  ct->mime = 0; ct->loaded = 0; ct->failed = 0; ct->raw.len = 0;
+}
+
+/* One message's response. 1 ok, 0 the message is gone (nothing sent). */
+static int fetch_one(size_t index, genalloc const *items, stralloc const *sections, int uid, content *ct, stralloc *buf)
+{
+  msg *m = box_msg(index);
+  item const *its = genalloc_s(item, items);
+  size_t nitems = genalloc_len(item, items);
+  int sets_seen = 0, has_flags = 0, first = 1;
+  for (size_t i = 0; i < nitems; i++)
+  {
+    if (its[i].kind == F_FLAGS) has_flags = 1;
+    if ((its[i].kind == F_SECTION || its[i].kind == F_BINARY || its[i].kind == F_RFC822 || its[i].kind == F_RFC822_TEXT) && !its[i].peek) sets_seen = 1;
+  }
+  /* the content first: a message expunged meanwhile gets no response */
+  for (size_t i = 0; i < nitems; i++)
+    if (its[i].kind != F_UID && its[i].kind != F_FLAGS)
+    {
+      if (its[i].kind == F_INTERNALDATE || its[i].kind == F_SIZE) { if (msg_stat(&box, m) < 0) return 0; }
+      else if (!need_mime(m, ct)) return 0;
+    }
+  if (sets_seen && !box.readonly && !(m->flags & FL_SEEN))
+  {
+    msg_set_flags(&box, m, m->flags | FL_SEEN, m->keywords);
+    if (!has_flags) has_flags = -1;
+  }
+  out("* "); outu(index + 1); out(" FETCH (");
+#define SEP() do { if (!first) out(" "); first = 0; } while (0)
+  if (uid) { SEP(); out("UID "); outu(m->uid); }
+  for (size_t i = 0; i < nitems; i++)
+  {
+    item const *it = its + i;
+    char const *sec = sections->s + it->section;
+    int r;
+    switch (it->kind)
+    {
+      case F_UID: if (!uid) { SEP(); out("UID "); outu(m->uid); } break;
+      case F_FLAGS: SEP(); out("FLAGS "); out_flags(&box, m); break;
+      case F_INTERNALDATE:
+        buf->len = 0;
+        if (!imap_date_time_fmt(m->internaldate, buf)) die_nomem();
+        SEP(); out("INTERNALDATE "); outsa(buf); break;
+      case F_SIZE: SEP(); out("RFC822.SIZE "); outu(ct->mime ? mime_size_crlf(ct->mime) : m->size); break;
+      case F_ENVELOPE:
+        buf->len = 0;
+        if (!mime_envelope(ct->mime, buf)) die_nomem();
+        SEP(); out("ENVELOPE "); outsa(buf); break;
+      case F_BODY: case F_BODYSTRUCTURE:
+        buf->len = 0;
+        if (!mime_bodystructure(ct->mime, it->kind == F_BODYSTRUCTURE, buf)) die_nomem();
+        SEP(); out(it->kind == F_BODY ? "BODY " : "BODYSTRUCTURE "); outsa(buf); break;
+      case F_RFC822: case F_RFC822_HEADER: case F_RFC822_TEXT:
+        buf->len = 0;
+        if (!mime_section(ct->mime, it->kind == F_RFC822 ? "" : it->kind == F_RFC822_HEADER ? "HEADER" : "TEXT", buf)) die_nomem();
+        SEP(); out(it->kind == F_RFC822 ? "RFC822 " : it->kind == F_RFC822_HEADER ? "RFC822.HEADER " : "RFC822.TEXT ");
+        out_literal(buf->s, buf->len, 0);
+        break;
+      case F_SECTION:
+        buf->len = 0;
+        r = mime_section(ct->mime, sec, buf);
+        if (!r) die_nomem();
+        SEP(); out("BODY["); out(sec); out("]");
+        if (it->partial) { out("<"); outu(it->off); out(">"); }
+        out(" ");
+        if (r < 0) out("NIL"); else out_slice(it, buf->s, buf->len, 0);
+        break;
+      case F_BINARY: case F_BINARY_SIZE:
+        buf->len = 0;
+        r = mime_section_binary(ct->mime, sec, buf);
+        if (!r) die_nomem();
+        SEP();
+        out(it->kind == F_BINARY ? "BINARY[" : "BINARY.SIZE["); out(sec); out("]");
+        if (it->partial) { out("<"); outu(it->off); out(">"); }
+        out(" ");
+        if (r < 0) out("NIL");
+        else if (it->kind == F_BINARY_SIZE) outu(buf->len);
+        else out_slice(it, buf->s, buf->len, 1);
+        break;
+    }
+  }
+  if (has_flags < 0) { SEP(); out("FLAGS "); out_flags(&box, m); }
+#undef SEP
+  out(")\r\n");
+  return 1;
+}
+
+void cmd_fetch(imap_cursor *c, char const *tag, int uid)
+{
+  stralloc ranges = STRALLOC_ZERO, sections = STRALLOC_ZERO, buf = STRALLOC_ZERO;
+  genalloc items = GENALLOC_ZERO, indexes = GENALLOC_ZERO;
+  content ct = { STRALLOC_ZERO, 0, 0, 0 };
+  size_t n;
+  if (!imap_sp(c) || !imap_seqset(c, &ranges) || !imap_sp(c)) goto bad;
+  if (imap_char(c, '('))
+  {
+    do { if (!parse_item(c, &items, &sections) || genalloc_len(item, &items) > FETCH_ITEMS_MAX) goto bad; }
+    while (imap_sp(c));
+    if (!imap_char(c, ')')) goto bad;
+  }
+  else if (!parse_item(c, &items, &sections)) goto bad;
+  /* FETCH modifiers (CHANGEDSINCE) are not supported */
+  if (!imap_at_end(c)) goto bad;
+  if (select_set(&ranges, uid, &indexes) < 0) { reply_bad(tag, "Invalid message sequence number"); goto end; }
+  n = genalloc_len(size_t, &indexes);
+  for (size_t i = 0; i < n; i++)
+  {
+    fetch_one(genalloc_s(size_t, &indexes)[i], &items, &sections, uid, &ct, &buf);
+    content_done(&ct);
+  }
+  reply_ok(tag, uid ? "UID FETCH completed" : "FETCH completed");
+  goto end;
+ bad:
+  reply_bad(tag, "Syntax: FETCH set items");
+ end:
+  stralloc_free(&ranges); stralloc_free(&sections); stralloc_free(&buf); stralloc_free(&ct.raw);
+  genalloc_free(item, &items); genalloc_free(size_t, &indexes);
+}

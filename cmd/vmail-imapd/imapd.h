@@ -1,0 +1,125 @@
+/* vmail-imapd: shared state and the functions the command files export.
+ *
+ * One process serves one authenticated session, in the user's Maildir (the
+ * current directory). The selected folder's messages live in `box.msgs`, in
+ * UID order: index i is sequence number i + 1, as this session last told
+ * the client (RFC 3501 7.4.1: the view changes only when we report it). */
+#ifndef VMAIL_IMAPD_H
+#define VMAIL_IMAPD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/genalloc.h>
+#include "imap_parse.h"
+
+#define IMAPD_BAD_COMMANDS_MAX 20      /* consecutive BAD answers before BYE */
+#define IMAPD_KEYWORDS_MAX 26          /* Dovecot's a..z letters in Maildir names */
+#define IMAPD_FOLDERS_MAX 10000        /* folders listed; the rest is ignored */
+#define IMAPD_MESSAGES_MAX 1000000     /* messages per folder we keep in view */
+#define IMAPD_SEARCH_DEPTH_MAX 64      /* nesting of NOT / OR / ( ) in SEARCH */
+
+/* system flags, as bits */
+#define FL_SEEN     0x01   /* S */
+#define FL_ANSWERED 0x02   /* R */
+#define FL_FLAGGED  0x04   /* F */
+#define FL_DELETED  0x08   /* T */
+#define FL_DRAFT    0x10   /* D */
+#define FL_RECENT   0x20   /* session only: not in the file name */
+
+typedef struct msg_s msg;
+struct msg_s {
+  uint32_t uid;
+  uint32_t flags;       /* FL_* */
+  uint32_t keywords;    /* bit i: keyword i of box.keywords */
+  char *file;           /* path relative to the folder: "cur/BASE:2,FS" or "new/BASE" */
+  size_t base_len;      /* length of BASE within file + 4 */
+  uint64_t size;        /* RFC822.SIZE, CRLF form; 0 = not known yet */
+  int64_t internaldate; /* seconds; 0 = not known yet */
+};
+
+typedef struct mailbox_s mailbox;
+struct mailbox_s {
+  int selected;
+  int readonly;
+  stralloc name;        /* IMAP name, NUL-terminated */
+  stralloc dir;         /* Maildir++ folder dir: "." or ".Sent", NUL-terminated */
+  uint32_t uidvalidity;
+  uint32_t uidnext;
+  genalloc msgs;        /* msg, UID order */
+  stralloc keywords;    /* keyword names, each NUL-terminated, index = letter - 'a' */
+  unsigned keyword_count;
+};
+
+extern mailbox box;
+extern char const *imapd_user;
+
+/* main.c: output and replies */
+void out(char const *s);
+void outb(char const *s, size_t n);
+void outu(uint64_t n);
+void outsa(stralloc const *sa);
+void outstring(char const *s, size_t n);     /* quoted or literal */
+void outflush(void);
+void reply_ok(char const *tag, char const *text);
+void reply_no(char const *tag, char const *text);
+void reply_bad(char const *tag, char const *text);
+void die_nomem(void);
+extern uint64_t stat_fetched_bytes;
+
+/* mailbox.c */
+int folder_dir(char const *name, size_t len, stralloc *dir);   /* IMAP name -> ".X"; 0 invalid */
+int folder_exists(char const *dir);
+int folder_canonical(stralloc *name);                          /* "inbox" -> "INBOX" */
+size_t box_count(void);
+msg *box_msg(size_t i);                                        /* i: 0-based */
+int mailbox_open(mailbox *b, char const *name, int readonly);  /* 1 ok, 0 no such folder, -1 error */
+void mailbox_close(mailbox *b);
+int mailbox_sync(mailbox *b, int report, int allow_expunge);   /* reports EXISTS/RECENT/FETCH/EXPUNGE */
+void mailbox_free_msgs(mailbox *b);
+int keywords_load(char const *dir, stralloc *names, unsigned *count);
+int keywords_save(char const *dir, stralloc const *names, unsigned count);
+int keyword_index(stralloc *names, unsigned *count, char const *kw, int create);
+void flags_letters(uint32_t flags, uint32_t keywords, stralloc *sa);     /* "FRS"+"ab" */
+void flags_parse_letters(char const *info, uint32_t *flags, uint32_t *keywords);
+int msg_set_flags(mailbox *b, msg *m, uint32_t flags, uint32_t keywords); /* renames the file */
+void out_flags(mailbox const *b, msg const *m);                          /* "(\Seen ...)" */
+int msg_open(mailbox *b, msg *m);                                        /* fd or -1 */
+int msg_read(mailbox *b, msg *m, stralloc *sa);                          /* whole file */
+int msg_stat(mailbox *b, msg *m);                                        /* size + date */
+int mailbox_expunge(mailbox *b, stralloc const *uids_only, int report);
+uint32_t uid_assign(char const *dir, char const *stored_name);           /* after store */
+int parse_flag_list(imap_cursor *c, stralloc *names, int *list);        /* ( flags ) or flag */
+int flags_from_names(stralloc const *names, stralloc *kwnames, unsigned *kwcount,
+                     uint32_t *flags, uint32_t *keywords, int create);
+int deliver_copy(char const *dir, int fd, char const *head, size_t headlen,
+                 uint32_t flags, stralloc const *kwnames_src, uint32_t keywords,
+                 int64_t internaldate, uint32_t *uid);
+
+/* folders.c */
+void special_use_create(void);
+void cmd_list(imap_cursor *c, char const *tag, int lsub);
+void cmd_create(imap_cursor *c, char const *tag);
+void cmd_delete(imap_cursor *c, char const *tag);
+void cmd_rename(imap_cursor *c, char const *tag);
+void cmd_subscribe(imap_cursor *c, char const *tag, int on);
+void cmd_status(imap_cursor *c, char const *tag);
+
+/* fetch.c */
+void cmd_fetch(imap_cursor *c, char const *tag, int uid);
+
+/* search.c */
+void cmd_search(imap_cursor *c, char const *tag, int uid);
+
+/* store.c */
+void cmd_store(imap_cursor *c, char const *tag, int uid);
+void cmd_copy(imap_cursor *c, char const *tag, int uid, int move);
+void cmd_append(imap_cursor *c, char const *tag);
+void cmd_expunge(imap_cursor *c, char const *tag, int uid);
+/* messages (0-based indexes, ascending) selected by a sequence set */
+int select_set(stralloc const *ranges, int uid, genalloc *indexes);
+
+/* idle.c */
+void cmd_idle(char const *tag);
+
+#endif

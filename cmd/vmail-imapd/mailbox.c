@@ -1,0 +1,731 @@
+/* mailbox: the selected folder as this session sees it, kept in step with
+ * the Maildir (and with other sessions) by mailbox_sync. Flags live in the
+ * Maildir names (":2,DFRST" plus Dovecot's keyword letters a..z, named in
+ * the folder's dovecot-keywords), UIDs in the folder's uid list. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+#include "maildir.h"
+#include "uidlist.h"
+#include "imapd.h"
+
+#define KEYWORDS_FILE "dovecot-keywords"
+#define KEYWORDS_FILE_MAX 65536
+
+size_t box_count(void) { return genalloc_len(msg, &box.msgs); }
+msg *box_msg(size_t i) { return genalloc_s(msg, &box.msgs) + i; }
+
+int folder_canonical(stralloc *name)
+{
+  if (name->len >= 5 && !strncasecmp(name->s, "INBOX", 5) && (name->len == 5 || name->s[5] == '.' || !name->s[5]))
+    memcpy(name->s, "INBOX", 5);
+  return 1;
+}
+
+int folder_dir(char const *name, size_t len, stralloc *dir)
+{
+  dir->len = 0;
+  if (len == 5 && !strncasecmp(name, "INBOX", 5)) return stralloc_copys(dir, ".") && stralloc_0(dir);
+  if (!len || len > 200 || name[0] == '.' || name[len - 1] == '.') return 0;
+  for (size_t i = 0; i < len; i++)
+  {
+    unsigned char ch = (unsigned char)name[i];
+    if (ch < 0x20 || ch == 0x7f || ch == '/' || (ch == '.' && name[i + 1] == '.')) return 0;
+  }
+  if (len >= 6 && !strncasecmp(name, "INBOX.", 6))
+    return stralloc_copys(dir, ".INBOX") && stralloc_catb(dir, name + 5, len - 5) && stralloc_0(dir);
+  return stralloc_copys(dir, ".") && stralloc_catb(dir, name, len) && stralloc_0(dir);
+}
+
+int folder_exists(char const *dir)
+{
+  stralloc p = STRALLOC_ZERO;
+  struct stat st;
+  int r;
+  if (!stralloc_copys(&p, dir) || !stralloc_cats(&p, "/cur") || !stralloc_0(&p)) die_nomem();
+  r = stat(p.s, &st) == 0 && S_ISDIR(st.st_mode);
+  stralloc_free(&p);
+  return r;
+}
+
+/* keywords ------------------------------------------------------------ */
+
+static char const *keyword_name(stralloc const *names, unsigned i)
+{
+  size_t pos = 0;
+  for (unsigned k = 0; k < i && pos < names->len; k++) pos += strlen(names->s + pos) + 1;
+  return pos < names->len ? names->s + pos : "";
+}
+
+int keywords_load(char const *dir, stralloc *names, unsigned *count)
+{
+  char buf[KEYWORDS_FILE_MAX];
+  char slots[IMAPD_KEYWORDS_MAX][128];
+  stralloc p = STRALLOC_ZERO;
+  ssize_t r;
+  size_t pos = 0;
+  int fd;
+  names->len = 0; *count = 0;
+  memset(slots, 0, sizeof slots);
+  if (!stralloc_copys(&p, dir) || !stralloc_cats(&p, "/" KEYWORDS_FILE) || !stralloc_0(&p)) die_nomem();
+  fd = open(p.s, O_RDONLY | O_CLOEXEC);
+  stralloc_free(&p);
+  if (fd < 0) return errno == ENOENT ? 1 : -1;
+  r = (ssize_t)allread(fd, buf, sizeof buf - 1);
+  fd_close(fd);
+  buf[r > 0 ? r : 0] = 0;
+  while (pos < (size_t)(r > 0 ? r : 0))
+  {
+    char *nl = strchr(buf + pos, '\n'), *sp;
+    unsigned idx;
+    size_t n;
+    if (nl) *nl = 0;
+    n = uint_scan(buf + pos, &idx);
+    sp = buf + pos + n;
+    if (n && *sp == ' ' && idx < IMAPD_KEYWORDS_MAX && strlen(sp + 1) < sizeof slots[0] && sp[1])
+    {
+      strcpy(slots[idx], sp + 1);
+      if (idx + 1 > *count) *count = idx + 1;
+    }
+    if (!nl) break;
+    pos = (size_t)(nl - buf) + 1;
+  }
+  for (unsigned i = 0; i < *count; i++)
+    if (!stralloc_cats(names, slots[i]) || !stralloc_0(names)) die_nomem();
+  return 1;
+}
+
+int keywords_save(char const *dir, stralloc const *names, unsigned count)
+{
+  stralloc text = STRALLOC_ZERO, p = STRALLOC_ZERO, tmp = STRALLOC_ZERO;
+  char num[UINT_FMT];
+  int fd, ok;
+  for (unsigned i = 0; i < count; i++)
+  {
+    char const *k = keyword_name(names, i);
+    if (!*k) continue;
+    if (!stralloc_catb(&text, num, uint_fmt(num, i)) || !stralloc_cats(&text, " ")
+        || !stralloc_cats(&text, k) || !stralloc_cats(&text, "\n")) die_nomem();
+  }
+  if (!stralloc_copys(&p, dir) || !stralloc_cats(&p, "/" KEYWORDS_FILE) || !stralloc_0(&p)
+      || !stralloc_copys(&tmp, p.s) || !stralloc_cats(&tmp, ".tmp") || !stralloc_0(&tmp)) die_nomem();
+  fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ok = fd >= 0 && allwrite(fd, text.s, text.len) == text.len && fsync(fd) == 0;
+  if (fd >= 0) fd_close(fd);
+  ok = ok && rename(tmp.s, p.s) == 0;
+  stralloc_free(&text); stralloc_free(&p); stralloc_free(&tmp);
+  return ok ? 1 : -1;
+}
+
+int keyword_index(stralloc *names, unsigned *count, char const *kw, int create)
+{
+  size_t pos = 0;
+  for (unsigned i = 0; i < *count; i++)
+  {
+    if (!strcasecmp(names->s + pos, kw)) return (int)i;
+    pos += strlen(names->s + pos) + 1;
+  }
+  if (!create || *count >= IMAPD_KEYWORDS_MAX || strlen(kw) >= 128) return -1;
+  if (!stralloc_cats(names, kw) || !stralloc_0(names)) die_nomem();
+  return (int)(*count)++;
+}
+
+/* flags in names ---------------------------------------------------------- */
+
+void flags_letters(uint32_t flags, uint32_t keywords, stralloc *sa)
+{
+  /* Maildir wants the info letters in ASCII order */
+  if (flags & FL_DRAFT) stralloc_catb(sa, "D", 1);
+  if (flags & FL_FLAGGED) stralloc_catb(sa, "F", 1);
+  if (flags & FL_ANSWERED) stralloc_catb(sa, "R", 1);
+  if (flags & FL_SEEN) stralloc_catb(sa, "S", 1);
+  if (flags & FL_DELETED) stralloc_catb(sa, "T", 1);
+  for (unsigned i = 0; i < IMAPD_KEYWORDS_MAX; i++)
+    if (keywords & (1u << i)) { char ch = (char)('a' + i); stralloc_catb(sa, &ch, 1); }
+}
+
+void flags_parse_letters(char const *info, uint32_t *flags, uint32_t *keywords)
+{
+  *flags = 0; *keywords = 0;
+  for (size_t i = 0; info[i] && i < 64; i++)
+    switch (info[i])
+    {
+      case 'D': *flags |= FL_DRAFT; break;
+      case 'F': *flags |= FL_FLAGGED; break;
+      case 'R': *flags |= FL_ANSWERED; break;
+      case 'S': *flags |= FL_SEEN; break;
+      case 'T': *flags |= FL_DELETED; break;
+      default:
+        if (info[i] >= 'a' && info[i] <= 'z') *keywords |= 1u << (info[i] - 'a');
+    }
+}
+
+void out_flags(mailbox const *b, msg const *m)
+{
+  int first = 1;
+  static struct { uint32_t bit; char const *name; } const sys[] = {
+    { FL_SEEN, "\\Seen" }, { FL_ANSWERED, "\\Answered" }, { FL_FLAGGED, "\\Flagged" },
+    { FL_DELETED, "\\Deleted" }, { FL_DRAFT, "\\Draft" }, { FL_RECENT, "\\Recent" } };
+  out("(");
+  for (unsigned i = 0; i < sizeof sys / sizeof sys[0]; i++)
+    if (m->flags & sys[i].bit) { if (!first) out(" "); out(sys[i].name); first = 0; }
+  for (unsigned i = 0; i < b->keyword_count; i++)
+    if (m->keywords & (1u << i))
+    {
+      char const *k = keyword_name(&b->keywords, i);
+      if (!*k) continue;
+      if (!first) out(" ");
+      out(k); first = 0;
+    }
+  out(")");
+}
+
+/* the directory scan ------------------------------------------------------- */
+
+typedef struct entry_s entry;
+struct entry_s { char *file; size_t base_len; uint32_t uid, flags, keywords; int recent; };
+
+static void entry_free(entry *e) { free(e->file); e->file = 0; }
+
+static int entry_by_name(void const *a, void const *b)
+{
+  entry const *x = a, *y = b;
+  return strcmp(x->file + 4, y->file + 4);
+}
+
+static int entry_by_uid(void const *a, void const *b)
+{
+  entry const *x = a, *y = b;
+  return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+/* base name of an entry, NUL-terminated copy in buf */
+static char const *entry_base(entry const *e, char *buf, size_t size)
+{
+  size_t n = e->base_len < size - 1 ? e->base_len : size - 1;
+  memcpy(buf, e->file + 4, n); buf[n] = 0;
+  return buf;
+}
+
+static int add_entry(genalloc *list, char const *sub, char const *name, int recent)
+{
+  entry e;
+  char const *colon = strchr(name, ':');
+  size_t base_len = colon ? (size_t)(colon - name) : strlen(name);
+  if (!base_len || base_len > UIDLIST_BASE_MAX) return 1;
+  e.base_len = base_len;
+  e.uid = 0; e.recent = recent;
+  flags_parse_letters(colon && !strncmp(colon, ":2,", 3) ? colon + 3 : "", &e.flags, &e.keywords);
+  e.file = malloc(strlen(name) + 5);
+  if (!e.file) die_nomem();
+  memcpy(e.file, sub, 4); strcpy(e.file + 4, name);
+  return genalloc_append(entry, list, &e);
+}
+
+/* Lists cur/ then new/ of dir into list; new/ files move to cur/ (and count
+ * as recent for this session) unless readonly. */
+static int scan(char const *dir, int readonly, genalloc *list)
+{
+  stralloc p = STRALLOC_ZERO, from = STRALLOC_ZERO, to = STRALLOC_ZERO;
+  /* cur/ first: what we move out of new/ must not be listed twice */
+  static char const *const subs[] = { "cur/", "new/" };
+  for (int s = 0; s < 2; s++)
+  {
+    DIR *d;
+    struct dirent *de;
+    if (!stralloc_copys(&p, dir) || !stralloc_cats(&p, "/") || !stralloc_catb(&p, subs[s], 3) || !stralloc_0(&p)) die_nomem();
+    d = opendir(p.s);
+    if (!d) { stralloc_free(&p); return -1; }
+    while ((de = readdir(d)))
+    {
+      if (de->d_name[0] == '.') continue;
+      if (genalloc_len(entry, list) >= IMAPD_MESSAGES_MAX) break;
+      if (s == 1 && !readonly)
+      {
+        if (!stralloc_copys(&from, dir) || !stralloc_cats(&from, "/new/") || !stralloc_cats(&from, de->d_name) || !stralloc_0(&from)
+            || !stralloc_copys(&to, dir) || !stralloc_cats(&to, "/cur/") || !stralloc_cats(&to, de->d_name)
+            || (!strchr(de->d_name, ':') && !stralloc_cats(&to, ":2,")) || !stralloc_0(&to)) die_nomem();
+        if (rename(from.s, to.s) < 0) continue;   /* another session took it: cur/ will have it */
+        if (!add_entry(list, "cur/", to.s + strlen(dir) + 5, 1)) die_nomem();
+        continue;
+      }
+      if (!add_entry(list, subs[s], de->d_name, s == 1)) die_nomem();
+    }
+    closedir(d);
+  }
+  stralloc_free(&p); stralloc_free(&from); stralloc_free(&to);
+  return 0;
+}
+
+typedef struct { char const *name; uint32_t uid; size_t idx; } named_uid;
+
+static int named_cmp(void const *a, void const *b)
+{
+  return strcmp(((named_uid const *)a)->name, ((named_uid const *)b)->name);
+}
+
+/* Gives every entry its UID, assigning new ones (in name order: Maildir
+ * names start with the delivery time) and writing the list when it changed.
+ * Runs under the folder's lock, scan included, so that two sessions never
+ * give one message two UIDs. */
+static int assign_uids(mailbox *b, genalloc *list)
+{
+  uidlist u = UIDLIST_ZERO, kept = UIDLIST_ZERO;
+  size_t n = genalloc_len(entry, list), count, pos = 0;
+  entry *e = genalloc_s(entry, list);
+  named_uid *index = 0;
+  char *present = 0;
+  int changed = 0;
+  char base[UIDLIST_BASE_MAX + 1];
+
+  if (uidlist_load(b->dir.s, &u) < 0) return -1;
+  count = uidlist_count(&u);
+  index = malloc((count ? count : 1) * sizeof *index);
+  present = calloc(count ? count : 1, 1);
+  if (!index || !present) die_nomem();
+  for (size_t i = 0; i < count; i++)
+  {
+    index[i].name = u.names.s + pos;
+    memcpy(&index[i].uid, u.uids.s + i * sizeof(uint32_t), sizeof(uint32_t));
+    index[i].idx = i;
+    pos += strlen(u.names.s + pos) + 1;
+  }
+  qsort(index, count, sizeof *index, &named_cmp);
+  qsort(e, n, sizeof *e, &entry_by_name);
+  for (size_t i = 0; i < n; i++)
+  {
+    named_uid key, *hit;
+    key.name = entry_base(&e[i], base, sizeof base);
+    hit = count ? bsearch(&key, index, count, sizeof *index, &named_cmp) : 0;
+    if (hit && !present[hit->idx]) { e[i].uid = hit->uid; present[hit->idx] = 1; }
+  }
+  kept.uidvalidity = u.uidvalidity; kept.nextuid = u.nextuid;
+  pos = 0;
+  for (size_t i = 0; i < count; i++)
+  {
+    char const *name = u.names.s + pos;
+    size_t len = strlen(name);
+    pos += len + 1;
+    if (!present[i]) { changed = 1; continue; }
+    if (!stralloc_catb(&kept.names, name, len + 1) || !stralloc_catb(&kept.uids, u.uids.s + i * sizeof(uint32_t), sizeof(uint32_t))) die_nomem();
+  }
+  for (size_t i = 0; i < n; i++)
+  {
+    if (e[i].uid) continue;
+    e[i].uid = uidlist_add(&kept, e[i].file + 4, e[i].base_len);
+    if (!e[i].uid) { e[i].uid = 0; continue; }
+    changed = 1;
+  }
+  if (changed && !b->readonly) uidlist_write(b->dir.s, &kept);
+  else if (changed) uidlist_write(b->dir.s, &kept);   /* UIDs must persist even for EXAMINE */
+  b->uidvalidity = kept.uidvalidity;
+  b->uidnext = kept.nextuid;
+  free(index); free(present);
+  uidlist_free(&u); uidlist_free(&kept);
+  return 0;
+}
+
+void mailbox_free_msgs(mailbox *b)
+{
+  size_t n = genalloc_len(msg, &b->msgs);
+  for (size_t i = 0; i < n; i++) free(genalloc_s(msg, &b->msgs)[i].file);
+  genalloc_setlen(msg, &b->msgs, 0);
+}
+
+int mailbox_sync(mailbox *b, int report, int allow_expunge)
+{
+  genalloc list = GENALLOC_ZERO, fresh = GENALLOC_ZERO;
+  entry *e;
+  msg *old;
+  size_t n, oldn, i = 0, j = 0, kept = 0, added = 0, recent = 0;
+  int lock, r;
+
+  lock = uidlist_lock(b->dir.s);
+  if (lock < 0) return -1;
+  r = scan(b->dir.s, b->readonly, &list);
+  if (!r) r = assign_uids(b, &list);
+  fd_close(lock);
+  if (r < 0) goto end;
+  n = genalloc_len(entry, &list);
+  e = genalloc_s(entry, &list);
+  qsort(e, n, sizeof *e, &entry_by_uid);
+  old = genalloc_s(msg, &b->msgs);
+  oldn = genalloc_len(msg, &b->msgs);
+  if (!allow_expunge)
+  {
+    /* an expunge may not be told now: leave the view as it is */
+    size_t found = 0;
+    for (size_t a = 0, k = 0; a < oldn; a++)
+    {
+      while (k < n && e[k].uid < old[a].uid) k++;
+      if (k < n && e[k].uid == old[a].uid) found++;
+    }
+    if (found != oldn) goto end;
+  }
+  while (i < oldn || j < n)
+  {
+    if (j < n && !e[j].uid) { j++; continue; }
+    if (i < oldn && (j >= n || old[i].uid < e[j].uid))
+    {
+      /* gone from disk: expunged by someone */
+      if (report) { out("* "); outu(kept + 1); out(" EXPUNGE\r\n"); }
+      free(old[i].file);
+      i++;
+      continue;
+    }
+    if (i < oldn && old[i].uid == e[j].uid)
+    {
+      msg m = old[i];
+      uint32_t nf = (m.flags & FL_RECENT) | e[j].flags;
+      int changed = nf != m.flags || e[j].keywords != m.keywords;
+      free(m.file);
+      m.file = e[j].file; e[j].file = 0;
+      m.base_len = e[j].base_len;
+      m.flags = nf; m.keywords = e[j].keywords;
+      if (!genalloc_append(msg, &fresh, &m)) die_nomem();
+      kept++;
+      if (changed && report)
+      {
+        out("* "); outu(kept); out(" FETCH (UID "); outu(m.uid); out(" FLAGS ");
+        out_flags(b, &m); out(")\r\n");
+      }
+      i++; j++;
+      continue;
+    }
+    /* on disk, not in view: new if above everything we showed */
+    if (!oldn || e[j].uid > old[oldn - 1].uid)
+    {
+      msg m;
+      m.uid = e[j].uid; m.flags = e[j].flags | (e[j].recent ? FL_RECENT : 0);
+      m.keywords = e[j].keywords; m.file = e[j].file; e[j].file = 0;
+      m.base_len = e[j].base_len; m.size = 0; m.internaldate = 0;
+      if (!genalloc_append(msg, &fresh, &m)) die_nomem();
+      kept++; added++;
+    }
+    j++;
+  }
+  genalloc_free(msg, &b->msgs);
+  b->msgs = fresh;
+  fresh = (genalloc)GENALLOC_ZERO;
+  if (report && added)
+  {
+    n = box_count();
+    for (size_t k = 0; k < n; k++) if (box_msg(k)->flags & FL_RECENT) recent++;
+    out("* "); outu(n); out(" EXISTS\r\n* "); outu(recent); out(" RECENT\r\n");
+  }
+ end:
+  n = genalloc_len(entry, &list);
+  for (size_t k = 0; k < n; k++) entry_free(genalloc_s(entry, &list) + k);
+  genalloc_free(entry, &list);
+  genalloc_free(msg, &fresh);
+  return r;
+}
+
+int mailbox_open(mailbox *b, char const *name, int readonly)
+{
+  stralloc dir = STRALLOC_ZERO;
+  b->name.len = 0;
+  if (!stralloc_copys(&b->name, name)) die_nomem();
+  folder_canonical(&b->name);
+  if (!folder_dir(b->name.s, b->name.len, &dir)) { stralloc_free(&dir); return 0; }
+  if (!folder_exists(dir.s)) { stralloc_free(&dir); return 0; }
+  if (!stralloc_0(&b->name)) die_nomem();
+  stralloc_free(&b->dir);
+  b->dir = dir;
+  b->readonly = readonly;
+  mailbox_free_msgs(b);
+  if (keywords_load(b->dir.s, &b->keywords, &b->keyword_count) < 0) return -1;
+  if (mailbox_sync(b, 0, 1) < 0) return -1;
+  b->selected = 1;
+  return 1;
+}
+
+void mailbox_close(mailbox *b)
+{
+  mailbox_free_msgs(b);
+  b->selected = 0;
+}
+
+/* message files ----------------------------------------------------------- */
+
+static void msg_path(mailbox const *b, msg const *m, stralloc *p)
+{
+  p->len = 0;
+  if (!stralloc_copys(p, b->dir.s) || !stralloc_cats(p, "/") || !stralloc_cats(p, m->file) || !stralloc_0(p)) die_nomem();
+}
+
+/* Another session renamed the file (flags): find it again by its base. */
+static int msg_refind(mailbox *b, msg *m)
+{
+  static char const *const subs[] = { "cur/", "new/" };
+  stralloc p = STRALLOC_ZERO;
+  char const *base = m->file + 4;
+  for (int s = 0; s < 2; s++)
+  {
+    DIR *d;
+    struct dirent *de;
+    unsigned seen = 0;
+    if (!stralloc_copys(&p, b->dir.s) || !stralloc_cats(&p, "/") || !stralloc_catb(&p, subs[s], 3) || !stralloc_0(&p)) die_nomem();
+    d = opendir(p.s);
+    if (!d) continue;
+    while ((de = readdir(d)) && seen++ < IMAPD_MESSAGES_MAX)
+      if (!strncmp(de->d_name, base, m->base_len) && (de->d_name[m->base_len] == ':' || !de->d_name[m->base_len]))
+      {
+        char *f = malloc(strlen(de->d_name) + 5);
+        if (!f) die_nomem();
+        memcpy(f, subs[s], 4); strcpy(f + 4, de->d_name);
+        free(m->file); m->file = f;
+        closedir(d); stralloc_free(&p);
+        return 1;
+      }
+    closedir(d);
+  }
+  stralloc_free(&p);
+  return 0;
+}
+
+int msg_open(mailbox *b, msg *m)
+{
+  stralloc p = STRALLOC_ZERO;
+  int fd;
+  msg_path(b, m, &p);
+  fd = open(p.s, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT && msg_refind(b, m))
+  {
+    msg_path(b, m, &p);
+    fd = open(p.s, O_RDONLY | O_CLOEXEC);
+  }
+  stralloc_free(&p);
+  return fd;
+}
+
+int msg_read(mailbox *b, msg *m, stralloc *sa)
+{
+  struct stat st;
+  int fd = msg_open(b, m);
+  sa->len = 0;
+  if (fd < 0) return -1;
+  if (fstat(fd, &st) < 0 || !stralloc_ready(sa, (size_t)st.st_size + 1)) { fd_close(fd); return -1; }
+  sa->len = allread(fd, sa->s, (size_t)st.st_size);
+  fd_close(fd);
+  if (!m->internaldate) m->internaldate = st.st_mtime;
+  return 0;
+}
+
+int msg_stat(mailbox *b, msg *m)
+{
+  char const *w;
+  stralloc sa = STRALLOC_ZERO;
+  size_t crlf = 0;
+  if (m->size && m->internaldate) return 0;
+  /* Dovecot records the CRLF size as ,W=N in the name */
+  w = strstr(m->file, ",W=");
+  if (w && (!strchr(m->file, ':') || w < strchr(m->file, ':')))
+  {
+    uint64_t v;
+    struct stat st;
+    stralloc p = STRALLOC_ZERO;
+    if (uint64_scan(w + 3, &v) && v)
+    {
+      msg_path(b, m, &p);
+      if (stat(p.s, &st) == 0 || (msg_refind(b, m) && (msg_path(b, m, &p), stat(p.s, &st) == 0)))
+      {
+        m->size = v; m->internaldate = st.st_mtime;
+        stralloc_free(&p);
+        return 0;
+      }
+      stralloc_free(&p);
+    }
+  }
+  if (msg_read(b, m, &sa) < 0) { stralloc_free(&sa); return -1; }
+  for (size_t i = 0; i < sa.len; i++)
+    if (sa.s[i] == '\n') crlf += 1 + (i == 0 || sa.s[i - 1] != '\r');
+    else crlf++;
+  if (sa.len && sa.s[sa.len - 1] == '\n') { /* counted */ }
+  m->size = crlf;
+  stralloc_free(&sa);
+  return 0;
+}
+
+int msg_set_flags(mailbox *b, msg *m, uint32_t flags, uint32_t keywords)
+{
+  stralloc from = STRALLOC_ZERO, to = STRALLOC_ZERO, file = STRALLOC_ZERO;
+  uint32_t disk = flags & ~FL_RECENT;
+  int r = 0;
+  if ((m->flags & ~FL_RECENT) == disk && m->keywords == keywords && !strncmp(m->file, "cur/", 4))
+  { m->flags = flags; return 0; }
+  if (!stralloc_copys(&file, "cur/") || !stralloc_catb(&file, m->file + 4, m->base_len) || !stralloc_cats(&file, ":2,")) die_nomem();
+  flags_letters(disk, keywords, &file);
+  if (!stralloc_0(&file)) die_nomem();
+  msg_path(b, m, &from);
+  if (!stralloc_copys(&to, b->dir.s) || !stralloc_cats(&to, "/") || !stralloc_cats(&to, file.s) || !stralloc_0(&to)) die_nomem();
+  if (rename(from.s, to.s) < 0)
+  {
+    r = -1;
+    if (errno == ENOENT && msg_refind(b, m))
+    {
+      msg_path(b, m, &from);
+      r = rename(from.s, to.s);
+    }
+  }
+  if (!r)
+  {
+    free(m->file);
+    m->file = strdup(file.s);
+    if (!m->file) die_nomem();
+    m->flags = flags; m->keywords = keywords;
+  }
+  stralloc_free(&from); stralloc_free(&to); stralloc_free(&file);
+  return r;
+}
+
+int mailbox_expunge(mailbox *b, stralloc const *uids_only, int report)
+{
+  size_t n = box_count(), kept = 0;
+  msg *m = genalloc_s(msg, &b->msgs);
+  stralloc p = STRALLOC_ZERO;
+  for (size_t i = 0; i < n; i++)
+  {
+    int gone = 0;
+    if ((m[i].flags & FL_DELETED) && (!uids_only || imap_seqset_has(uids_only, m[i].uid, b->uidnext - 1)))
+    {
+      msg_path(b, &m[i], &p);
+      gone = unlink(p.s) == 0 || (errno == ENOENT && (!msg_refind(b, &m[i]) || (msg_path(b, &m[i], &p), unlink(p.s) == 0)));
+    }
+    if (gone)
+    {
+      if (report) { out("* "); outu(kept + 1); out(" EXPUNGE\r\n"); }
+      free(m[i].file);
+      continue;
+    }
+    m[kept++] = m[i];
+  }
+  genalloc_setlen(msg, &b->msgs, kept);
+  stralloc_free(&p);
+  return 0;
+}
+
+/* storing into a folder ---------------------------------------------------- */
+
+uint32_t uid_assign(char const *dir, char const *stored_name)
+{
+  uidlist u = UIDLIST_ZERO;
+  char const *base = stored_name + 4, *colon = strchr(base, ':');
+  size_t len = colon ? (size_t)(colon - base) : strlen(base), pos = 0, count;
+  uint32_t uid = 0;
+  int lock = uidlist_lock(dir);
+  if (lock < 0) return 0;
+  if (uidlist_load(dir, &u) < 0) goto end;
+  count = uidlist_count(&u);
+  for (size_t i = 0; i < count; i++)
+  {
+    char const *name = u.names.s + pos;
+    size_t nl = strlen(name);
+    if (nl == len && !memcmp(name, base, len)) { memcpy(&uid, u.uids.s + i * sizeof uid, sizeof uid); goto end; }
+    pos += nl + 1;
+  }
+  uid = uidlist_add(&u, base, len);
+  if (uid && uidlist_write(dir, &u) < 0) uid = 0;
+ end:
+  fd_close(lock);
+  uidlist_free(&u);
+  return uid;
+}
+
+int parse_flag_list(imap_cursor *c, stralloc *names, int *list)
+{
+  unsigned n = 0;
+  names->len = 0;
+  *list = imap_char(c, '(');
+  if (*list && imap_char(c, ')')) return 1;
+  for (;;)
+  {
+    if (!imap_flag(c, names) || !stralloc_0(names) || ++n > 100) return 0;
+    if (*list) { if (imap_char(c, ')')) return 1; if (!imap_sp(c)) return 0; }
+    else if (imap_peek(c) != ' ' || (c->pos + 1 < c->len && c->s[c->pos + 1] != '\\' && !(c->s[c->pos + 1] >= 'A' && c->s[c->pos + 1] <= 'z'))) return 1;
+    else imap_sp(c);
+  }
+}
+
+int flags_from_names(stralloc const *names, stralloc *kwnames, unsigned *kwcount,
+                     uint32_t *flags, uint32_t *keywords, int create)
+{
+  static struct { char const *name; uint32_t bit; } const sys[] = {
+    { "\\Seen", FL_SEEN }, { "\\Answered", FL_ANSWERED }, { "\\Flagged", FL_FLAGGED },
+    { "\\Deleted", FL_DELETED }, { "\\Draft", FL_DRAFT }, { "\\Recent", 0 } };
+  size_t pos = 0;
+  *flags = 0; *keywords = 0;
+  while (pos < names->len)
+  {
+    char const *f = names->s + pos;
+    pos += strlen(f) + 1;
+    if (f[0] == '\\')
+    {
+      unsigned i;
+      for (i = 0; i < sizeof sys / sizeof sys[0]; i++)
+        if (!strcasecmp(f, sys[i].name)) { *flags |= sys[i].bit; break; }
+      if (i == sizeof sys / sizeof sys[0]) return 0;
+    }
+    else
+    {
+      int k = keyword_index(kwnames, kwcount, f, create);
+      if (k >= 0) *keywords |= 1u << k;
+    }
+  }
+  return 1;
+}
+
+int deliver_copy(char const *dir, int fd, char const *head, size_t headlen,
+                 uint32_t flags, stralloc const *kwnames_src, uint32_t keywords,
+                 int64_t internaldate, uint32_t *uid)
+{
+  stralloc letters = STRALLOC_ZERO, name = STRALLOC_ZERO, kw = STRALLOC_ZERO, path = STRALLOC_ZERO;
+  unsigned kwcount = 0, before;
+  uint32_t mapped = 0;
+  int nullfd = -1, r = -1;
+  if (keywords && kwnames_src)
+  {
+    if (keywords_load(dir, &kw, &kwcount) < 0) goto end;
+    before = kwcount;
+    for (unsigned i = 0, pos = 0; i < IMAPD_KEYWORDS_MAX && pos < kwnames_src->len; i++)
+    {
+      char const *k = kwnames_src->s + pos;
+      pos += (unsigned)strlen(k) + 1;
+      if ((keywords & (1u << i)) && *k)
+      {
+        int idx = keyword_index(&kw, &kwcount, k, 1);
+        if (idx >= 0) mapped |= 1u << idx;
+      }
+    }
+    if (kwcount != before && keywords_save(dir, &kw, kwcount) < 0) goto end;
+  }
+  flags_letters(flags & ~FL_RECENT, mapped, &letters);
+  if (!stralloc_0(&letters)) die_nomem();
+  if (fd < 0) { nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC); if (nullfd < 0) goto end; fd = nullfd; }
+  if (maildir_store(dir, head, headlen, fd, letters.s, &name) < 0) goto end;
+  if (!stralloc_0(&name)) die_nomem();
+  if (internaldate > 0)
+  {
+    struct timeval tv[2];
+    tv[0].tv_sec = tv[1].tv_sec = (time_t)internaldate; tv[0].tv_usec = tv[1].tv_usec = 0;
+    if (!stralloc_copys(&path, dir) || !stralloc_cats(&path, "/") || !stralloc_cats(&path, name.s) || !stralloc_0(&path)) die_nomem();
+    utimes(path.s, tv);
+  }
+  *uid = uid_assign(dir, name.s);
+  r = *uid ? 0 : -1;
+ end:
+  if (nullfd >= 0) fd_close(nullfd);
+  stralloc_free(&letters); stralloc_free(&name); stralloc_free(&kw); stralloc_free(&path);
+  return r;
+}

@@ -1,0 +1,270 @@
+/* vmail-imapd: the authenticated and selected states of IMAP4rev1 (RFC 3501)
+ * with the usual extensions, for one user, in the current directory (the
+ * user's Maildir, as vmail-checkpw leaves it). Answers the LOGIN tag given in
+ * VMAIL_IMAP_TAG, or greets with PREAUTH when there is none. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <skalibs/buffer.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+#include "imap_io.h"
+#include "imap_parse.h"
+#include "imapd.h"
+
+#define USAGE "vmail-imapd"
+
+#define CAPABILITIES "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT" \
+  " SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH CHILDREN STATUS=SIZE"
+
+mailbox box;
+char const *imapd_user = "-";
+uint64_t stat_fetched_bytes;
+static unsigned bad_in_a_row;
+static unsigned long commands;
+
+void out(char const *s) { if (buffer_puts(buffer_1, s) < 0) strerr_diefu1sys(111, "write to client"); }
+void outb(char const *s, size_t n) { if (buffer_put(buffer_1, s, n) < 0) strerr_diefu1sys(111, "write to client"); }
+void outsa(stralloc const *sa) { outb(sa->s, sa->len); }
+void outflush(void) { if (!buffer_flush(buffer_1)) strerr_diefu1sys(111, "write to client"); }
+void die_nomem(void) { strerr_diefu1sys(111, "allocate"); }
+
+void outu(uint64_t n)
+{
+  char buf[UINT64_FMT];
+  outb(buf, uint64_fmt(buf, n));
+}
+
+void outstring(char const *s, size_t n)
+{
+  int quotable = n < 1024;
+  for (size_t i = 0; quotable && i < n; i++)
+  {
+    unsigned char ch = (unsigned char)s[i];
+    if (ch == '\r' || ch == '\n' || !ch || ch >= 0x80) quotable = 0;
+  }
+  if (quotable)
+  {
+    out("\"");
+    for (size_t i = 0; i < n; i++)
+    {
+      if (s[i] == '"' || s[i] == '\\') out("\\");
+      outb(s + i, 1);
+    }
+    out("\"");
+    return;
+  }
+  out("{"); outu(n); out("}\r\n"); outb(s, n);
+}
+
+static void reply(char const *tag, char const *status, char const *text)
+{
+  out(tag); out(" "); out(status); out(" "); out(text); out("\r\n");
+  outflush();
+}
+
+void reply_ok(char const *tag, char const *text) { bad_in_a_row = 0; reply(tag, "OK", text); }
+void reply_no(char const *tag, char const *text) { bad_in_a_row = 0; reply(tag, "NO", text); }
+void reply_bad(char const *tag, char const *text) { bad_in_a_row++; reply(tag, "BAD", text); }
+
+static void log_session(char const *reason)
+{
+  char n1[ULONG_FMT], n2[UINT64_FMT];
+  char const *ip = getenv("TCPREMOTEIP");
+  n1[ulong_fmt(n1, commands)] = 0;
+  n2[uint64_fmt(n2, stat_fetched_bytes)] = 0;
+  strerr_warni("session user=", imapd_user, " ip=", ip ? ip : "-", " commands=", n1,
+               " fetched=", n2, " end=", reason);
+}
+
+static void bye(char const *text, char const *reason, int code)
+{
+  out("* BYE "); out(text); out("\r\n");
+  buffer_flush(buffer_1);
+  log_session(reason);
+  _exit(code);
+}
+
+static void cmd_select(imap_cursor *c, char const *tag, int readonly)
+{
+  stralloc name = STRALLOC_ZERO;
+  int r;
+  if (!imap_sp(c) || !imap_astring(c, &name)) { reply_bad(tag, "Syntax: SELECT mailbox"); return; }
+  /* optional select parameters, e.g. (CONDSTORE): not supported, ignored */
+  if (box.selected) { mailbox_close(&box); out("* OK [CLOSED] Previous mailbox closed\r\n"); }
+  if (!stralloc_0(&name)) die_nomem();
+  r = mailbox_open(&box, name.s, readonly);
+  stralloc_free(&name);
+  if (r <= 0) { reply_no(tag, r ? "[SERVERBUG] Cannot open mailbox" : "[NONEXISTENT] No such mailbox"); return; }
+  out("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+  for (unsigned i = 0, pos = 0; i < box.keyword_count; i++)
+  {
+    out(" "); out(box.keywords.s + pos); pos += (unsigned)strlen(box.keywords.s + pos) + 1;
+  }
+  out(")\r\n* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+  for (unsigned i = 0, pos = 0; i < box.keyword_count; i++)
+  {
+    out(" "); out(box.keywords.s + pos); pos += (unsigned)strlen(box.keywords.s + pos) + 1;
+  }
+  out(box.keyword_count < IMAPD_KEYWORDS_MAX ? " \\*)] Flags permitted\r\n" : ")] Flags permitted\r\n");
+  {
+    size_t n = box_count(), recent = 0, unseen = 0;
+    for (size_t i = 0; i < n; i++)
+    {
+      msg *m = box_msg(i);
+      if (m->flags & FL_RECENT) recent++;
+      if (!unseen && !(m->flags & FL_SEEN)) unseen = i + 1;
+    }
+    out("* "); outu(n); out(" EXISTS\r\n* "); outu(recent); out(" RECENT\r\n");
+    if (unseen) { out("* OK [UNSEEN "); outu(unseen); out("] First unseen\r\n"); }
+  }
+  out("* OK [UIDVALIDITY "); outu(box.uidvalidity); out("] UIDs valid\r\n");
+  out("* OK [UIDNEXT "); outu(box.uidnext); out("] Predicted next UID\r\n");
+  reply_ok(tag, box.readonly ? "[READ-ONLY] Examine completed" : "[READ-WRITE] Select completed");
+}
+
+static void cmd_enable(imap_cursor *c, char const *tag)
+{
+  stralloc cap = STRALLOC_ZERO;
+  unsigned n = 0;
+  while (imap_sp(c))
+  {
+    if (!imap_atom(c, &cap) || ++n > 100) { reply_bad(tag, "Syntax: ENABLE capability..."); stralloc_free(&cap); return; }
+    cap.len = 0;
+  }
+  stralloc_free(&cap);
+  if (!n) { reply_bad(tag, "Syntax: ENABLE capability..."); return; }
+  out("* ENABLED\r\n");   /* none of the ENABLE-able extensions is implemented */
+  reply_ok(tag, "Enabled");
+}
+
+static void cmd_id(imap_cursor *c, char const *tag)
+{
+  /* RFC 2971: the client's parameters are only logged by nobody; accept any
+   * well-formed list or NIL. */
+  stralloc s = STRALLOC_ZERO;
+  int nil;
+  if (!imap_sp(c)) { reply_bad(tag, "Syntax: ID (params) | NIL"); return; }
+  if (imap_char(c, '('))
+  {
+    unsigned n = 0;
+    while (!imap_char(c, ')'))
+    {
+      if (n && !imap_sp(c)) { reply_bad(tag, "Syntax: ID (params) | NIL"); stralloc_free(&s); return; }
+      if (!imap_nstring(c, &s, &nil) || ++n > 60) { reply_bad(tag, "Syntax: ID (params) | NIL"); stralloc_free(&s); return; }
+    }
+  }
+  else if (!imap_nstring(c, &s, &nil) || !nil) { reply_bad(tag, "Syntax: ID (params) | NIL"); stralloc_free(&s); return; }
+  stralloc_free(&s);
+  out("* ID (\"name\" \"vmail\" \"vendor\" \"vmail\")\r\n");
+  reply_ok(tag, "ID completed");
+}
+
+/* After every command that allows it (RFC 3501 7.4.1: not FETCH, STORE,
+ * SEARCH), the session learns what other sessions did to the folder. */
+static void sync_after(int allow_expunge)
+{
+  if (box.selected) mailbox_sync(&box, 1, allow_expunge);
+}
+
+static int is(stralloc const *word, char const *name) { return !strcasecmp(word->s, name); }
+
+static void dispatch(imap_cursor *c, char const *tag, stralloc *word)
+{
+  int uid = 0;
+  if (is(word, "CAPABILITY")) { out("* CAPABILITY " CAPABILITIES "\r\n"); reply_ok(tag, "Capability completed"); return; }
+  if (is(word, "NOOP")) { sync_after(1); reply_ok(tag, "NOOP completed"); return; }
+  if (is(word, "LOGOUT")) { out("* BYE Logging out\r\n"); reply_ok(tag, "Logout completed"); log_session("logout"); _exit(0); }
+  if (is(word, "LOGIN") || is(word, "AUTHENTICATE")) { reply_bad(tag, "Already authenticated"); return; }
+  if (is(word, "ENABLE")) { cmd_enable(c, tag); return; }
+  if (is(word, "ID")) { cmd_id(c, tag); return; }
+  if (is(word, "NAMESPACE")) { out("* NAMESPACE ((\"\" \".\")) NIL NIL\r\n"); reply_ok(tag, "Namespace completed"); return; }
+  if (is(word, "SELECT")) { cmd_select(c, tag, 0); return; }
+  if (is(word, "EXAMINE")) { cmd_select(c, tag, 1); return; }
+  if (is(word, "LIST")) { cmd_list(c, tag, 0); sync_after(1); return; }
+  if (is(word, "LSUB")) { cmd_list(c, tag, 1); return; }
+  if (is(word, "CREATE")) { cmd_create(c, tag); return; }
+  if (is(word, "DELETE")) { cmd_delete(c, tag); return; }
+  if (is(word, "RENAME")) { cmd_rename(c, tag); return; }
+  if (is(word, "SUBSCRIBE")) { cmd_subscribe(c, tag, 1); return; }
+  if (is(word, "UNSUBSCRIBE")) { cmd_subscribe(c, tag, 0); return; }
+  if (is(word, "STATUS")) { cmd_status(c, tag); return; }
+  if (is(word, "APPEND")) { cmd_append(c, tag); return; }
+  if (is(word, "IDLE")) { cmd_idle(tag); return; }
+  if (!box.selected)
+  {
+    static char const *const selected_only[] = { "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH",
+      "FETCH", "STORE", "COPY", "MOVE", "UID", 0 };
+    for (char const *const *p = selected_only; *p; p++)
+      if (is(word, *p)) { reply_bad(tag, "No mailbox selected"); return; }
+    reply_bad(tag, "Unknown command");
+    return;
+  }
+  if (is(word, "CHECK")) { sync_after(1); reply_ok(tag, "Check completed"); return; }
+  if (is(word, "CLOSE"))
+  {
+    if (!box.readonly) mailbox_expunge(&box, 0, 0);
+    mailbox_close(&box);
+    reply_ok(tag, "Close completed");
+    return;
+  }
+  if (is(word, "UNSELECT")) { mailbox_close(&box); reply_ok(tag, "Unselect completed"); return; }
+  if (is(word, "UID"))
+  {
+    word->len = 0;
+    if (!imap_sp(c) || !imap_atom(c, word) || !stralloc_0(word)) { reply_bad(tag, "Syntax: UID command"); return; }
+    uid = 1;
+  }
+  if (is(word, "FETCH")) { cmd_fetch(c, tag, uid); return; }
+  if (is(word, "SEARCH")) { cmd_search(c, tag, uid); return; }
+  if (is(word, "STORE")) { cmd_store(c, tag, uid); return; }
+  if (is(word, "COPY")) { cmd_copy(c, tag, uid, 0); sync_after(1); return; }
+  if (is(word, "MOVE")) { cmd_copy(c, tag, uid, 1); return; }
+  if (is(word, "EXPUNGE")) { cmd_expunge(c, tag, uid); return; }
+  reply_bad(tag, "Unknown command");
+}
+
+int main(int argc, char const *const *argv)
+{
+  stralloc cmd = STRALLOC_ZERO, tag = STRALLOC_ZERO, word = STRALLOC_ZERO;
+  char const *login_tag = getenv("VMAIL_IMAP_TAG");
+  PROG = "vmail-imapd";
+  if (argc > 1 && argv[1][0] == '-') strerr_dieusage(100, USAGE);
+  if (getenv("USER")) imapd_user = getenv("USER");
+  special_use_create();
+  if (login_tag && *login_tag)
+  {
+    out(login_tag);
+    out(" OK [CAPABILITY " CAPABILITIES "] Logged in\r\n");
+  }
+  else out("* PREAUTH [CAPABILITY " CAPABILITIES "] vmail ready\r\n");
+  outflush();
+  for (;;)
+  {
+    imap_cursor c;
+    int r = imap_read_command(&cmd, IMAP_LITERAL_MAX, IMAP_AUTOLOGOUT_SECS);
+    if (r == 0) { log_session("disconnect"); return 0; }
+    if (r < 0)
+    {
+      if (errno == ETIMEDOUT) bye("Autologout: idle for too long", "timeout", 0);
+      if (errno == E2BIG) bye("Line too long", "toolong", 0);
+      if (errno == EMSGSIZE) bye("Literal too large", "toobig", 0);
+      log_session("readerror");
+      return 111;
+    }
+    commands++;
+    imap_cursor_init(&c, cmd.s, cmd.len);
+    tag.len = 0; word.len = 0;
+    if (!imap_tag(&c, &tag) || !stralloc_0(&tag) || !imap_sp(&c) || !imap_atom(&c, &word) || !stralloc_0(&word))
+    {
+      out("* BAD Syntax error\r\n"); outflush();
+      if (++bad_in_a_row >= IMAPD_BAD_COMMANDS_MAX) bye("Too many bad commands", "bad", 0);
+      continue;
+    }
+    dispatch(&c, tag.s, &word);
+    outflush();
+    if (bad_in_a_row >= IMAPD_BAD_COMMANDS_MAX) bye("Too many bad commands", "bad", 0);
+  }
+}

@@ -1,0 +1,296 @@
+/* search: SEARCH and UID SEARCH (RFC 3501 6.4.4) with ESEARCH's RETURN
+ * options (RFC 4731). The criteria are walked once per message with a cursor,
+ * evaluating as they are read; a first walk with no message checks the
+ * syntax. Text keys use lib/mime's decoded, case-insensitive matching. */
+#include <string.h>
+#include <strings.h>
+#include <skalibs/types.h>
+#include "mime.h"
+#include "imapd.h"
+
+enum { RET_MIN = 1, RET_MAX = 2, RET_COUNT = 4, RET_ALL = 8 };
+
+typedef struct ctx_s ctx;
+struct ctx_s {
+  msg *m;              /* 0: syntax check only */
+  size_t seq;
+  int uidmode;
+  stralloc raw;
+  mime_message *mime;
+  int loaded, failed;
+  stralloc arg, arg2;
+};
+
+static mime_message *need_mime(ctx *x)
+{
+  if (!x->loaded)
+  {
+    x->loaded = 1;
+    if (msg_read(&box, x->m, &x->raw) < 0) { x->failed = 1; return 0; }
+    if (!(x->mime = mime_parse(x->raw.s ? x->raw.s : "", x->raw.len))) die_nomem();
+  }
+  return x->failed ? 0 : x->mime;
+}
+
+static int64_t day_of(int64_t t) { return t >= 0 ? t / 86400 : -((-t + 86399) / 86400); }
+
+static int string_arg(imap_cursor *c, stralloc *sa)
+{
+  sa->len = 0;
+  return imap_sp(c) && imap_astring(c, sa) && stralloc_0(sa);
+}
+
+static int crit(imap_cursor *c, ctx *x, unsigned depth);
+
+/* A list of criteria, all of which must match (AND), until ')' or the end. */
+static int crit_all(imap_cursor *c, ctx *x, unsigned depth, int in_parens)
+{
+  int result = 1;
+  for (unsigned n = 0; ; n++)
+  {
+    int r;
+    if (in_parens ? imap_peek(c) == ')' : imap_at_end(c)) return n ? result : -1;
+    if (n && !imap_sp(c)) return -1;
+    r = crit(c, x, depth + 1);
+    if (r < 0) return -1;
+    result = result && r;
+  }
+}
+
+static int text_key(ctx *x, char const *field, int kind)
+{
+  mime_message *mm;
+  int r;
+  if (!x->m) return 0;
+  if (!(mm = need_mime(x))) return 0;
+  r = kind == 0 ? mime_header_contains(mm, field, x->arg.s)
+    : kind == 1 ? mime_body_contains(mm, x->arg.s) : mime_text_contains(mm, x->arg.s);
+  if (r < 0) die_nomem();
+  return r;
+}
+
+static int crit(imap_cursor *c, ctx *x, unsigned depth)
+{
+  char key[24];
+  size_t n = 0;
+  msg *m = x->m;
+  uint64_t num;
+  int64_t date;
+  if (depth > IMAPD_SEARCH_DEPTH_MAX) return -1;
+  if (imap_char(c, '('))
+  {
+    int r = crit_all(c, x, depth, 1);
+    if (r < 0 || !imap_char(c, ')')) return -1;
+    return r;
+  }
+  if ((imap_peek(c) >= '0' && imap_peek(c) <= '9') || imap_peek(c) == '*')
+  {
+    stralloc ranges = STRALLOC_ZERO;
+    int r = imap_seqset(c, &ranges);
+    if (r && m) r = imap_seqset_has(&ranges, (uint32_t)x->seq, (uint32_t)box_count()) ? 1 : 0;
+    else r = r ? 0 : -1;
+    stralloc_free(&ranges);
+    return r;
+  }
+  while (c->pos < c->len && n < sizeof key - 1 && ((c->s[c->pos] >= 'A' && c->s[c->pos] <= 'Z') || (c->s[c->pos] >= 'a' && c->s[c->pos] <= 'z')))
+    key[n++] = c->s[c->pos++];
+  key[n] = 0;
+#define K(s) (!strcasecmp(key, s))
+#define FLAG(s, bit, want) if (K(s)) return m ? (((m->flags & (bit)) != 0) == (want)) : 0
+  if (K("ALL")) return m != 0;
+  FLAG("ANSWERED", FL_ANSWERED, 1); FLAG("UNANSWERED", FL_ANSWERED, 0);
+  FLAG("DELETED", FL_DELETED, 1);   FLAG("UNDELETED", FL_DELETED, 0);
+  FLAG("DRAFT", FL_DRAFT, 1);       FLAG("UNDRAFT", FL_DRAFT, 0);
+  FLAG("FLAGGED", FL_FLAGGED, 1);   FLAG("UNFLAGGED", FL_FLAGGED, 0);
+  FLAG("SEEN", FL_SEEN, 1);         FLAG("UNSEEN", FL_SEEN, 0);
+  FLAG("RECENT", FL_RECENT, 1);     FLAG("OLD", FL_RECENT, 0);
+  if (K("NEW")) return m ? (m->flags & FL_RECENT) && !(m->flags & FL_SEEN) : 0;
+  if (K("NOT"))
+  {
+    int r;
+    if (!imap_sp(c) || (r = crit(c, x, depth + 1)) < 0) return -1;
+    return m ? !r : 0;
+  }
+  if (K("OR"))
+  {
+    int a, b;
+    if (!imap_sp(c) || (a = crit(c, x, depth + 1)) < 0) return -1;
+    if (!imap_sp(c) || (b = crit(c, x, depth + 1)) < 0) return -1;
+    return a || b;
+  }
+  if (K("KEYWORD") || K("UNKEYWORD"))
+  {
+    int k, has;
+    x->arg.len = 0;
+    if (!imap_sp(c) || !imap_atom(c, &x->arg) || !stralloc_0(&x->arg)) return -1;
+    if (!m) return 0;
+    k = keyword_index(&box.keywords, &box.keyword_count, x->arg.s, 0);
+    has = k >= 0 && (m->keywords & (1u << k));
+    return K("KEYWORD") ? has : !has;
+  }
+  if (K("LARGER") || K("SMALLER"))
+  {
+    if (!imap_sp(c) || !imap_number(c, &num)) return -1;
+    if (!m || msg_stat(&box, m) < 0) return 0;
+    return K("LARGER") ? m->size > num : m->size < num;
+  }
+  if (K("UID"))
+  {
+    stralloc ranges = STRALLOC_ZERO;
+    int r = imap_sp(c) && imap_seqset(c, &ranges);
+    size_t count = box_count();
+    if (r && m) r = imap_seqset_has(&ranges, m->uid, count ? box_msg(count - 1)->uid : 0) ? 1 : 0;
+    else r = r ? 0 : -1;
+    stralloc_free(&ranges);
+    return r;
+  }
+  if (K("BEFORE") || K("ON") || K("SINCE") || K("SENTBEFORE") || K("SENTON") || K("SENTSINCE"))
+  {
+    int64_t d, t;
+    if (!imap_sp(c) || !imap_date(c, &date)) return -1;
+    if (!m) return 0;
+    if (key[0] == 'S' || key[0] == 's')
+    {
+      if (key[1] == 'E' || key[1] == 'e')
+      {
+        if (!need_mime(x)) return 0;
+        t = mime_date(x->mime);
+        if (!t) { if (msg_stat(&box, m) < 0) return 0; t = m->internaldate; }
+      }
+      else { if (msg_stat(&box, m) < 0) return 0; t = m->internaldate; }
+    }
+    else { if (msg_stat(&box, m) < 0) return 0; t = m->internaldate; }
+    d = day_of(t);
+    date = day_of(date);
+    if (K("BEFORE") || K("SENTBEFORE")) return d < date;
+    if (K("ON") || K("SENTON")) return d == date;
+    return d >= date;
+  }
+  if (K("BCC") || K("CC") || K("FROM") || K("SUBJECT") || K("TO"))
+  {
+    if (!string_arg(c, &x->arg)) return -1;
+    return text_key(x, key, 0);
+  }
+  if (K("HEADER"))
+  {
+    x->arg2.len = 0;
+    if (!imap_sp(c) || !imap_astring(c, &x->arg2) || !stralloc_0(&x->arg2) || !string_arg(c, &x->arg)) return -1;
+    return text_key(x, x->arg2.s, 0);
+  }
+  if (K("BODY")) { if (!string_arg(c, &x->arg)) return -1; return text_key(x, "", 1); }
+  if (K("TEXT")) { if (!string_arg(c, &x->arg)) return -1; return text_key(x, "", 2); }
+#undef FLAG
+#undef K
+  return -1;
+}
+
+static void ctx_done(ctx *x)
+{
+  if (x->mime) mime_free(x->mime);
+  x->mime = 0; x->loaded = 0; x->failed = 0; x->raw.len = 0;
+}
+
+void cmd_search(imap_cursor *c, char const *tag, int uid)
+{
+  ctx x;
+  stralloc word = STRALLOC_ZERO, all = STRALLOC_ZERO;
+  genalloc hits = GENALLOC_ZERO;
+  unsigned ret = 0;
+  int esearch = 0;
+  size_t start, n = box_count();
+  memset(&x, 0, sizeof x);
+  if (!imap_sp(c)) goto bad;
+  start = c->pos;
+  word.len = 0;
+  if (!imap_atom(c, &word)) word.len = 0;
+  if (!stralloc_0(&word)) die_nomem();
+  if (!strcasecmp(word.s, "RETURN"))
+  {
+    esearch = 1;
+    if (!imap_sp(c) || !imap_char(c, '(')) goto bad;
+    while (!imap_char(c, ')'))
+    {
+      word.len = 0;
+      if (!imap_atom(c, &word) || !stralloc_0(&word)) goto bad;
+      if (!strcasecmp(word.s, "MIN")) ret |= RET_MIN;
+      else if (!strcasecmp(word.s, "MAX")) ret |= RET_MAX;
+      else if (!strcasecmp(word.s, "COUNT")) ret |= RET_COUNT;
+      else if (!strcasecmp(word.s, "ALL")) ret |= RET_ALL;
+      else if (strcasecmp(word.s, "SAVE")) goto bad;
+      imap_sp(c);
+    }
+    if (!ret) ret = RET_ALL;
+    if (!imap_sp(c)) goto bad;
+    start = c->pos;
+    word.len = 0;
+    if (!imap_atom(c, &word) || !stralloc_0(&word)) { word.len = 0; if (!stralloc_0(&word)) die_nomem(); }
+  }
+  if (!strcasecmp(word.s, "CHARSET"))
+  {
+    word.len = 0;
+    if (!imap_sp(c) || !imap_astring(c, &word) || !stralloc_0(&word) || !imap_sp(c)) goto bad;
+    if (strcasecmp(word.s, "UTF-8") && strcasecmp(word.s, "US-ASCII"))
+    { reply_no(tag, "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset"); goto end; }
+    start = c->pos;
+  }
+  c->pos = start;
+  {
+    imap_cursor check = *c;
+    if (crit_all(&check, &x, 0, 0) < 0) goto bad;
+  }
+  for (size_t i = 0; i < n; i++)
+  {
+    imap_cursor walk = *c;
+    int r;
+    x.m = box_msg(i); x.seq = i + 1;
+    r = crit_all(&walk, &x, 0, 0);
+    ctx_done(&x);
+    if (r > 0)
+    {
+      uint32_t v = uid ? box_msg(i)->uid : (uint32_t)(i + 1);
+      if (!genalloc_append(uint32_t, &hits, &v)) die_nomem();
+    }
+  }
+  {
+    uint32_t const *h = genalloc_s(uint32_t, &hits);
+    size_t count = genalloc_len(uint32_t, &hits);
+    if (!esearch)
+    {
+      out("* SEARCH");
+      for (size_t i = 0; i < count; i++) { out(" "); outu(h[i]); }
+      out("\r\n");
+    }
+    else
+    {
+      out("* ESEARCH (TAG "); outstring(tag, strlen(tag)); out(")");
+      if (uid) out(" UID");
+      if (count && (ret & RET_MIN)) { out(" MIN "); outu(h[0]); }
+      if (count && (ret & RET_MAX)) { out(" MAX "); outu(h[count - 1]); }
+      if (ret & RET_COUNT) { out(" COUNT "); outu(count); }
+      if (count && (ret & RET_ALL))
+      {
+        char num[UINT32_FMT];
+        out(" ALL ");
+        for (size_t i = 0; i < count; )
+        {
+          size_t j = i;
+          while (j + 1 < count && h[j + 1] == h[j] + 1) j++;
+          if (i) out(",");
+          outb(num, uint32_fmt(num, h[i]));
+          if (j > i) { out(":"); outb(num, uint32_fmt(num, h[j])); }
+          i = j + 1;
+        }
+      }
+      out("\r\n");
+    }
+  }
+  reply_ok(tag, uid ? "UID SEARCH completed" : "SEARCH completed");
+  goto end;
+ bad:
+  reply_bad(tag, "Syntax: SEARCH criteria");
+ end:
+  ctx_done(&x);
+  stralloc_free(&x.raw); stralloc_free(&x.arg); stralloc_free(&x.arg2);
+  stralloc_free(&word); stralloc_free(&all);
+  genalloc_free(uint32_t, &hits);
+}

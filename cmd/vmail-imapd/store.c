@@ -1,0 +1,238 @@
+/* store: the commands that change messages: STORE (RFC 3501 6.4.6), COPY,
+ * MOVE (RFC 6851), APPEND (with MULTIAPPEND, RFC 3502), EXPUNGE and UID
+ * EXPUNGE (UIDPLUS, RFC 4315, which also gives APPENDUID and COPYUID). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+#include "imapd.h"
+
+#define APPEND_MESSAGES_MAX 1000   /* messages in one MULTIAPPEND */
+
+/* Appends a UID set in compact form ("3:5,9") of ascending uids. */
+static void uidset_fmt(uint32_t const *uids, size_t n, stralloc *sa)
+{
+  char num[UINT32_FMT];
+  for (size_t i = 0; i < n; )
+  {
+    size_t j = i;
+    while (j + 1 < n && uids[j + 1] == uids[j] + 1) j++;
+    if (i && !stralloc_catb(sa, ",", 1)) die_nomem();
+    if (!stralloc_catb(sa, num, uint32_fmt(num, uids[i]))) die_nomem();
+    if (j > i && (!stralloc_catb(sa, ":", 1) || !stralloc_catb(sa, num, uint32_fmt(num, uids[j])))) die_nomem();
+    i = j + 1;
+  }
+}
+
+void cmd_store(imap_cursor *c, char const *tag, int uid)
+{
+  stralloc ranges = STRALLOC_ZERO, word = STRALLOC_ZERO, names = STRALLOC_ZERO;
+  genalloc indexes = GENALLOC_ZERO;
+  uint32_t flags, keywords;
+  int mode, silent = 0, list;
+  unsigned kwbefore = box.keyword_count;
+  size_t n;
+  if (!imap_sp(c) || !imap_seqset(c, &ranges) || !imap_sp(c)) goto bad;
+  mode = imap_char(c, '+') ? 1 : imap_char(c, '-') ? -1 : 0;
+  if (!imap_atom(c, &word) || !stralloc_0(&word)) goto bad;
+  if (!strcasecmp(word.s, "FLAGS.SILENT")) silent = 1;
+  else if (strcasecmp(word.s, "FLAGS")) goto bad;
+  if (!imap_sp(c) || !parse_flag_list(c, &names, &list) || !imap_at_end(c)) goto bad;
+  if (box.readonly) { reply_no(tag, "[READ-ONLY] Mailbox is read-only"); goto end; }
+  if (!flags_from_names(&names, &box.keywords, &box.keyword_count, &flags, &keywords, mode >= 0)) goto bad;
+  if (box.keyword_count != kwbefore) keywords_save(box.dir.s, &box.keywords, box.keyword_count);
+  if (select_set(&ranges, uid, &indexes) < 0) { reply_bad(tag, "Invalid message sequence number"); goto end; }
+  n = genalloc_len(size_t, &indexes);
+  for (size_t i = 0; i < n; i++)
+  {
+    size_t idx = genalloc_s(size_t, &indexes)[i];
+    msg *m = box_msg(idx);
+    uint32_t nf = m->flags, nk = m->keywords;
+    if (mode > 0) { nf |= flags; nk |= keywords; }
+    else if (mode < 0) { nf &= ~flags; nk &= ~keywords; }
+    else { nf = flags | (m->flags & FL_RECENT); nk = keywords; }
+    msg_set_flags(&box, m, nf, nk);
+    if (!silent || uid)
+    {
+      out("* "); outu(idx + 1); out(" FETCH (");
+      if (uid) { out("UID "); outu(m->uid); if (!silent) out(" "); }
+      if (!silent) { out("FLAGS "); out_flags(&box, m); }
+      out(")\r\n");
+    }
+  }
+  reply_ok(tag, uid ? "UID STORE completed" : "STORE completed");
+  goto end;
+ bad:
+  reply_bad(tag, "Syntax: STORE set [+|-]FLAGS[.SILENT] (flags)");
+ end:
+  stralloc_free(&ranges); stralloc_free(&word); stralloc_free(&names);
+  genalloc_free(size_t, &indexes);
+}
+
+/* Target folder of COPY/MOVE/APPEND; 1 ok, 0 replied. */
+static int target(imap_cursor *c, char const *tag, stralloc *name, stralloc *dir)
+{
+  if (!imap_astring(c, name) || !imap_at_end(c) || !stralloc_0(name)) { reply_bad(tag, "Syntax error in mailbox name"); return 0; }
+  name->len--;
+  folder_canonical(name);
+  if (!folder_dir(name->s, name->len, dir) || !folder_exists(dir->s)) { reply_no(tag, "[TRYCREATE] No such mailbox"); return 0; }
+  return 1;
+}
+
+void cmd_copy(imap_cursor *c, char const *tag, int uid, int move)
+{
+  stralloc ranges = STRALLOC_ZERO, name = STRALLOC_ZERO, dir = STRALLOC_ZERO, code = STRALLOC_ZERO;
+  genalloc indexes = GENALLOC_ZERO, src = GENALLOC_ZERO, dst = GENALLOC_ZERO;
+  size_t n;
+  char num[UINT32_FMT];
+  if (!imap_sp(c) || !imap_seqset(c, &ranges) || !imap_sp(c)) { reply_bad(tag, move ? "Syntax: MOVE set mailbox" : "Syntax: COPY set mailbox"); goto end; }
+  if (!target(c, tag, &name, &dir)) goto end;
+  if (move && box.readonly) { reply_no(tag, "[READ-ONLY] Mailbox is read-only"); goto end; }
+  if (select_set(&ranges, uid, &indexes) < 0) { reply_bad(tag, "Invalid message sequence number"); goto end; }
+  n = genalloc_len(size_t, &indexes);
+  for (size_t i = 0; i < n; i++)
+  {
+    msg *m = box_msg(genalloc_s(size_t, &indexes)[i]);
+    uint32_t newuid;
+    int fd;
+    if (msg_stat(&box, m) < 0) continue;          /* expunged meanwhile */
+    fd = msg_open(&box, m);
+    if (fd < 0) continue;
+    if (deliver_copy(dir.s, fd, 0, 0, m->flags, &box.keywords, m->keywords, m->internaldate, &newuid) < 0)
+    {
+      fd_close(fd);
+      reply_no(tag, "[SERVERBUG] Copy failed");
+      goto end;
+    }
+    fd_close(fd);
+    if (!genalloc_append(uint32_t, &src, &m->uid) || !genalloc_append(uint32_t, &dst, &newuid)) die_nomem();
+  }
+  if (!stralloc_cats(&code, "[COPYUID ")) die_nomem();
+  {
+    uint32_t v;
+    mailbox tmp;
+    memset(&tmp, 0, sizeof tmp);
+    if (mailbox_open(&tmp, name.s, 1) > 0) v = tmp.uidvalidity; else v = 0;
+    mailbox_free_msgs(&tmp); genalloc_free(msg, &tmp.msgs);
+    stralloc_free(&tmp.name); stralloc_free(&tmp.dir); stralloc_free(&tmp.keywords);
+    if (!stralloc_catb(&code, num, uint32_fmt(num, v)) || !stralloc_cats(&code, " ")) die_nomem();
+  }
+  uidset_fmt(genalloc_s(uint32_t, &src), genalloc_len(uint32_t, &src), &code);
+  if (!stralloc_cats(&code, " ")) die_nomem();
+  uidset_fmt(genalloc_s(uint32_t, &dst), genalloc_len(uint32_t, &dst), &code);
+  if (!stralloc_cats(&code, "] ")) die_nomem();
+  if (!genalloc_len(uint32_t, &src)) code.len = 0;
+  if (move)
+  {
+    stralloc moved = STRALLOC_ZERO;
+    if (code.len) { out("* OK "); outsa(&code); out("Moved\r\n"); }
+    /* expunge exactly the moved messages */
+    for (size_t i = 0; i < genalloc_len(uint32_t, &src); i++)
+    {
+      uint32_t r[2];
+      r[0] = r[1] = genalloc_s(uint32_t, &src)[i];
+      if (!stralloc_catb(&moved, (char const *)r, sizeof r)) die_nomem();
+    }
+    n = box_count();
+    for (size_t i = 0; i < n; i++)
+      if (imap_seqset_has(&moved, box_msg(i)->uid, 0)) box_msg(i)->flags |= FL_DELETED;
+    if (moved.len) mailbox_expunge(&box, &moved, 1);
+    stralloc_free(&moved);
+    reply_ok(tag, "Move completed");
+  }
+  else
+  {
+    if (!stralloc_cats(&code, "Copy completed") || !stralloc_0(&code)) die_nomem();
+    reply_ok(tag, code.s);
+  }
+ end:
+  stralloc_free(&ranges); stralloc_free(&name); stralloc_free(&dir); stralloc_free(&code);
+  genalloc_free(size_t, &indexes); genalloc_free(uint32_t, &src); genalloc_free(uint32_t, &dst);
+}
+
+void cmd_append(imap_cursor *c, char const *tag)
+{
+  stralloc name = STRALLOC_ZERO, dir = STRALLOC_ZERO, names = STRALLOC_ZERO, kw = STRALLOC_ZERO,
+           data = STRALLOC_ZERO, code = STRALLOC_ZERO;
+  genalloc uids = GENALLOC_ZERO;
+  unsigned kwcount = 0, count = 0;
+  char num[UINT32_FMT];
+  uint32_t uidvalidity = 0;
+  if (!imap_sp(c) || !imap_astring(c, &name) || !stralloc_0(&name)) goto bad;
+  name.len--;
+  folder_canonical(&name);
+  if (!folder_dir(name.s, name.len, &dir) || !folder_exists(dir.s)) { reply_no(tag, "[TRYCREATE] No such mailbox"); goto end; }
+  if (keywords_load(dir.s, &kw, &kwcount) < 0) { reply_no(tag, "[SERVERBUG] Cannot read keywords"); goto end; }
+  while (imap_sp(c))
+  {
+    uint32_t flags = 0, keywords = 0, newuid;
+    int64_t date = 0;
+    int list;
+    unsigned before = kwcount;
+    if (++count > APPEND_MESSAGES_MAX) goto bad;
+    if (imap_peek(c) == '(')
+    {
+      if (!parse_flag_list(c, &names, &list) || !imap_sp(c)) goto bad;
+      if (!flags_from_names(&names, &kw, &kwcount, &flags, &keywords, 1)) goto bad;
+      if (kwcount != before) keywords_save(dir.s, &kw, kwcount);
+    }
+    if (imap_peek(c) == '"' && (!imap_date_time(c, &date) || !imap_sp(c))) goto bad;
+    data.len = 0;
+    if (!imap_string(c, &data)) goto bad;
+    if (!data.len) { reply_no(tag, "Empty message"); goto end; }
+    if (deliver_copy(dir.s, -1, data.s, data.len, flags, &kw, keywords, date, &newuid) < 0)
+    {
+      reply_no(tag, errno == ENOSPC || errno == EDQUOT ? "[OVERQUOTA] Disk full" : "[SERVERBUG] Cannot store message");
+      goto end;
+    }
+    if (!genalloc_append(uint32_t, &uids, &newuid)) die_nomem();
+  }
+  if (!count || !imap_at_end(c)) goto bad;
+  {
+    mailbox tmp;
+    memset(&tmp, 0, sizeof tmp);
+    if (box.selected && !strcmp(box.dir.s, dir.s)) uidvalidity = box.uidvalidity;
+    else if (mailbox_open(&tmp, name.s, 1) > 0) uidvalidity = tmp.uidvalidity;
+    mailbox_free_msgs(&tmp); genalloc_free(msg, &tmp.msgs);
+    stralloc_free(&tmp.name); stralloc_free(&tmp.dir); stralloc_free(&tmp.keywords);
+  }
+  if (!stralloc_cats(&code, "[APPENDUID ") || !stralloc_catb(&code, num, uint32_fmt(num, uidvalidity))
+      || !stralloc_cats(&code, " ")) die_nomem();
+  uidset_fmt(genalloc_s(uint32_t, &uids), genalloc_len(uint32_t, &uids), &code);
+  if (!stralloc_cats(&code, "] Append completed") || !stralloc_0(&code)) die_nomem();
+  if (box.selected) mailbox_sync(&box, 1, 1);
+  if (box.selected && !strcmp(box.dir.s, dir.s))
+  {
+    /* our own keyword table may have grown */
+    keywords_load(box.dir.s, &box.keywords, &box.keyword_count);
+  }
+  reply_ok(tag, code.s);
+  goto end;
+ bad:
+  reply_bad(tag, "Syntax: APPEND mailbox [(flags)] [date-time] literal");
+ end:
+  stralloc_free(&name); stralloc_free(&dir); stralloc_free(&names); stralloc_free(&kw);
+  stralloc_free(&data); stralloc_free(&code); genalloc_free(uint32_t, &uids);
+}
+
+void cmd_expunge(imap_cursor *c, char const *tag, int uid)
+{
+  stralloc ranges = STRALLOC_ZERO;
+  if (uid && (!imap_sp(c) || !imap_seqset(c, &ranges))) { reply_bad(tag, "Syntax: UID EXPUNGE set"); goto end; }
+  if (!imap_at_end(c)) { reply_bad(tag, "Syntax: EXPUNGE"); goto end; }
+  if (box.readonly) { reply_no(tag, "[READ-ONLY] Mailbox is read-only"); goto end; }
+  if (uid)
+  {
+    /* "*" is the highest UID in the folder */
+    mailbox_expunge(&box, &ranges, 1);
+  }
+  else mailbox_expunge(&box, 0, 1);
+  mailbox_sync(&box, 1, 1);
+  reply_ok(tag, "Expunge completed");
+ end:
+  stralloc_free(&ranges);
+}
