@@ -1,0 +1,28 @@
+/* pop3_message: a stored message as POP3 sends it (RFC 1939 3, 7, 11).
+ *
+ * On the wire every line ends in CRLF whatever the Maildir file holds (bare
+ * LF, CRLF or a mix), a line starting with '.' gets another '.', and a last
+ * line without a line end gets a CRLF. The size of a message is the number
+ * of octets of those lines with their CRLFs, without the stuffing dots and
+ * without the terminating ".\r\n": what STAT and LIST report and what RETR
+ * then sends. Functions return 0, or -1 with errno set. */
+#ifndef VMAIL_POP3_MESSAGE_H
+#define VMAIL_POP3_MESSAGE_H
+
+#include <stdint.h>
+#include <skalibs/buffer.h>
+
+#define POP3_MESSAGE_CHUNK 65536   /* bytes read from the file per read(2) */
+
+/* Reads all of fd and stores its size as sent in *size. */
+int pop3_message_size(int fd, uint64_t *size);
+
+/* Streams fd to out as the body of a multi-line response, including the
+ * terminating ".\r\n" (the "+OK" line is the caller's). lines < 0 sends the
+ * whole message; otherwise the header, the blank line and at most lines lines
+ * of the body (TOP). *sent gets the octets counted as pop3_message_size
+ * counts them. A failure after the first byte leaves the response cut short:
+ * the caller must end the session. */
+int pop3_message_send(int fd, buffer *out, long lines, uint64_t *sent);
+
+#endif

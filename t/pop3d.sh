@@ -1,0 +1,256 @@
+#!/bin/sh
+# vmail-pop3d: the TRANSACTION and UPDATE states, with sessions piped into it
+# inside a Maildir (as vmail-checkpw leaves it).
+. "$T_TOP/t/lib/common.sh"
+
+BOX=$T_TMP/box
+
+setUp() {
+  rm -rf "$BOX"; mkdir -p "$BOX/tmp" "$BOX/new" "$BOX/cur"
+  unset VMAIL_POP3_TIMEOUT
+}
+
+# pop3 'CMD1' 'CMD2' ...: one session, commands CRLF-terminated; output with CRs
+pop3() {
+  for c in "$@"; do printf '%s\r\n' "$c"; done | (cd "$BOX" && vmail-pop3d 2>"$T_TMP/log")
+}
+
+# store DIR NAME PRINTF-FORMAT: a message file with exactly those bytes
+store() { printf "$3" > "$BOX/$1/$2"; }
+
+# RETR n; QUIT's output without the greeting, the +OK and QUIT's reply: the body and its "."
+retr_body() { awk 'NR > 2' | sed '$d'; }
+
+testGreetingCountsMessages() {
+  store new 1700000001.M1P1.h 'Subject: a\n\nx\n'
+  store cur 1700000002.M1P1.h:2,S 'Subject: b\n\ny\n'
+  out=$(pop3 QUIT)
+  assertContains "$out" "+OK 2 messages"
+  assertContains "$out" "+OK bye"
+}
+
+testStatAndListEqualBytesSentForBareLf() {
+  store new 1700000001.M1P1.h,S=25 'Subject: lf\n\nline1\nline2\n'
+  store new 1700000002.M1P1.h 'Subject: crlf\r\n\r\nline\r\n'
+  out=$(pop3 STAT LIST QUIT | tr -d '\r')
+  # 25 bytes, 4 bare LFs -> 29; the CRLF message is already 23
+  assertContains "$out" "+OK 2 52"
+  assertContains "$out" "1 29"
+  assertContains "$out" "2 23"
+  sent=$(pop3 'RETR 1' QUIT | sed -n '3,/^\.\r$/p' | sed '$d' | wc -c)
+  assertEquals 29 "$sent"
+  sent=$(pop3 'RETR 2' QUIT | sed -n '3,/^\.\r$/p' | sed '$d' | wc -c)
+  assertEquals 23 "$sent"
+}
+
+testRetrSendsCrlfOnly() {
+  store new 1700000001.M1P1.h 'Subject: lf\n\nbare lf\nmixed\r\nend\n'
+  out=$(pop3 'RETR 1' QUIT)
+  lines=$(printf '%s\n' "$out" | wc -l)
+  crlf=$(printf '%s\n' "$out" | grep -c "$(printf '\r')\$")
+  assertEquals "every line ends in CRLF" "$lines" "$crlf"
+  assertContains "$out" "mixed$(printf '\r')"
+}
+
+testUnterminatedLastLineCountsItsCrlf() {
+  store new 1700000001.M1P1.h 'Subject: x\n\nno newline at end'
+  out=$(pop3 'LIST 1' 'RETR 1' QUIT | tr -d '\r')
+  # 29 bytes + 2 LFs + the CRLF added to the last line
+  assertContains "$out" "+OK 1 33"
+  assertContains "$out" "no newline at end
+."
+}
+
+testByteStuffing() {
+  store new 1700000001.M1P1.h 'Subject: dots\n\n.\n.leading dot\nno dot.\n..two\n'
+  body=$(pop3 'RETR 1' QUIT | tr -d '\r' | retr_body | sed '$d')
+  assertEquals "Subject: dots
+
+..
+..leading dot
+no dot.
+...two" "$body"
+  size=$(pop3 'LIST 1' QUIT | tr -d '\r' | sed -n 2p)
+  # stuffing is not counted: 44 bytes + 6 LFs
+  assertEquals "+OK 1 50" "$size"
+}
+
+testTopSendsHeaderAndLines() {
+  store new 1700000001.M1P1.h 'Subject: top\nX: y\n\nb1\nb2\nb3\n'
+  out=$(pop3 'TOP 1 2' QUIT | tr -d '\r')
+  assertEquals "+OK message follows
+Subject: top
+X: y
+
+b1
+b2
+." "$(printf '%s\n' "$out" | sed -n '2,/^\.$/p')"
+  out=$(pop3 'TOP 1 0' QUIT | tr -d '\r')
+  assertContains "$out" "X: y
+
+."
+  assertTrue "TOP does not mark seen" "[ -f '$BOX/new/1700000001.M1P1.h' ]"
+}
+
+testDeleteHappensAtQuitOnly() {
+  store new 1700000001.M1P1.h 'Subject: a\n\nx\n'
+  store new 1700000002.M1P1.h 'Subject: b\n\ny\n'
+  out=$(printf 'DELE 1\r\nSTAT\r\n' | (cd "$BOX" && vmail-pop3d 2>/dev/null) | tr -d '\r')
+  assertContains "$out" "+OK 1 17"
+  assertEquals "a dropped session deletes nothing" 2 "$(count_files "$BOX/new")"
+  out=$(pop3 'DELE 1' 'DELE 1' QUIT | tr -d '\r')
+  assertContains "$out" "-ERR message already deleted"
+  assertFalse "deleted at QUIT" "[ -f '$BOX/new/1700000001.M1P1.h' ]"
+  assertTrue "the other stays" "[ -f '$BOX/new/1700000002.M1P1.h' ]"
+}
+
+testRsetUndeletes() {
+  store new 1700000001.M1P1.h 'Subject: a\n\nx\n'
+  out=$(pop3 'DELE 1' RSET STAT QUIT | tr -d '\r')
+  assertContains "$out" "+OK 1 17"
+  assertEquals 1 "$(count_files "$BOX/new")"
+}
+
+testRetrMovesToCurWithSeenFlag() {
+  store new 1700000001.M1P1.h,S=14 'Subject: a\n\nx\n'
+  store cur 1700000002.M1P1.h:2,FR 'Subject: b\n\ny\n'
+  pop3 'RETR 1' 'RETR 2' QUIT >/dev/null
+  assertTrue "new -> cur with S" "[ -f '$BOX/cur/1700000001.M1P1.h,S=14:2,S' ]"
+  assertTrue "flags stay in order" "[ -f '$BOX/cur/1700000002.M1P1.h:2,FRS' ]"
+  assertEquals 0 "$(count_files "$BOX/new")"
+}
+
+testUidlStableAcrossSessionsAndMove() {
+  store new 1700000001.M1P1.h 'Subject: a\n\nx\n'
+  store new 1700000002.M1P1.h 'Subject: b\n\ny\n'
+  before=$(pop3 UIDL 'RETR 1' QUIT | tr -d '\r' | sed -n '/^+OK unique-id/,/^\.$/p')
+  after=$(pop3 UIDL QUIT | tr -d '\r' | sed -n '/^+OK unique-id/,/^\.$/p')
+  assertEquals "$before" "$after"
+  assertContains "$before" "1 1700000001.M1P1.h"
+  one=$(pop3 'UIDL 2' QUIT | tr -d '\r' | sed -n 2p)
+  assertEquals "+OK 2 1700000002.M1P1.h" "$one"
+}
+
+testUidlFromDovecotUidlist() {
+  store cur 1276528487.M364837P9451.kurkku,S=14,W=15:2,S 'Subject: a\n\nx\n'
+  store new 1700000002.M1P1.h 'Subject: b\n\ny\n'
+  printf '3 V1276528487 N12 G3085f01b7f11094c501100008c4a11c1\n11 W15 :1276528487.M364837P9451.kurkku,S=14,W=15:2,\n' \
+    > "$BOX/dovecot-uidlist"
+  out=$(pop3 UIDL QUIT | tr -d '\r')
+  # Dovecot's pop3_uidl_format %08Xu%08Xv
+  assertContains "$out" "1 0000000B4C164767"
+  assertContains "$out" "2 1700000002.M1P1.h"
+}
+
+testUnfitBaseNameGetsDigestUidl() {
+  long=17000000$(printf '%080d' 0).h
+  store new "$long" 'Subject: a\n\nx\n'
+  out=$(pop3 'UIDL 1' QUIT | tr -d '\r' | sed -n 2p)
+  uidl=${out#+OK 1 }
+  assertEquals 40 "${#uidl}"
+  again=$(pop3 'UIDL 1' QUIT | tr -d '\r' | sed -n 2p)
+  assertEquals "$out" "$again"
+}
+
+testSecondSessionIsInUse() {
+  store new 1700000001.M1P1.h 'Subject: a\n\nx\n'
+  : > "$BOX/vmail-pop3.lock"
+  out=$(flock "$BOX/vmail-pop3.lock" sh -c "printf 'STAT\r\n' | (cd '$BOX' && vmail-pop3d 2>/dev/null)" | tr -d '\r')
+  assertEquals "-ERR [IN-USE] the mailbox is open in another POP3 session" "$out"
+}
+
+testSizeCacheIsUsed() {
+  store new 1700000001.M1P1.h 'Subject: a\n\nx\n'
+  pop3 STAT QUIT >/dev/null
+  assertEquals "1700000001.M1P1.h 14 17" "$(cat "$BOX/vmail-pop3-sizes")"
+  # a cached size is believed without reading the message again
+  printf '1700000001.M1P1.h 14 99\n' > "$BOX/vmail-pop3-sizes"
+  assertContains "$(pop3 STAT QUIT | tr -d '\r')" "+OK 1 99"
+  # a malformed cache is ignored and rebuilt
+  printf '1700000001.M1P1.h 14' > "$BOX/vmail-pop3-sizes"
+  assertContains "$(pop3 STAT QUIT | tr -d '\r')" "+OK 1 17"
+  assertEquals "1700000001.M1P1.h 14 17" "$(cat "$BOX/vmail-pop3-sizes")"
+}
+
+testMessageRemovedByAnotherClient() {
+  store new 1700000001.M1P1.h 'Subject: a\n\nx\n'
+  out=$( { printf 'UIDL\r\n'; sleep 0.3; printf 'RETR 1\r\nQUIT\r\n'; } | (cd "$BOX" && vmail-pop3d 2>/dev/null) &
+         sleep 0.15; rm -f "$BOX/new/1700000001.M1P1.h"; wait)
+  assertContains "$(printf '%s' "$out" | tr -d '\r')" "-ERR message was removed by another client"
+}
+
+testMessageRenamedByAnotherClientIsFollowed() {
+  store new 1700000001.M1P1.h 'Subject: a\n\nx\n'
+  out=$( { printf 'UIDL\r\n'; sleep 0.3; printf 'RETR 1\r\nDELE 1\r\nQUIT\r\n'; } | (cd "$BOX" && vmail-pop3d 2>/dev/null) &
+         sleep 0.15; mv "$BOX/new/1700000001.M1P1.h" "$BOX/cur/1700000001.M1P1.h:2,F"; wait)
+  assertContains "$(printf '%s' "$out" | tr -d '\r')" "Subject: a"
+  assertEquals 0 "$(count_files "$BOX/cur")"
+}
+
+testBadCommandsAndArguments() {
+  store new 1700000001.M1P1.h 'Subject: a\n\nx\n'
+  out=$(pop3 'RETR 2' 'RETR x' 'LIST 0' 'TOP 1' 'USER a' 'FROB' 'RETR 1 2' 'STAT 1' NOOP QUIT | tr -d '\r')
+  assertEquals "+OK 1 messages
+-ERR no such message
+-ERR bad message number
+-ERR no such message
+-ERR usage: TOP msg n
+-ERR not in the TRANSACTION state
+-ERR unknown command or bad arguments
+-ERR RETR takes one message number
+-ERR STAT takes no argument
++OK
++OK bye" "$out"
+}
+
+testTooManyErrorsDisconnects() {
+  out=$(pop3 X X X X X X X X X X STAT | tr -d '\r')
+  assertContains "$out" "-ERR too many errors"
+  assertNotContains "$out" "+OK 0 0"
+}
+
+testLongLineRefused() {
+  out=$(pop3 "NOOP $(printf '%02000d' 0)" STAT QUIT | tr -d '\r')
+  assertContains "$out" "-ERR line too long"
+  assertContains "$out" "+OK 0 0"
+}
+
+testIdleTimeout() {
+  out=$( (sleep 3; printf 'STAT\r\n') | (cd "$BOX" && VMAIL_POP3_TIMEOUT=1 vmail-pop3d 2>"$T_TMP/log") | tr -d '\r')
+  assertContains "$out" "-ERR autologout"
+  assertNotContains "$out" "+OK 0 0"
+  assertContains "$(cat "$T_TMP/log")" "end=timeout"
+}
+
+testOneLogLinePerSession() {
+  store new 1700000001.M1P1.h 'Subject: a\n\nx\n'
+  store new 1700000002.M1P1.h 'Subject: b\n\ny\n'
+  printf 'RETR 1\r\nDELE 1\r\nDELE 2\r\nQUIT\r\n' | (cd "$BOX" && USER=u@example.com TCPREMOTEIP=192.0.2.7 vmail-pop3d >/dev/null 2>"$T_TMP/log")
+  assertEquals 1 "$(wc -l < "$T_TMP/log")"
+  assertContains "$(cat "$T_TMP/log")" "session user=u@example.com ip=192.0.2.7 retrieved=1 deleted=2 bytes=17 end=quit"
+}
+
+testPipelinedCommandsAnswered() {
+  store new 1700000001.M1P1.h 'Subject: a\n\nx\n'
+  out=$(printf 'STAT\r\nLIST\r\nUIDL 1\r\nQUIT\r\n' | (cd "$BOX" && vmail-pop3d 2>/dev/null) | tr -d '\r')
+  assertEquals "+OK 1 messages
++OK 1 17
++OK scan listing follows
+1 17
+.
++OK 1 1700000001.M1P1.h
++OK bye" "$out"
+}
+
+testCapaInTransaction() {
+  out=$(pop3 CAPA QUIT | tr -d '\r')
+  for cap in TOP UIDL RESP-CODES AUTH-RESP-CODE PIPELINING; do assertContains "$out" "
+$cap
+"; done
+}
+
+testUsage() {
+  vmail-pop3d extra </dev/null >/dev/null 2>&1; assertEquals 100 $?
+}
+
+. shunit2
