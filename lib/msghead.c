@@ -59,7 +59,7 @@ static int finish(stralloc *elem, stralloc *angle, int had_angle, stralloc *out,
   while (to > from && is_space(a->s[to-1])) to--;
   if (to > from)
   {
-    if (to - from > MSGHEAD_ADDR_MAX || *count >= MSGHEAD_ADDRS_MAX) r = -1;
+    if (to - from > MSGHEAD_ADDR_MAX || *count >= MSGHEAD_ADDRS_MAX || memchr(a->s + from, 0, to - from)) r = -1;
     else if (!stralloc_catb(out, a->s + from, to - from) || !stralloc_0(out)) r = -1;
     else ++*count;
   }

@@ -41,8 +41,8 @@ int msghead_is(struct msghead_field const *f, char const *name);
 /* Appends the addr-specs of an address list (RFC 5322 3.4: display names,
  * angle brackets, comments, quoted strings, groups, obsolete routes) to out,
  * each NUL-terminated, without surrounding whitespace. Returns how many, or
- * -1 if one is longer than MSGHEAD_ADDR_MAX or there are more than
- * MSGHEAD_ADDRS_MAX (out then holds those before). */
+ * -1 if one is longer than MSGHEAD_ADDR_MAX or holds a NUL, or there are
+ * more than MSGHEAD_ADDRS_MAX (out then holds those before). */
 int msghead_addresses(char const *value, size_t len, stralloc *out);
 
 #endif

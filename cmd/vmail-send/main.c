@@ -98,10 +98,13 @@ static void clean(char *s)
 
 static void log_attempt(struct msg const *m, unsigned int r, char const *status, char *detail)
 {
-  char delay[32];
+  char delay[32], from[ENVELOPE_ADDR_MAX + 1], to[ENVELOPE_ADDR_MAX + 1];
   snprintf(delay, sizeof delay, "%.3f", age(m->id));
-  clean(detail);
-  send_log("delivery qid=", m->id, " from=<", m->e.sender, "> to=<", m->rcpt[r], "> status=", status,
+  /* envelope bytes are whatever a filter passed: no line breaks into the log */
+  snprintf(from, sizeof from, "%s", m->e.sender);
+  snprintf(to, sizeof to, "%s", m->rcpt[r]);
+  clean(detail); clean(from); clean(to);
+  send_log("delivery qid=", m->id, " from=<", from, "> to=<", to, "> status=", status,
            " delay=", delay, " detail=\"", detail, "\"", (char *)0);
 }
 

@@ -64,7 +64,7 @@ static void add_list(char const *s, size_t len)
 {
   stralloc list = STRALLOC_ZERO;
   int n = msghead_addresses(s, len, &list);
-  if (n < 0) strerr_dief1x(100, "an address is too long, or there are too many");
+  if (n < 0) strerr_dief1x(100, "an address is too long or invalid, or there are too many");
   for (size_t i = 0; i < list.len; i += strlen(list.s + i) + 1) add_rcpt(list.s + i);
   stralloc_free(&list);
 }
