@@ -13,7 +13,9 @@
  * SASL response line be longer; a PLAIN response for the longest login
  * vmail-checkpw accepts (512 bytes) is 684 octets of base64. */
 #define POP3_LINE_MAX 1024
-#define POP3_ARG_MAX 40          /* RFC 2449 4: each argument up to 40 octets */
+/* RFC 2449 4 says arguments are up to 40 octets, but a USER argument is a
+ * whole address here, up to 254 octets (RFC 5321 4.5.3.1.3). */
+#define POP3_ARG_MAX 255
 #define POP3_ARGS_MAX 2          /* TOP msg n: the most any command takes */
 
 enum pop3_verb

@@ -1,0 +1,201 @@
+/* vmail-pop3-login: the AUTHORIZATION state of POP3 (RFC 1939 4, RFC 2449
+ * CAPA, RFC 5034 AUTH PLAIN), as qmail-popup does it: greets, takes the
+ * credentials and hands them on fd 3 to the checkpassword program, which
+ * execs the mail server (vmail-pop3d) inside the user's Maildir. That server
+ * sends the +OK for the login; this program answers only failures. Nothing
+ * here touches a mailbox. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <skalibs/buffer.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+
+#include "addr.h"
+#include "checkpw.h"
+#include "pop3_command.h"
+#include "pop3_input.h"
+#include "smtp_auth.h"
+
+#define USAGE "vmail-pop3-login [prog...]"
+#define POP3_LOGIN_TIMEOUT_DEFAULT 60   /* seconds to log in: a client that can, does at once */
+#define POP3_LOGIN_ERRORS_MAX 10        /* bad commands before the connection is closed */
+#define POP3_LOGIN_FAILURES_MAX 3       /* failed logins per connection */
+#define POP3_FAIL_DELAY_DEFAULT 1       /* seconds before answering a failed login */
+
+static char outbuf[BUFFER_OUTSIZE_SMALL * 4];
+static buffer out = BUFFER_INIT(&fd_writev, 1, outbuf, sizeof outbuf);
+static char const *const *server_argv;   /* prog... for the checkpassword program */
+static char const *checkpw_prog;
+static unsigned int fail_delay = POP3_FAIL_DELAY_DEFAULT;
+static unsigned int failures, errors;
+static int plaintext_ok;
+
+static void put(char const *s)
+{
+  size_t w = 0;
+  if (!buffer_putall(&out, s, strlen(s), &w)) _exit(0);   /* the client is gone */
+}
+
+static void flush(void) { if (!buffer_flush(&out)) _exit(0); }
+
+static void error_counted(char const *reply)
+{
+  put(reply);
+  if (++errors >= POP3_LOGIN_ERRORS_MAX) { put("-ERR too many errors\r\n"); flush(); _exit(0); }
+}
+
+static void capa(void)
+{
+  put("+OK capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
+  if (plaintext_ok) put("USER\r\nSASL PLAIN\r\n");
+  put("EXPIRE NEVER\r\nIMPLEMENTATION vmail\r\n.\r\n");
+}
+
+/* Runs the checkpassword program; returns only if the login did not happen. */
+static void login(char const *user, char const *password)
+{
+  char const *argv[2 + 16];
+  size_t i, n = 0;
+  int r;
+  argv[n++] = checkpw_prog;
+  for (i = 0; server_argv[i] && n < sizeof argv / sizeof *argv - 1; i++) argv[n++] = server_argv[i];
+  argv[n] = 0;
+  flush();   /* whatever we said comes before the server's +OK */
+  r = checkpw_run(argv, user, password);
+  if (!r) _exit(0);   /* the session took place; the server logged it */
+  if (r == 1)
+  {
+    sleep(fail_delay);   /* slows down password guessing */
+    put("-ERR [AUTH] authentication failed\r\n");
+    if (++failures >= POP3_LOGIN_FAILURES_MAX) { put("-ERR too many failures\r\n"); flush(); _exit(0); }
+    return;
+  }
+  {
+    char code[INT_FMT];
+    code[int_fmt(code, r)] = 0;
+    strerr_warnw3x("login not completed: ", checkpw_prog, r < 0 ? " could not be started" : " exited ");
+    if (r >= 0) strerr_warnw2x("exit code ", code);
+  }
+  put("-ERR [SYS/TEMP] temporary failure, try again later\r\n");
+}
+
+/* AUTH PLAIN with or without an initial response (RFC 5034 4). */
+static void auth(pop3_command const *c, pop3_input *in, unsigned int timeout)
+{
+  stralloc decoded = STRALLOC_ZERO, creds = STRALLOC_ZERO;
+  char const *user, *password, *resp;
+  size_t resplen;
+  if (c->argc == 0) { put("+OK\r\nPLAIN\r\n.\r\n"); return; }   /* RFC 1734 clients list mechanisms */
+  if (c->arglen[0] != 5 || strncasecmp(c->argv[0], "PLAIN", 5)) { error_counted("-ERR unsupported mechanism\r\n"); return; }
+  if (!plaintext_ok) { error_counted("-ERR [AUTH] plaintext authentication disallowed without TLS\r\n"); return; }
+  if (c->argc > 2) { error_counted("-ERR bad AUTH arguments\r\n"); return; }
+  if (c->argc == 2) { resp = c->argv[1]; resplen = c->arglen[1]; }
+  else
+  {
+    char *line;
+    int r;
+    put("+ \r\n");
+    r = pop3_input_line(in, timeout, &line, &resplen);
+    if (r <= 0) { if (r < 0 && errno == E2BIG) { error_counted("-ERR response too long\r\n"); return; } _exit(0); }
+    resp = line;
+  }
+  if (smtp_auth_cancelled(resp, resplen)) { error_counted("-ERR authentication cancelled\r\n"); return; }
+  if (resplen == 1 && resp[0] == '=') resplen = 0;   /* RFC 5034 4: an empty initial response */
+  if (!smtp_base64_decode(resp, resplen, &decoded) || !smtp_auth_plain(decoded.s, decoded.len, &creds, &user, &password))
+    error_counted("-ERR [AUTH] malformed PLAIN response\r\n");
+  else login(user, password);
+  if (decoded.s) explicit_bzero(decoded.s, decoded.a);
+  if (creds.s) explicit_bzero(creds.s, creds.a);
+  stralloc_free(&decoded);
+  stralloc_free(&creds);
+}
+
+static unsigned int env_uint(char const *name, unsigned int dflt)
+{
+  char const *x = getenv(name);
+  unsigned int u;
+  if (!x || !*x) return dflt;
+  if (!uint0_scan(x, &u)) strerr_dief3x(100, "bad ", name, ": not a number");
+  return u;
+}
+
+int main(int argc, char const *const *argv)
+{
+  static char const *const default_server[] = { "vmail-pop3d", 0 };
+  stralloc user = STRALLOC_ZERO;
+  pop3_input in;
+  unsigned int timeout;
+  char const *x;
+  PROG = "vmail-pop3-login";
+  if (argc > 1 && argv[1][0] == '-') strerr_dieusage(100, USAGE);
+  server_argv = argc > 1 ? argv + 1 : default_server;
+  checkpw_prog = getenv("VMAIL_CHECKPW");
+  if (!checkpw_prog || !*checkpw_prog) checkpw_prog = "vmail-checkpw";
+  timeout = env_uint("VMAIL_POP3_LOGIN_TIMEOUT", POP3_LOGIN_TIMEOUT_DEFAULT);
+  if (!timeout) timeout = POP3_LOGIN_TIMEOUT_DEFAULT;
+  fail_delay = env_uint("VMAIL_POP3_FAIL_DELAY", POP3_FAIL_DELAY_DEFAULT);
+  x = getenv("VMAIL_AUTH_PLAINTEXT");
+  /* passwords in the clear only where the operator says the link is safe,
+     or over TLS (s6-tlsserver / sslserver set SSL_PROTOCOL) */
+  plaintext_ok = (x && !strcmp(x, "1")) || getenv("SSL_PROTOCOL");
+  signal(SIGPIPE, SIG_IGN);
+  put("+OK vmail POP3 ready\r\n");
+  /* one byte at a time: a pipelined command after the login belongs to vmail-pop3d */
+  pop3_input_init(&in, 0, 1, &out);
+  /* one command per turn; bounded by the error and failure limits and the timeout */
+  for (;;)
+  {
+    pop3_command c;
+    char *line;
+    size_t len;
+    int r = pop3_input_line(&in, timeout, &line, &len);
+    if (!r) _exit(0);
+    if (r < 0)
+    {
+      if (errno == ETIMEDOUT) { put("-ERR autologout: idle too long\r\n"); flush(); _exit(0); }
+      if (errno != E2BIG) _exit(0);
+      error_counted("-ERR line too long\r\n");
+      continue;
+    }
+    if (!pop3_command_parse(line, len, &c)) { error_counted("-ERR bad command\r\n"); continue; }
+    switch (c.verb)
+    {
+      case POP3_CAPA: capa(); break;
+      case POP3_QUIT: put("+OK bye\r\n"); flush(); _exit(0);
+      case POP3_NOOP: put("+OK\r\n"); break;
+      case POP3_USER:
+        if (!plaintext_ok) { error_counted("-ERR [AUTH] plaintext authentication disallowed without TLS\r\n"); break; }
+        if (c.argc != 1 || c.arglen[0] > ADDR_MAX) { error_counted("-ERR usage: USER name\r\n"); break; }
+        if (!stralloc_copyb(&user, c.argv[0], c.arglen[0]) || !stralloc_0(&user)) strerr_diefu1sys(111, "allocate");
+        put("+OK send PASS\r\n");
+        break;
+      case POP3_PASS:
+        if (!user.len) { error_counted("-ERR USER first\r\n"); break; }
+        if (!c.restlen) { error_counted("-ERR usage: PASS password\r\n"); break; }
+        {
+          stralloc pw = STRALLOC_ZERO;
+          if (!stralloc_copyb(&pw, c.rest, c.restlen) || !stralloc_0(&pw)) strerr_diefu1sys(111, "allocate");
+          explicit_bzero(line, len);
+          login(user.s, pw.s);
+          explicit_bzero(pw.s, pw.a);
+          stralloc_free(&pw);
+        }
+        user.len = 0;
+        break;
+      case POP3_AUTH:
+        auth(&c, &in, timeout);
+        explicit_bzero(line, len);
+        user.len = 0;
+        break;
+      case POP3_APOP: error_counted("-ERR APOP is not supported\r\n"); break;
+      case POP3_STLS: error_counted("-ERR STLS is not supported here\r\n"); break;
+      case POP3_UNKNOWN: error_counted("-ERR unknown command\r\n"); break;
+      default: error_counted("-ERR log in first\r\n"); break;
+    }
+  }
+}
