@@ -375,18 +375,13 @@ static size_t before_delim(char const *s, size_t p, size_t floor)
 
 static int add_part(mime_message *m, size_t hstart, size_t end, int parent, unsigned depth, int in_digest);
 
-static int link_child(mime_message *m, int parent, int child)
+static void link_child(mime_message *m, int parent, int child)
 {
   mime_part *pp = MIME_PART(m, parent);
   if (pp->first_child < 0) pp->first_child = child;
-  else
-  {
-    int c = pp->first_child;
-    while (MIME_PART(m, c)->next_sibling >= 0) c = MIME_PART(m, c)->next_sibling;
-    MIME_PART(m, c)->next_sibling = child;
-  }
-  MIME_PART(m, parent)->nchildren++;
-  return 1;
+  else MIME_PART(m, pp->last_child)->next_sibling = child;
+  pp->last_child = child;
+  pp->nchildren++;
 }
 
 static int split_multipart(mime_message *m, int idx, char const *boundary, unsigned depth, int digest)
@@ -431,7 +426,7 @@ static int add_part(mime_message *m, size_t hstart, size_t end, int parent, unsi
   p.hstart = hstart;
   p.bstart = header_end(m->msg, hstart, end);
   p.end = end;
-  p.parent = parent; p.first_child = -1; p.next_sibling = -1; p.nchildren = 0;
+  p.parent = parent; p.first_child = -1; p.last_child = -1; p.next_sibling = -1; p.nchildren = 0;
   p.kind = MIME_LEAF; p.in_digest = in_digest; p.ct_valid = 0;
   if (!ctype_of(m->msg, p.hstart, p.bstart, in_digest, &ct, &valid)) goto nomem;
   p.ct_valid = valid;
@@ -604,7 +599,15 @@ static int header_text(mime_message const *m, int part, int text, char const *re
 static int section_resolve(mime_message const *m, char const *section, int *part, char const **spec, int *entity)
 {
   size_t i = 0;
-  while ((section[i] >= '0' && section[i] <= '9') || (section[i] == '.' && section[i+1] >= '0' && section[i+1] <= '9')) i++;
+  /* section-part = nz-number *("." nz-number) (RFC 3501 9) */
+  if (section[0] >= '0' && section[0] <= '9')
+    for (unsigned count = 0; ; count++)
+    {
+      if (section[i] < '1' || section[i] > '9' || count > MIME_DEPTH_MAX * 2) return -1;
+      while (section[i] >= '0' && section[i] <= '9') i++;
+      if (section[i] == '.' && section[i+1] >= '0' && section[i+1] <= '9') { i++; continue; }
+      break;
+    }
   *spec = section + i;
   *entity = 0;
   *part = 0;
@@ -669,12 +672,12 @@ int mime_section_binary(mime_message const *m, char const *section, stralloc *ou
   mime_field f;
   stralloc enc = STRALLOC_ZERO;
   mime_part const *p;
-  size_t i;
-  int part, r;
+  char const *spec;
+  int part, numbered, r;
   if (!*section) return mime_crlf_cat(out, m->msg, 0, m->len) ? 1 : 0;
-  for (i = 0; section[i]; i++) if (!((section[i] >= '0' && section[i] <= '9') || section[i] == '.')) return -1;
-  if (section[0] == '.' || section[i-1] == '.' || strstr(section, "..")) return -1;
-  part = mime_part_lookup(m, section, i);
+  r = section_resolve(m, section, &part, &spec, &numbered);
+  if (r != 1) return r;
+  if (*spec || !numbered) return -1;    /* section-binary = "[" [section-part] "]" (RFC 3516 4.1) */
   if (part < 0) return 1;
   p = MIME_PART(m, part);
   if (p->kind != MIME_LEAF || !mime_field_find(m->msg, p->hstart, p->bstart, "content-transfer-encoding", &f))

@@ -91,6 +91,7 @@ static int tokenize(char const *s, size_t len, genalloc *toks)
     {
       t.type = T_ATOM;
       while (i < len && !strchr(" \t\r\n\"()[]<>@,;:.", s[i])) i++;
+      if (i == t.a) i++;                 /* a stray ')' or ']': a word of its own */
       t.b = i;
     }
     if (!genalloc_append(token, toks, &t)) return 0;

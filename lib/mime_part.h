@@ -20,7 +20,7 @@ typedef struct mime_part_s mime_part;
 struct mime_part_s
 {
   size_t hstart, bstart, end;
-  int parent, first_child, next_sibling, nchildren;
+  int parent, first_child, last_child, next_sibling, nchildren;
   unsigned char kind;          /* enum mime_kind */
   unsigned char in_digest;     /* default type message/rfc822 (RFC 2046 5.1.5) */
   unsigned char ct_valid;      /* Content-Type usable; else text/plain us-ascii */

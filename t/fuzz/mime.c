@@ -1,0 +1,89 @@
+/* Fuzz target: the MIME parser (lib/mime) and everything built on its tree:
+ * ENVELOPE, BODYSTRUCTURE, sections, BINARY, SEARCH decoding, dates. The
+ * first input line, when it starts with '[', names a section to fetch. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <skalibs/stralloc.h>
+#include "mime.h"
+
+/* Parentheses and quotes of an IMAP answer must balance (literals skipped). */
+static void check_balanced(stralloc const *sa)
+{
+  long depth = 0;
+  int quoted = 0;
+  for (size_t i = 0; i < sa->len; i++)
+  {
+    char c = sa->s[i];
+    if (quoted) { if (c == '\\') i++; else if (c == '"') quoted = 0; continue; }
+    if (c == '"') quoted = 1;
+    else if (c == '{')
+    {
+      size_t n = strtoul(sa->s + i + 1, 0, 10);
+      char const *close = memchr(sa->s + i, '}', sa->len - i);
+      if (!close || (size_t)(close - sa->s) + 3 + n > sa->len) __builtin_trap();
+      i = (size_t)(close - sa->s) + 2 + n;
+    }
+    else if (c == '(') depth++;
+    else if (c == ')') { if (--depth < 0) __builtin_trap(); }
+  }
+  if (depth || quoted) __builtin_trap();
+}
+
+int LLVMFuzzerTestOneInput(uint8_t const *data, size_t size)
+{
+  char const *msg = (char const *)data;
+  char section[64] = "";
+  stralloc out = STRALLOC_ZERO;
+  mime_message *m;
+  if (size && data[0] == '[')
+  {
+    uint8_t const *nl = memchr(data, '\n', size);
+    size_t n = nl ? (size_t)(nl - data) : size;
+    if (n > sizeof section) n = sizeof section;
+    memcpy(section, data + 1, n - 1);
+    section[n - 1] = 0;
+    for (size_t i = 0; i < n - 1; i++) if (!section[i]) section[i] = ' ';
+    msg += nl ? n + 1 : size;
+    size -= nl ? n + 1 : size;
+  }
+  m = mime_parse(msg, size);
+  if (!m) return 0;
+  if (!mime_envelope(m, &out)) __builtin_trap();
+  check_balanced(&out);
+  out.len = 0;
+  if (!mime_bodystructure(m, 1, &out)) __builtin_trap();
+  check_balanced(&out);
+  out.len = 0;
+  if (!mime_bodystructure(m, 0, &out)) __builtin_trap();
+  check_balanced(&out);
+  out.len = 0;
+  /* BODY[] is the whole message in CRLF form */
+  if (mime_section(m, "", &out) != 1 || out.len != mime_size_crlf(m)) __builtin_trap();
+  {
+    size_t whole = out.len, parts;
+    out.len = 0;
+    if (mime_section(m, "HEADER", &out) != 1) __builtin_trap();
+    parts = out.len;
+    out.len = 0;
+    if (mime_section(m, "TEXT", &out) != 1) __builtin_trap();
+    if (parts + out.len != whole) __builtin_trap();
+  }
+  out.len = 0;
+  mime_section(m, section, &out);
+  out.len = 0;
+  mime_section_binary(m, section, &out);
+  out.len = 0;
+  mime_section(m, "1.2.HEADER.FIELDS (SUBJECT FROM)", &out);
+  out.len = 0;
+  mime_section_binary(m, "1", &out);
+  mime_header_contains(m, "subject", "caf\xc3\xa9");
+  mime_header_contains(m, "", "x");
+  mime_body_contains(m, "\xc3\xa9t\xc3\xa9");
+  mime_date(m);
+  out.len = 0;
+  mime_header_value(m, "subject", &out);
+  mime_free(m);
+  stralloc_free(&out);
+  return 0;
+}
