@@ -11,6 +11,9 @@
 
 static char inbuf[16384];
 static size_t inpos, inlen;
+static size_t readsize = sizeof inbuf;
+
+void imap_io_exact(void) { readsize = 1; }
 
 int imap_input_buffered(void) { return inpos < inlen; }
 
@@ -24,7 +27,7 @@ static int fill(tain const *deadline)
     int n = iopause_g(&x, 1, deadline);
     if (n < 0) { if (errno == EINTR) continue; return -1; }
     if (!n) { errno = ETIMEDOUT; return -1; }
-    r = read(0, inbuf, sizeof inbuf);
+    r = read(0, inbuf, readsize);
     if (r < 0) { if (errno == EINTR || errno == EAGAIN) continue; return -1; }
     if (!r) return 0;
     inpos = 0; inlen = (size_t)r;

@@ -26,6 +26,11 @@ int imap_read_command(stralloc *cmd, size_t literal_max, unsigned timeout_secs);
  * AUTHENTICATE response. */
 int imap_read_line(stralloc *line, unsigned timeout_secs);
 
+/* Reads fd 0 one byte at a time from now on, so that nothing past the
+ * current command is consumed: a login program that hands fd 0 to the
+ * server it execs must not swallow the client's next commands. */
+void imap_io_exact(void);
+
 /* Are input bytes already buffered (so fd 0 need not be polled)? */
 int imap_input_buffered(void);
 

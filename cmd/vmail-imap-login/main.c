@@ -149,6 +149,7 @@ int main(int argc, char const *const *argv)
      (s6-tlsserver / sslserver set SSL_PROTOCOL) */
   plaintext_ok = (x && !strcmp(x, "1")) || getenv("SSL_PROTOCOL");
 
+  imap_io_exact();
   out("* OK [CAPABILITY "); capabilities(); out("] vmail IMAP ready\r\n"); flush();
   for (;;)
   {

@@ -292,7 +292,7 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
     if (virtual) ATTR(lsub ? "\\Noselect" : "\\NonExistent");
     if (ret_children && !lsub) ATTR(children ? "\\HasChildren" : "\\HasNoChildren");
     if (ret_subscribed && subscribed && !lsub) ATTR("\\Subscribed");
-    if (ret_special && special) ATTR(special);
+    if (ret_special && special && !lsub) ATTR(special);
 #undef ATTR
     out(") \".\" ");
     outstring(name, strlen(name));

@@ -1,0 +1,343 @@
+#!/bin/sh
+# vmail-imapd and vmail-imap-login: IMAP sessions piped into the programs.
+. "$T_TOP/t/lib/common.sh"
+
+oneTimeSetUp() { seed_tutorial; }
+
+CRLF=$(printf '\r\n')
+
+# newbox DIR: an empty Maildir
+newbox() { rm -rf "$1"; mkdir -p "$1/cur" "$1/new" "$1/tmp"; }
+
+# msg DIR/SUB/NAME SUBJECT [FROM] [BODY]: a small message file (LF ends, as
+# Maildirs usually hold them)
+msg() {
+  printf 'From: %s\nTo: postmaster@example.com\nSubject: %s\nDate: Mon, 1 Jan 2024 10:00:00 +0000\nMessage-ID: <%s@example.org>\n\n%s\n' \
+    "${3:-sender@example.org}" "$2" "$(basename "$1" | cut -d. -f1)" "${4:-hello body}" > "$1"
+}
+
+# session DIR: runs vmail-imapd in Maildir DIR on the commands read from stdin
+# (one per line; each line gets CRLF), prints the answer with CRs removed.
+session() {
+  sed "s/\$/$CRLF/" | (cd "$1" && vmail-imapd 2>/dev/null) | tr -d '\r'
+}
+
+testPreauthGreetingAndCapability() {
+  newbox "$T_TMP/m"
+  out=$(printf 'a CAPABILITY\nb LOGOUT\n' | session "$T_TMP/m")
+  assertContains "$out" '* PREAUTH [CAPABILITY IMAP4rev1'
+  for cap in LITERAL+ IDLE UIDPLUS MOVE UNSELECT SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH CHILDREN NAMESPACE ID ENABLE; do
+    assertContains "capability $cap" "$out" " $cap"
+  done
+  assertContains "$out" 'a OK'
+  assertContains "$out" '* BYE'
+  assertContains "$out" 'b OK'
+}
+
+testLoginTagAnswered() {
+  newbox "$T_TMP/m"
+  out=$(printf 'x1 NOOP\n' | (cd "$T_TMP/m" && VMAIL_IMAP_TAG=L7 vmail-imapd 2>/dev/null) | tr -d '\r')
+  assertContains "$out" 'L7 OK [CAPABILITY IMAP4rev1'
+  assertNotContains "$out" 'PREAUTH'
+}
+
+testSpecialUseFoldersCreated() {
+  newbox "$T_TMP/m"
+  out=$(printf 'a LIST "" "*"\nb LSUB "" "*"\n' | session "$T_TMP/m")
+  for f in Sent:Sent Drafts:Drafts Trash:Trash Junk:Junk Archive:Archive; do
+    assertTrue "folder .${f%%:*}" "[ -d '$T_TMP/m/.${f%%:*}/cur' ]"
+    assertContains "$out" "\\${f#*:}) \".\" \"${f%%:*}\""
+    assertContains "$out" "* LSUB () \".\" \"${f%%:*}\""
+  done
+  assertContains "$out" '* LIST (\HasNoChildren) "." "INBOX"'
+}
+
+testSelectMovesNewToCurAndGivesUids() {
+  newbox "$T_TMP/m"
+  msg "$T_TMP/m/new/1700000001.M1P1.h" one
+  msg "$T_TMP/m/new/1700000002.M2P2.h" two
+  msg "$T_TMP/m/cur/1700000000.M0P0.h:2,S" zero
+  out=$(printf 'a SELECT INBOX\nb UID FETCH 1:* (UID FLAGS)\n' | session "$T_TMP/m")
+  assertContains "$out" '* 3 EXISTS'
+  assertContains "$out" '* 2 RECENT'
+  assertContains "$out" '* OK [UIDNEXT 4]'
+  assertContains "$out" '* OK [UNSEEN 2]'
+  assertContains "$out" 'a OK [READ-WRITE]'
+  # UIDs in Maildir name (delivery) order
+  assertContains "$out" '* 1 FETCH (UID 1 FLAGS (\Seen))'
+  assertContains "$out" '* 2 FETCH (UID 2 FLAGS (\Recent))'
+  assertEquals 0 "$(count_files "$T_TMP/m/new")"
+  assertTrue "moved with :2," "[ -f '$T_TMP/m/cur/1700000001.M1P1.h:2,' ]"
+  assertEquals "V1" "$(head -c 2 "$T_TMP/m/vmail-uidlist")"
+}
+
+testUidsPersistAndAreNeverReused() {
+  newbox "$T_TMP/m"
+  msg "$T_TMP/m/new/1700000001.M1P1.h" one
+  msg "$T_TMP/m/new/1700000002.M2P2.h" two
+  out=$(printf 'a SELECT INBOX\n' | session "$T_TMP/m")
+  v1=$(echo "$out" | sed -n 's/.*UIDVALIDITY \([0-9]*\).*/\1/p')
+  rm "$T_TMP/m/cur/1700000001.M1P1.h:2,"
+  msg "$T_TMP/m/new/1700000003.M3P3.h" three
+  out=$(printf 'a SELECT INBOX\nb FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])\n' | session "$T_TMP/m")
+  v2=$(echo "$out" | sed -n 's/.*UIDVALIDITY \([0-9]*\).*/\1/p')
+  assertEquals "uidvalidity kept" "$v1" "$v2"
+  assertContains "$out" '* 1 FETCH (UID 2 BODY[HEADER.FIELDS (SUBJECT)]'
+  assertContains "$out" '* 2 FETCH (UID 3 BODY[HEADER.FIELDS (SUBJECT)]'
+  assertContains "$out" 'Subject: three'
+  assertContains "$out" '* OK [UIDNEXT 4]'
+}
+
+testDovecotUidlistImported() {
+  newbox "$T_TMP/m"
+  msg "$T_TMP/m/cur/1600000000.M1P1.dove,S=100,W=110:2,S" old
+  msg "$T_TMP/m/cur/1600000001.M2P2.dove:2," newer
+  printf '3 V1234567 N205 G0123456789abcdef\n200 :1600000000.M1P1.dove,S=100,W=110\n204 W300 :1600000001.M2P2.dove\n' > "$T_TMP/m/dovecot-uidlist"
+  out=$(printf 'a EXAMINE INBOX\nb UID FETCH 1:* (UID)\n' | session "$T_TMP/m")
+  assertContains "$out" '* OK [UIDVALIDITY 1234567]'
+  assertContains "$out" '* OK [UIDNEXT 205]'
+  assertContains "$out" '* 1 FETCH (UID 200)'
+  assertContains "$out" '* 2 FETCH (UID 204)'
+  assertContains "$out" 'a OK [READ-ONLY]'
+  assertEquals "dovecot-uidlist untouched" 3 "$(head -c 1 "$T_TMP/m/dovecot-uidlist")"
+}
+
+testFetchItems() {
+  newbox "$T_TMP/m"
+  printf 'From: "Ann Example" <ann@example.org>\nTo: bob@example.com\nSubject: =?UTF-8?Q?caf=C3=A9?=\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n\nline one\nline two\n' > "$T_TMP/m/cur/1700000001.M1P1.h:2,"
+  touch -d '2024-01-02 03:04:05 UTC' "$T_TMP/m/cur/1700000001.M1P1.h:2,"
+  out=$(printf 'a SELECT INBOX\nb FETCH 1 (FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)\nc FETCH 1 BODY.PEEK[TEXT]\nd FETCH 1 (BODY.PEEK[]<0.4>)\ne FETCH 1 FAST\nf FETCH 1 BODY[HEADER.FIELDS (SUBJECT)]\n' | session "$T_TMP/m")
+  assertContains "$out" 'INTERNALDATE "02-Jan-2024 03:04:05 +0000"'
+  # LF stored, CRLF counted: 145 bytes + 7 line ends
+  assertContains "$out" 'RFC822.SIZE 152'
+  assertContains "$out" 'ENVELOPE ("Mon, 1 Jan 2024 10:00:00 +0000" "=?UTF-8?Q?caf=C3=A9?=" (("Ann Example" NIL "ann" "example.org"))'
+  assertContains "$out" 'BODYSTRUCTURE ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 20 2'
+  assertContains "$out" "$(printf '* 1 FETCH (BODY[TEXT] {20}\nline one\nline two\n)')"
+  assertContains "$out" "$(printf 'BODY[]<0> {4}\nFrom)')"
+  assertContains "$out" '* 1 FETCH (FLAGS () INTERNALDATE "02-Jan-2024 03:04:05 +0000" RFC822.SIZE 152)'
+  # a non-PEEK fetch sets \Seen, in the file name too
+  assertContains "$out" 'FLAGS (\Seen))'
+  assertTrue "seen in name" "[ -f '$T_TMP/m/cur/1700000001.M1P1.h:2,S' ]"
+}
+
+testStoreFlagsAndKeywordsInNames() {
+  newbox "$T_TMP/m"
+  msg "$T_TMP/m/cur/1700000001.M1P1.h:2," one
+  out=$(printf 'a SELECT INBOX\nb STORE 1 +FLAGS (\\Flagged \\Answered $Forwarded)\nc STORE 1 -FLAGS.SILENT (\\Answered)\nd UID STORE 1 FLAGS.SILENT (\\Seen Work)\ne FETCH 1 FLAGS\n' | session "$T_TMP/m")
+  assertContains "$out" '* 1 FETCH (FLAGS (\Answered \Flagged $Forwarded))'
+  assertContains "$out" '* 1 FETCH (UID 1)'
+  assertContains "$out" '* 1 FETCH (FLAGS (\Seen Work))'
+  assertTrue "S and keyword letter b in name" "[ -f '$T_TMP/m/cur/1700000001.M1P1.h:2,Sb' ]"
+  assertEquals "$(printf '0 $Forwarded\n1 Work')" "$(cat "$T_TMP/m/dovecot-keywords")"
+  out=$(printf 'a EXAMINE INBOX\nb STORE 1 +FLAGS (\\Deleted)\n' | session "$T_TMP/m")
+  assertContains "$out" '* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Forwarded Work)'
+  assertContains "$out" 'b NO [READ-ONLY]'
+}
+
+testExpungeAndUidExpunge() {
+  newbox "$T_TMP/m"
+  for i in 1 2 3 4; do msg "$T_TMP/m/cur/170000000$i.M${i}P$i.h:2," "m$i"; done
+  out=$(printf 'a SELECT INBOX\nb STORE 1:3 +FLAGS.SILENT (\\Deleted)\nc UID EXPUNGE 2\nd EXPUNGE\ne UID SEARCH ALL\n' | session "$T_TMP/m")
+  assertContains "$out" "$(printf '* 2 EXPUNGE\nc OK')"
+  assertContains "$out" "$(printf '* 1 EXPUNGE\n* 1 EXPUNGE\nd OK')"
+  assertContains "$out" '* SEARCH 4'
+  assertEquals 1 "$(count_files "$T_TMP/m/cur")"
+}
+
+testAppendLiterals() {
+  newbox "$T_TMP/m"
+  out=$(printf 'a APPEND Drafts (\\Draft \\Seen) "05-Feb-2024 10:20:30 +0100" {22+}\nSubject: d1\n\nhello\n\nb APPEND INBOX {22}\nSubject: d2\n\nhello\n\nc APPEND Nope {3+}\nx\n\nd SELECT Drafts\n' | session "$T_TMP/m")
+  assertContains "$out" '+ OK'
+  assertContains "$out" 'a OK [APPENDUID '
+  assertContains "$out" 'b OK [APPENDUID '
+  assertContains "$out" 'c NO [TRYCREATE]'
+  assertContains "$out" '* 1 EXISTS'
+  f=$(ls "$T_TMP/m/.Drafts/cur")
+  assertContains "$f" ':2,DS'
+  assertEquals "internaldate from APPEND" 1707124830 "$(stat -c %Y "$T_TMP/m/.Drafts/cur/$f")"
+  assertEquals "$(printf 'Subject: d1\r\n\r\nhello\r\n')" "$(cat "$T_TMP/m/.Drafts/cur/$f")"
+}
+
+testMultiAppend() {
+  newbox "$T_TMP/m"
+  out=$(printf 'a APPEND INBOX {6+}\nA: 1\n (\\Seen) {6+}\nA: 2\n\nb STATUS INBOX (MESSAGES UNSEEN UIDNEXT)\n' | session "$T_TMP/m")
+  assertContains "$out" 'a OK [APPENDUID'
+  assertContains "$out" ' 1:2] Append completed'
+  assertContains "$out" '* STATUS "INBOX" (MESSAGES 2 UIDNEXT 3 UNSEEN 1)'
+}
+
+testCopyAndMoveWithUidplus() {
+  newbox "$T_TMP/m"
+  for i in 1 2 3; do msg "$T_TMP/m/cur/170000000$i.M${i}P$i.h:2,F" "m$i"; done
+  out=$(printf 'a SELECT INBOX\nb COPY 1:2 Archive\nc UID MOVE 3 Trash\nd MOVE 1 Nowhere\ne FETCH 1:* UID\nf STATUS Archive (MESSAGES)\n' | session "$T_TMP/m")
+  assertContains "$out" 'b OK [COPYUID '
+  assertContains "$out" ' 1:2 1:2] Copy completed'
+  assertContains "$out" '* OK [COPYUID '
+  assertContains "$out" ' 3 1] Moved'
+  assertContains "$out" "$(printf '* 3 EXPUNGE\nc OK Move completed')"
+  assertContains "$out" 'd NO [TRYCREATE]'
+  assertContains "$out" '* STATUS "Archive" (MESSAGES 2)'
+  assertEquals 2 "$(count_files "$T_TMP/m/cur")"
+  assertEquals "flags copied" 2 "$(ls "$T_TMP/m/.Archive/cur" | grep -c ':2,F$')"
+}
+
+testCreateRenameDeleteWithChildren() {
+  newbox "$T_TMP/m"
+  out=$(printf 'a CREATE Projects.Alpha\nb CREATE Projects\nc CREATE Projects\nd LIST "" "Projects*"\ne RENAME Projects Work\nf LIST "" "%%"\ng LIST "" "Work.%%"\nh DELETE Work.Alpha\ni DELETE INBOX\nj SELECT Work.Alpha\n' | session "$T_TMP/m")
+  assertContains "$out" 'a OK'
+  assertContains "$out" 'c NO [ALREADYEXISTS]'
+  assertContains "$out" '* LIST (\HasChildren) "." "Projects"'
+  assertContains "$out" '* LIST (\HasNoChildren) "." "Projects.Alpha"'
+  assertContains "$out" 'e OK'
+  assertContains "$out" '* LIST (\HasChildren) "." "Work"'
+  assertContains "$out" '* LIST (\HasNoChildren) "." "Work.Alpha"'
+  assertNotContains "$out" '"Projects"'"$CRLF"
+  assertContains "$out" 'h OK'
+  assertContains "$out" 'i NO'
+  assertContains "$out" 'j NO [NONEXISTENT]'
+  assertFalse "[ -d '$T_TMP/m/.Work.Alpha' ]"
+  assertTrue "[ -d '$T_TMP/m/.Work/cur' ]"
+  assertContains "$(cat "$T_TMP/m/subscriptions")" "Work"
+}
+
+testListExtendedAndStatus() {
+  newbox "$T_TMP/m"
+  msg "$T_TMP/m/new/1700000001.M1P1.h" one
+  out=$(printf 'a LIST (SPECIAL-USE) "" "*"\nb LIST "" "INBOX" RETURN (STATUS (MESSAGES UNSEEN))\nc LIST "" ""\nd NAMESPACE\ne STATUS inbox (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN)\n' | session "$T_TMP/m")
+  assertContains "$out" '* LIST (\HasNoChildren \Trash) "." "Trash"'
+  assertNotContains "$out" '"." "INBOX"'"$CRLF* STATUS"
+  assertContains "$out" "$(printf '* LIST (\\HasNoChildren) "." "INBOX"\n* STATUS "INBOX" (MESSAGES 1 UNSEEN 1)')"
+  assertContains "$out" '* LIST (\Noselect) "." ""'
+  assertContains "$out" '* NAMESPACE (("" ".")) NIL NIL'
+  assertContains "$out" '* STATUS "INBOX" (MESSAGES 1 RECENT 1 UIDNEXT 2 UIDVALIDITY '
+  assertEquals "STATUS does not move new/" 1 "$(count_files "$T_TMP/m/new")"
+}
+
+testSearchKeys() {
+  newbox "$T_TMP/m"
+  msg "$T_TMP/m/cur/1700000001.M1P1.h:2,S" "Quarterly report" alice@example.org "numbers inside"
+  msg "$T_TMP/m/cur/1700000002.M2P2.h:2,F" "=?ISO-8859-1?Q?Gr=FC=DFe?=" bob@example.net "plain words"
+  msg "$T_TMP/m/cur/1700000003.M3P3.h:2," "lunch" carol@example.org "see you at noon"
+  touch -d '2024-03-10 12:00 UTC' "$T_TMP/m/cur/1700000001.M1P1.h:2,S"
+  touch -d '2024-03-12 12:00 UTC' "$T_TMP/m/cur/1700000002.M2P2.h:2,F" "$T_TMP/m/cur/1700000003.M3P3.h:2,"
+  out=$(printf '%s\n' 'a SELECT INBOX' 'b SEARCH SUBJECT report' 'c SEARCH FROM example.org UNSEEN' \
+    'd SEARCH OR FLAGGED SEEN' 'e SEARCH NOT (FROM bob)' 'f SEARCH CHARSET UTF-8 SUBJECT "grüße"' \
+    'g SEARCH BODY noon' 'h UID SEARCH UID 2:*' 'i SEARCH SINCE 11-Mar-2024' 'j SEARCH BEFORE 11-Mar-2024' \
+    'k SEARCH HEADER Message-ID 1700000002' 'l SEARCH CHARSET KOI8-R ALL' 'm SEARCH RETURN (MIN MAX COUNT) ALL' \
+    'n SEARCH TEXT "quarterly"' 'o SEARCH LARGER 1 SMALLER 100000 2' 'p SEARCH FOO' | session "$T_TMP/m")
+  assertContains "$out" "$(printf '* SEARCH 1\nb OK')"
+  assertContains "$out" "$(printf '* SEARCH 3\nc OK')"
+  assertContains "$out" "$(printf '* SEARCH 1 2\nd OK')"
+  assertContains "$out" "$(printf '* SEARCH 1 3\ne OK')"
+  assertContains "$out" "$(printf '* SEARCH 2\nf OK')"
+  assertContains "$out" "$(printf '* SEARCH 3\ng OK')"
+  assertContains "$out" "$(printf '* SEARCH 2 3\nh OK')"
+  assertContains "$out" "$(printf '* SEARCH 2 3\ni OK')"
+  assertContains "$out" "$(printf '* SEARCH 1\nj OK')"
+  assertContains "$out" "$(printf '* SEARCH 2\nk OK')"
+  assertContains "$out" 'l NO [BADCHARSET'
+  assertContains "$out" '* ESEARCH (TAG "m") MIN 1 MAX 3 COUNT 3'
+  assertContains "$out" "$(printf '* SEARCH 1\nn OK')"
+  assertContains "$out" "$(printf '* SEARCH 2\no OK')"
+  assertContains "$out" 'p BAD'
+}
+
+testBadCommandsEndInBye() {
+  newbox "$T_TMP/m"
+  out=$(i=0; while [ $i -lt 25 ]; do echo "t$i BLAH"; i=$((i + 1)); done | session "$T_TMP/m")
+  assertContains "$out" '* BYE Too many bad commands'
+  assertNotContains "$out" 't24 BAD'
+}
+
+testSelectedOnlyCommandsRefused() {
+  newbox "$T_TMP/m"
+  out=$(printf 'a FETCH 1 FLAGS\nb SELECT Nope\nc SELECT INBOX\nd FETCH 5 FLAGS\ne UNSELECT\nf EXPUNGE\n' | session "$T_TMP/m")
+  assertContains "$out" 'a BAD No mailbox selected'
+  assertContains "$out" 'b NO [NONEXISTENT]'
+  assertContains "$out" 'd BAD'
+  assertContains "$out" 'e OK'
+  assertContains "$out" 'f BAD No mailbox selected'
+}
+
+# A background session fed through a fifo: start_bg NAME DIR; say NAME LINE.
+start_bg() {
+  rm -f "$T_TMP/$1.in" "$T_TMP/$1.out"; mkfifo "$T_TMP/$1.in"
+  (cd "$2" && exec vmail-imapd < "$T_TMP/$1.in" > "$T_TMP/$1.out" 2>/dev/null) &
+  eval "pid_$1=\$!"
+  exec 7> "$T_TMP/$1.in"
+}
+say() { printf '%s\r\n' "$1" >&7; }
+wait_for() { i=0; until tr -d '\r' < "$T_TMP/$1.out" | grep -qF -- "$2"; do i=$((i + 1)); [ $i -lt "${3:-50}" ] || return 1; sleep 0.02; done; }
+
+testTwoSessionsSeeEachOther() {
+  newbox "$T_TMP/m"
+  for i in 1 2 3; do msg "$T_TMP/m/cur/170000000$i.M${i}P$i.h:2," "m$i"; done
+  start_bg a "$T_TMP/m"
+  say 'a1 SELECT INBOX'; wait_for a 'a1 OK'
+  out=$(printf 'b1 SELECT INBOX\nb2 STORE 2 +FLAGS (\\Flagged)\nb3 STORE 1 +FLAGS (\\Deleted)\nb4 EXPUNGE\nb5 APPEND INBOX {6+}\nnew: 1\n' | session "$T_TMP/m")
+  assertContains "$out" 'b5 OK [APPENDUID'
+  say 'a2 NOOP'; wait_for a 'a2 OK'
+  a=$(tr -d '\r' < "$T_TMP/a.out")
+  assertContains "$a" '* 1 EXPUNGE'
+  assertContains "$a" '* 1 FETCH (UID 2 FLAGS (\Flagged))'
+  assertContains "$a" '* 3 EXISTS'
+  say 'a3 UID FETCH 4 (UID)'; wait_for a 'a3 OK'
+  assertContains "$(tr -d '\r' < "$T_TMP/a.out")" '* 3 FETCH (UID 4)'
+  say 'a4 LOGOUT'; exec 7>&-; wait "$pid_a"
+}
+
+testIdleReportsDeliveryWithinASecond() {
+  newbox "$T_TMP/m"
+  msg "$T_TMP/m/cur/1700000001.M1P1.h:2," first
+  start_bg i "$T_TMP/m"
+  say 'i1 SELECT INBOX'; wait_for i 'i1 OK'
+  say 'i2 IDLE'; wait_for i '+ idling'
+  msg "$T_TMP/m/tmp/1700000009.M9P9.h" delivered
+  mv "$T_TMP/m/tmp/1700000009.M9P9.h" "$T_TMP/m/new/1700000009.M9P9.h"
+  wait_for i '* 2 EXISTS' 50
+  assertTrue "EXISTS within a second while idling" $?
+  say 'DONE'; wait_for i 'i2 OK'
+  assertContains "$(tr -d '\r' < "$T_TMP/i.out")" 'i2 OK IDLE terminated'
+  say 'i3 LOGOUT'; exec 7>&-; wait "$pid_i"
+}
+
+testLoginChainAndPipelining() {
+  rm -rf "$VMAIL_ROOT/example.com/postmaster"
+  out=$(printf 'a CAPABILITY\r\nb LOGIN postmaster@example.com password\r\nc SELECT INBOX\r\nd LOGOUT\r\n' \
+        | VMAIL_AUTH_PLAINTEXT=1 vmail-imap-login vmail-imapd 2>/dev/null | tr -d '\r')
+  assertContains "$out" '* OK [CAPABILITY IMAP4rev1'
+  assertContains "$out" 'AUTH=PLAIN'
+  assertContains "$out" 'b OK [CAPABILITY IMAP4rev1'
+  assertContains "$out" 'c OK [READ-WRITE]'
+  assertContains "$out" 'd OK'
+  assertTrue "[ -d '$VMAIL_ROOT/example.com/postmaster/.Sent/cur' ]"
+}
+
+testLoginFailuresAndSaslIr() {
+  out=$(printf 'a LOGIN postmaster@example.com wrong\r\nb LOGIN {22+}\r\npostmaster@example.com {8+}\r\npassword\r\nc NOOP\r\nd LOGOUT\r\n' \
+        | VMAIL_AUTH_PLAINTEXT=1 vmail-imap-login 2>/dev/null | tr -d '\r')
+  assertContains "$out" 'a NO [AUTHENTICATIONFAILED]'
+  assertContains "$out" 'b OK [CAPABILITY'
+  assertContains "$out" 'c OK NOOP'
+  ir=$(printf '\0user2@example.com\0password2' | base64 -w0)
+  out=$(printf 'a AUTHENTICATE PLAIN %s\r\nb LOGOUT\r\n' "$ir" | VMAIL_AUTH_PLAINTEXT=1 vmail-imap-login 2>/dev/null | tr -d '\r')
+  assertContains "$out" 'a OK [CAPABILITY'
+  out=$(printf 'a AUTHENTICATE PLAIN\r\n%s\r\nb LOGOUT\r\n' "$ir" | VMAIL_AUTH_PLAINTEXT=1 vmail-imap-login 2>/dev/null | tr -d '\r')
+  assertContains "$out" '+ '
+  assertContains "$out" 'a OK [CAPABILITY'
+  out=$(printf 'a LOGIN postmaster@example.com password\r\nb LOGOUT\r\n' | vmail-imap-login 2>/dev/null | tr -d '\r')
+  assertContains "$out" 'LOGINDISABLED'
+  assertContains "$out" 'a NO [PRIVACYREQUIRED]'
+  out=$(printf 'a SELECT INBOX\r\nb LOGIN x\r\n' | VMAIL_AUTH_PLAINTEXT=1 vmail-imap-login 2>/dev/null | tr -d '\r')
+  assertContains "$out" 'a BAD'
+  assertContains "$out" 'b BAD'
+}
+
+testThreeFailedLoginsEndInBye() {
+  out=$(printf 'a LOGIN u@example.com x\r\nb LOGIN u@example.com x\r\nc LOGIN u@example.com x\r\nd NOOP\r\n' \
+        | VMAIL_AUTH_PLAINTEXT=1 vmail-imap-login 2>/dev/null | tr -d '\r')
+  assertContains "$out" '* BYE Too many failed logins'
+  assertNotContains "$out" 'd OK'
+}
+
+. shunit2
