@@ -41,10 +41,15 @@ int io_talked_first(unsigned delay_ms)
 {
   iopause_fd x = { .fd = 0, .events = IOPAUSE_READ, .revents = 0 };
   tain d;
+  ssize_t r;
   tain_now_g();
   tain_from_millisecs(&d, (int)delay_ms);
   tain_add_g(&d, &d);
-  return iopause_g(&x, 1, &d) > 0 && (x.revents & IOPAUSE_READ);
+  if (iopause_g(&x, 1, &d) <= 0 || !(x.revents & IOPAUSE_READ)) return 0;
+  r = buffer_fill(&in);   /* readable may also mean closed: that is not talking */
+  if (r > 0) return 1;
+  if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+  session_end("disconnect");
 }
 
 void io_flush(void)
