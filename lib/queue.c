@@ -206,7 +206,7 @@ int queue_ids(char const *dir, char const *sub, stralloc *ids)
   int n = 0, r = -1;
   if (queue_path(&p, dir, 0, sub) < 0) goto end;
   d = opendir(p.s);
-  if (!d) goto end;
+  if (!d) { if (errno == ENOENT) r = 0; goto end; }   /* a queue never used is empty */
   while (n < QUEUE_LIST_MAX && (errno = 0, de = readdir(d)))
   {
     if (!queue_id_ok(de->d_name)) continue;

@@ -78,7 +78,7 @@ int queue_journal_next(stralloc const *buf, size_t *pos, char *kind, unsigned in
 int queue_remove(char const *dir, char const *id);
 
 /* Appends the ids under dir/sub to ids, NUL-separated, sorted; returns how
- * many (at most QUEUE_LIST_MAX), or -1. */
+ * many (at most QUEUE_LIST_MAX; 0 if dir/sub does not exist), or -1. */
 int queue_ids(char const *dir, char const *sub, stralloc *ids);
 
 /* Writes one line per queued message to b:

@@ -133,4 +133,51 @@ testUsage() {
   assertEquals 100 $?
 }
 
+# vmailctl queue: list, flush, delete (the listing vmail-sendmail -bp shares)
+testCtlQueueList() {
+  assertEquals "empty queue lists nothing" "" "$(vmailctl queue list)"
+  printf 'Fa@example.org\0Tpostmaster@example.com\0Tfar@example.net\0\0' > "$T_TMP/env"
+  inject
+  id=$(ls "$Q/env")
+  printf 'D 0\nZ 1 4.4.0 no remote delivery configured\n' > "$Q/state/$id"
+  out=$(vmailctl queue list)
+  assertEquals "id, age, sender, pending recipients, last error" \
+    "$id age=Ns from=<a@example.org> to=<far@example.net> error=\"4.4.0 no remote delivery configured\"" \
+    "$(echo "$out" | sed -E 's/ age=[0-9]+s / age=Ns /')"
+}
+
+testCtlQueueDelete() {
+  printf 'F\0Tpostmaster@example.com\0\0' > "$T_TMP/env"
+  inject; inject
+  id=$(ls "$Q/env" | head -n 1)
+  printf 'Z 0 x\n' > "$Q/state/$id"
+  vmailctl queue delete "$id"
+  assertEquals "exit" 0 $?
+  assertEquals "one left" 1 "$(count_files "$Q/env")"
+  assertFalse "its files gone" "ls $Q/*/$id 2>/dev/null"
+  vmailctl queue delete "$id" 2>/dev/null
+  assertEquals "not queued any more" 100 $?
+  vmailctl queue delete ../../etc/passwd 2>/dev/null
+  assertEquals "not an id" 100 $?
+}
+
+testCtlQueueFlush() {
+  printf 'F\0Tpostmaster@example.com\0\0' > "$T_TMP/env"
+  inject
+  vmailctl queue flush 2>/dev/null
+  assertEquals "no runner: temporary" 111 $?
+  timeout 10 head -c 1 "$Q/trigger" > "$T_TMP/woken" &
+  reader=$!
+  sleep 0.2
+  vmailctl queue flush
+  assertEquals "exit" 0 $?
+  wait $reader
+  assertEquals "one 'f' byte" "f" "$(cat "$T_TMP/woken")"
+}
+
+testCtlQueueUsage() {
+  vmailctl queue frobnicate 2>/dev/null
+  assertEquals 1 $?
+}
+
 . shunit2
