@@ -73,9 +73,9 @@ int main(int argc, char const *const *argv)
     if (r == -2) strerr_dief2x(100, "unknown Content-Transfer-Encoding in section ", argv[2]);
     if (r) print(0);
   }
-  else if (!strcmp(cmd, "search")) return search(m, argv + 2);
+  else if (!strcmp(cmd, "search")) r = search(m, argv + 2) ? 2 : 1;
   else strerr_dieusage(100, USAGE);
   if (!r) strerr_diefu1sys(111, "format the answer");
   mime_free(m);
-  return 0;
+  return r == 2;     /* search: 1 when the message does not match */
 }
