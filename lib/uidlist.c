@@ -109,10 +109,10 @@ int uidlist_load(char const *dir, uidlist *u)
   {
     if (errno != ENOENT) return -1;
     r = import_dovecot(dir, u);
-    if (r) return r;
+    if (r) return r < 0 ? r : 2;
     u->uidvalidity = (uint32_t)time(0);
     u->nextuid = 1;
-    return 1;
+    return 2;
   }
   if (fstat(fd, &st) < 0 || (size_t)st.st_size > UIDLIST_FILE_MAX) { if (!errno) errno = EFBIG; fd_close(fd); return -1; }
   if (!stralloc_ready(&text, (size_t)st.st_size + 1)) { fd_close(fd); return -1; }

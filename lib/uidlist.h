@@ -39,7 +39,9 @@ int uidlist_parse(char const *text, size_t len, uidlist *u);
 
 /* Loads dir's list: its vmail-uidlist, else its dovecot-uidlist, else an
  * empty list with a fresh UIDVALIDITY (the time) and nextuid 1.
- * 1 ok; -1 error (unreadable or malformed file, errno set). */
+ * 1 read from vmail-uidlist; 2 imported or fresh (the caller must write it,
+ * or the next load invents another UIDVALIDITY); -1 error (unreadable or
+ * malformed file, errno set). */
 int uidlist_load(char const *dir, uidlist *u);
 
 /* Appends an entry with the next UID; returns that UID, 0 on error. */

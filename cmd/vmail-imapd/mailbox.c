@@ -289,7 +289,9 @@ static int assign_uids(mailbox *b, genalloc *list)
   int changed = 0;
   char base[UIDLIST_BASE_MAX + 1];
 
-  if (uidlist_load(b->dir.s, &u) < 0) return -1;
+  int loaded = uidlist_load(b->dir.s, &u);
+  if (loaded < 0) return -1;
+  changed = loaded == 2;
   count = uidlist_count(&u);
   index = malloc((count ? count : 1) * sizeof *index);
   present = calloc(count ? count : 1, 1);
@@ -327,8 +329,8 @@ static int assign_uids(mailbox *b, genalloc *list)
     if (!e[i].uid) { e[i].uid = 0; continue; }
     changed = 1;
   }
-  if (changed && !b->readonly) uidlist_write(b->dir.s, &kept);
-  else if (changed) uidlist_write(b->dir.s, &kept);   /* UIDs must persist even for EXAMINE */
+  /* UIDs must persist, even for EXAMINE and STATUS */
+  if (changed && uidlist_write(b->dir.s, &kept) < 0) { free(index); free(present); uidlist_free(&u); uidlist_free(&kept); return -1; }
   b->uidvalidity = kept.uidvalidity;
   b->uidnext = kept.nextuid;
   free(index); free(present);
@@ -626,7 +628,7 @@ uint32_t uid_assign(char const *dir, char const *stored_name)
   uint32_t uid = 0;
   int lock = uidlist_lock(dir);
   if (lock < 0) return 0;
-  if (uidlist_load(dir, &u) < 0) goto end;
+  if (uidlist_load(dir, &u) < 0) goto end;   /* fresh or imported: written below */
   count = uidlist_count(&u);
   for (size_t i = 0; i < count; i++)
   {
