@@ -60,7 +60,9 @@ size_t mime_size_crlf(mime_message const *m);
 
 /* SEARCH support. Case-insensitive substring tests on decoded UTF-8 text
  * (RFC 2047 encoded words in headers; QP/base64 and charset
- * utf-8/us-ascii/iso-8859-1/windows-1252 in text bodies). needle is UTF-8;
+ * utf-8/us-ascii/iso-8859-1/windows-1252 in text bodies, any other charset
+ * through iconv(3)). Case folding covers ASCII, Latin-1, Latin Extended-A,
+ * Greek and Cyrillic. needle is UTF-8;
  * an empty needle matches when the field exists (or always, for bodies).
  * Return 1 match, 0 no match, -1 out of memory. */
 int mime_header_contains(mime_message const *m, char const *field, char const *needle); /* field "" = any header */

@@ -1,5 +1,7 @@
 /* mime_decode.c: transfer encodings (RFC 2045 6.7, 6.8), encoded words
  * (RFC 2047), charsets to UTF-8 and case folding for SEARCH. */
+#include <errno.h>
+#include <iconv.h>
 #include <string.h>
 #include <strings.h>
 #include <skalibs/stralloc.h>
@@ -122,15 +124,66 @@ static unsigned long latin9(unsigned char c)
   }
 }
 
+#define MIME_CHARSET_NAME_MAX 64   /* RFC 2978 names are at most 40 characters */
+
+/* Any other charset through iconv(3); the last converter is kept, since one
+ * message (or one SEARCH over a folder) mostly uses one charset. 0 when iconv
+ * does not know the charset. */
+static int iconv_to_utf8(char const *charset, char const *s, size_t len, stralloc *out)
+{
+  static iconv_t cd = (iconv_t)-1;
+  static char cached[MIME_CHARSET_NAME_MAX];
+  char *in = (char *)s;
+  size_t inleft = len;
+  if (strlen(charset) >= sizeof cached) return 0;
+  if (cd == (iconv_t)-1 || strcasecmp(cached, charset))
+  {
+    if (cd != (iconv_t)-1) iconv_close(cd);
+    cached[0] = 0;
+    cd = iconv_open("UTF-8", charset);
+    if (cd == (iconv_t)-1) return 0;
+    strcpy(cached, charset);
+  }
+  else iconv(cd, 0, 0, 0, 0);                      /* back to the initial shift state */
+  for (unsigned rounds = 0; inleft && rounds < 1000000; rounds++)
+  {
+    size_t room = inleft * 4 + 16, before;
+    char *o;
+    if (!stralloc_readyplus(out, room)) return -1;
+    o = out->s + out->len;
+    before = room;
+    if (iconv(cd, &in, &inleft, &o, &room) == (size_t)-1 && errno != E2BIG)
+    {
+      out->len += before - room;
+      /* an invalid or truncated sequence: keep the byte as U+FFFD and go on */
+      if (!stralloc_catb(out, "\xef\xbf\xbd", 3)) return -1;
+      in++; inleft--;
+      iconv(cd, 0, 0, 0, 0);
+      continue;
+    }
+    out->len += before - room;
+  }
+  return 1;
+}
+
 int mime_charset_to_utf8(char const *charset, char const *s, size_t len, stralloc *out)
 {
   int which = 0;     /* 0 pass through, 1 latin-1, 2 cp1252, 3 latin-9 */
-  if (charset)
+  if (charset && *charset && strcasecmp(charset, "utf-8") && strcasecmp(charset, "utf8")
+      && strcasecmp(charset, "us-ascii") && strcasecmp(charset, "ascii"))
   {
     if (!strcasecmp(charset, "iso-8859-1") || !strcasecmp(charset, "latin1") || !strcasecmp(charset, "iso_8859-1")
         || !strcasecmp(charset, "l1") || !strcasecmp(charset, "iso8859-1")) which = 1;
     else if (!strcasecmp(charset, "windows-1252") || !strcasecmp(charset, "cp1252")) which = 2;
     else if (!strcasecmp(charset, "iso-8859-15") || !strcasecmp(charset, "latin9")) which = 3;
+    else
+    {
+      size_t before = out->len;
+      int r = iconv_to_utf8(charset, s, len, out);
+      if (r < 0) return 0;
+      if (r) return 1;
+      out->len = before;         /* unknown charset: the bytes as they are */
+    }
   }
   if (!which) return stralloc_catb(out, s, len);
   for (size_t i = 0; i < len; i++)

@@ -92,8 +92,9 @@ int mime_part_lookup(mime_message const *m, char const *num, size_t len);
 /* Undoes a Content-Transfer-Encoding: 1 ok, -2 unknown encoding, 0 no memory.
  * enc is the unfolded header value (0 or "" for identity). */
 int mime_cte_decode(char const *enc, char const *s, size_t len, stralloc *out);
-/* Converts bytes in charset to UTF-8 (us-ascii, utf-8, iso-8859-1, -15,
- * windows-1252; others passed through). */
+/* Converts bytes in charset to UTF-8 (us-ascii, utf-8, iso-8859-1, -15 and
+ * windows-1252 built in, any other through iconv(3); bytes of a charset iconv
+ * does not know pass through). */
 int mime_charset_to_utf8(char const *charset, char const *s, size_t len, stralloc *out);
 /* Decodes RFC 2047 encoded words of an unfolded header value to UTF-8. */
 int mime_header_decode(char const *s, size_t len, stralloc *out);

@@ -190,6 +190,13 @@ testSearchBodyDecodes() {
   printf 'Content-Type: text/plain; charset=windows-1252\nContent-Transfer-Encoding: 8bit\n\n\223quoted\224 \200 5\n' > "$T_TMP/cp1252"
   vmail-mime search body '“quoted” € 5' "$T_TMP/cp1252"
   assertEquals "windows-1252" 0 $?
+  printf 'Subject: =?koi8-r?b?8NLJ18XU?=\nContent-Type: text/plain; charset=iso-8859-2\nContent-Transfer-Encoding: quoted-printable\n\nP=F8=ED=B9ern=EC\n' > "$T_TMP/cs"
+  vmail-mime search header subject 'ПРИВЕТ' "$T_TMP/cs"
+  assertEquals "KOI8-R encoded word (iconv), Cyrillic case folded" 0 $?
+  vmail-mime search body 'PŘÍŠERNĚ' "$T_TMP/cs"
+  assertEquals "ISO-8859-2 body, Latin Extended-A case folded" 0 $?
+  vmail-mime search body 'prisern' "$T_TMP/cs"
+  assertEquals "no accent folding" 1 $?
 }
 
 testDates() {
