@@ -47,6 +47,11 @@ write_env() {
     printf '%s\n' "${kv#*=}" > "$RUN/env/${kv%%=*}"
     printf "export %s='%s'\n" "${kv%%=*}" "${kv#*=}" >> "$RUN/vmail.env.new"
   done
+  # mail(1) (bsd-mailx) sends through vmail-sendmail in a shell that sourced
+  # vmail.env, keeping the user's own ~/.mailrc settings
+  { [ -f "$HOME/.mailrc" ] && printf 'source %s\n' "$HOME/.mailrc"
+    printf 'set sendmail=%s\n' "$TOP/bin/vmail-sendmail"; } > "$RUN/mailrc"
+  printf "export MAILRC='%s'\n" "$RUN/mailrc" >> "$RUN/vmail.env.new"
   mv "$RUN/vmail.env.new" "$RUN/vmail.env"
 }
 
@@ -123,6 +128,7 @@ Try:
   vmail-resolve alias@example.com
   vmailctl query alias@example.com
   printf 'postmaster@example.com\\0%s\\0' "\$(cat run/demo-password)" | vmail-checkpw env 3<&0
+  echo hello | mail -s hi postmaster@example.com; ls run/mail/example.com/postmaster/new
 Logs: run/log/<service>/current.  Stop with: make stop
 MSG
 }

@@ -1,0 +1,65 @@
+#!/bin/sh
+# The `make run` contract: a private instance, its ports, vmail.env, the demo
+# data, the README's shell examples, running twice, and `make stop`.
+T_PORT_BASE=${T_PORT_BASE:-12000}
+. "$T_TOP/t/lib/common.sh"
+. "$T_TOP/t/lib/e2e.sh"
+
+oneTimeSetUp() { e2e_start; }
+oneTimeTearDown() { e2e_stop; rm -rf "$T_TMP"; }
+
+testEveryPortAnswers() {
+  for p in $E2E_SMTP $E2E_SUBMISSION $E2E_POP3 $E2E_IMAP; do
+    assertTrue "port $p" "port_answers $p"
+  done
+}
+
+port_answers() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+
+testEnvPointsAtInstance() {
+  env=$(sh -c ". '$E2E_RUN/vmail.env'; echo \$VMAIL_ROOT \$VMAIL_DB_SOCKET; command -v vmail-resolve")
+  assertEquals "$E2E_RUN/mail $E2E_RUN/db/db.sock $T_TOP/bin/vmail-resolve" "$(echo $env)"
+  assertEquals "$E2E_RUN/mail" "$(cat "$E2E_RUN/env/VMAIL_ROOT")"
+}
+
+testDemoDataAndResolve() {
+  out=$(sh -c ". '$E2E_RUN/vmail.env'; vmail-resolve alias@example.com")
+  assertEquals "local postmaster@example.com $E2E_RUN/mail/example.com/postmaster" "$out"
+}
+
+testDemoPasswordFromEnvironment() {
+  out=$(sh -c ". '$E2E_RUN/vmail.env'; printf 'postmaster@example.com\0%s\0' '$E2E_PASSWORD' | vmail-checkpw env 3<&0 2>/dev/null" | grep '^MAILDIR=')
+  assertEquals "MAILDIR=$E2E_RUN/mail/example.com/postmaster" "$out"
+  sh -c ". '$E2E_RUN/vmail.env'; printf 'postmaster@example.com\0wrong\0' | vmail-checkpw env 3<&0" >/dev/null 2>&1
+  assertEquals 1 $?
+}
+
+testMailCommandDelivers() {
+  box=$E2E_RUN/mail/example.com/postmaster
+  before=$(($(count_files "$box/new") + $(count_files "$box/cur")))
+  sh -c ". '$E2E_RUN/vmail.env'; echo 'hello from mail(1)' | mail -s 'instance test' postmaster@example.com"
+  assertEquals 0 $?
+  wait_for_mail $((before + 1)) 10 "$box"
+  assertTrue "delivered" "grep -rqs 'Subject: instance test' '$box/new' '$box/cur'"
+}
+
+testRunningTwiceIsSafe() {
+  e2e_start
+  assertEquals 0 $?
+  out=$(sh -c ". '$E2E_RUN/vmail.env'; vmailctl user list example.com")
+  assertEquals "postmaster@example.com" "$out"
+  n=$(sh -c ". '$E2E_RUN/vmail.env'; vmailctl alias list example.com" | wc -l | tr -d ' ')
+  assertEquals 1 "$n"
+  assertTrue "smtp after restart" "port_answers $E2E_SMTP"
+}
+
+testStopEndsEverything() {
+  e2e_stop
+  assertFalse "smtp closed" "port_answers $E2E_SMTP"
+  assertFalse "imap closed" "port_answers $E2E_IMAP"
+  assertFalse "mariadb gone" "[ -S '$E2E_RUN/db/db.sock' ] && mariadb-admin --no-defaults -S '$E2E_RUN/db/db.sock' -uroot ping"
+  e2e_start
+  assertTrue "starts again" "port_answers $E2E_SMTP"
+}
+
+. shunit2
