@@ -168,6 +168,24 @@ testDatabaseDownIsTemporary() {
   assertContains "$out" "error temp"
 }
 
+testReconnectsWhenServerDropsConnection() {
+  # a co-process outlives its connection: the server kills it between two
+  # questions (as wait_timeout or a restart would) and the answer still comes
+  fifo=$T_TMP/in2; mkfifo "$fifo"
+  ( vmail-resolve < "$fifo" > "$T_TMP/out2" 2>"$T_TMP/err2" ) &
+  exec 8>"$fifo"
+  echo alias@example.com >&8
+  i=0; while [ "$(grep -c '^$' "$T_TMP/out2" 2>/dev/null)" != 1 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+  ids=$(sql "SELECT id FROM information_schema.processlist WHERE user = 'mailuser'")
+  assertNotEquals "a mailuser connection exists" "" "$ids"
+  for id in $ids; do sql "KILL $id" 2>/dev/null; done
+  echo postmaster@example.com >&8
+  i=0; while [ "$(grep -c '^$' "$T_TMP/out2" 2>/dev/null)" != 2 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+  exec 8>&-
+  wait
+  assertEquals "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster" "$(sed -n 3p "$T_TMP/out2")"
+}
+
 testMailuserIsReadOnly() {
   # the servers' account can read the tables and nothing more
   out=$(mariadb --no-defaults -S "$VMAIL_DB_SOCKET" -u mailuser -p"$(cat "$VMAIL_DB_PASSWORD_FILE")" mailserver \
