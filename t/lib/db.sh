@@ -16,9 +16,14 @@ db_start() {
   mkdir -p "$dir"
   db_alive "$dir" && return 0
   if [ ! -d "$dir/data/mysql" ]; then
-    mariadb-install-db --no-defaults --datadir="$dir/data" $(db_userflag) \
-      --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 ||
-      { echo "db: mariadb-install-db failed, see $dir/install.log" >&2; return 111; }
+    # once more from scratch if the first try fails: a busy machine can
+    # make the bootstrap server time out
+    for try in 1 2; do
+      rm -rf "$dir/data"
+      mariadb-install-db --no-defaults --datadir="$dir/data" $(db_userflag) \
+        --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 && break
+      [ $try = 2 ] && { echo "db: mariadb-install-db failed:" >&2; tail -n 20 "$dir/install.log" >&2; return 111; }
+    done
   fi
   # setsid: the server outlives the shell that started it, and no terminal
   # signal reaches it.
@@ -29,7 +34,7 @@ db_start() {
   i=0
   until db_alive "$dir"; do
     i=$((i + 1))
-    [ $i -lt 300 ] || { echo "db: mariadbd did not start, see $dir/db.err" >&2; return 111; }
+    [ $i -lt 300 ] || { echo "db: mariadbd did not start:" >&2; tail -n 20 "$dir/db.err" >&2; return 111; }
     sleep 0.1
   done
   chmod 755 "$dir"
