@@ -259,6 +259,33 @@ testSelectedOnlyCommandsRefused() {
   assertContains "$out" 'f BAD No mailbox selected'
 }
 
+testEmptyFolderKeepsUidvalidity() {
+  newbox "$T_TMP/m"
+  v1=$(printf 'a STATUS Junk (UIDVALIDITY)\n' | session "$T_TMP/m" | sed -n 's/.*UIDVALIDITY \([0-9]*\).*/\1/p')
+  sleep 1
+  v2=$(printf 'a SELECT Junk\n' | session "$T_TMP/m" | sed -n 's/.*UIDVALIDITY \([0-9]*\)\].*/\1/p')
+  assertNotNull "$v1"
+  assertEquals "$v1" "$v2"
+}
+
+testFetchSummaryServedFromCache() {
+  newbox "$T_TMP/m"
+  msg "$T_TMP/m/cur/1700000001.M1P1.h:2," "original subject"
+  out=$(printf 'a EXAMINE INBOX\nb FETCH 1 (ENVELOPE BODYSTRUCTURE RFC822.SIZE)\n' | session "$T_TMP/m")
+  assertContains "$out" '"original subject"'
+  assertTrue "cache file written" "[ -s '$T_TMP/m/vmail-imap-cache' ]"
+  # a message never changes under its UID: the second session must answer
+  # from the cache, not from the (here tampered) file
+  msg "$T_TMP/m/cur/1700000001.M1P1.h:2," "tampered"
+  out2=$(printf 'a EXAMINE INBOX\nb FETCH 1 (ENVELOPE BODYSTRUCTURE RFC822.SIZE)\n' | session "$T_TMP/m")
+  assertContains "$out2" '"original subject"'
+  assertEquals "same answer" "$(echo "$out" | grep '^\* 1 FETCH')" "$(echo "$out2" | grep '^\* 1 FETCH')"
+  # a new UIDVALIDITY throws the cache away
+  rm "$T_TMP/m/vmail-uidlist"; sleep 1
+  out3=$(printf 'a EXAMINE INBOX\nb FETCH 1 ENVELOPE\n' | session "$T_TMP/m")
+  assertContains "$out3" '"tampered"'
+}
+
 # A background session fed through a fifo: start_bg NAME DIR; say NAME LINE.
 start_bg() {
   rm -f "$T_TMP/$1.in" "$T_TMP/$1.out"; mkfifo "$T_TMP/$1.in"

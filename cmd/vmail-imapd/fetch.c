@@ -150,25 +150,64 @@ static void content_done(content *ct)
   ct->mime = 0; ct->loaded = 0; ct->failed = 0; ct->raw.len = 0;
 }
 
+/* What the cache holds for one message: from the cache file, or computed
+ * now (and queued in pending for the file). */
+typedef struct summary_s summary;
+struct summary_s { char const *env, *body, *bs; size_t envlen, bodylen, bslen; stralloc made; };
+
+static int summarize(msg *m, content *ct, summary *sum, stralloc *pending)
+{
+  imap_cache_entry const *e;
+  size_t envlen, bodylen;
+  if (!box.cache_loaded)
+  {
+    if (imap_cache_load(&box.cache, box.dir.s, box.uidvalidity) < 0) die_nomem();
+    box.cache_loaded = 1;
+  }
+  e = imap_cache_find(&box.cache, m->uid);
+  if (e)
+  {
+    sum->env = box.cache.data.s + e->env; sum->envlen = e->envlen;
+    sum->body = box.cache.data.s + e->body; sum->bodylen = e->bodylen;
+    sum->bs = box.cache.data.s + e->bs; sum->bslen = e->bslen;
+    m->size = e->size;
+    if (e->date) m->internaldate = e->date;
+    return 1;
+  }
+  if (!need_mime(m, ct)) return 0;
+  sum->made.len = 0;
+  if (!mime_envelope(ct->mime, &sum->made)) die_nomem();
+  envlen = sum->made.len;
+  if (!mime_bodystructure(ct->mime, 0, &sum->made)) die_nomem();
+  bodylen = sum->made.len - envlen;
+  if (!mime_bodystructure(ct->mime, 1, &sum->made)) die_nomem();
+  m->size = mime_size_crlf(ct->mime);
+  sum->env = sum->made.s; sum->envlen = envlen;
+  sum->body = sum->made.s + envlen; sum->bodylen = bodylen;
+  sum->bs = sum->made.s + envlen + bodylen; sum->bslen = sum->made.len - envlen - bodylen;
+  if (!imap_cache_record(pending, m->uid, m->size, m->internaldate, sum->env, sum->envlen,
+                         sum->body, sum->bodylen, sum->bs, sum->bslen)) die_nomem();
+  return 1;
+}
+
 /* One message's response. 1 ok, 0 the message is gone (nothing sent). */
-static int fetch_one(size_t index, genalloc const *items, stralloc const *sections, int uid, content *ct, stralloc *buf)
+static int fetch_one(size_t index, genalloc const *items, stralloc const *sections, int uid, content *ct,
+                     stralloc *buf, summary *sum, stralloc *pending)
 {
   msg *m = box_msg(index);
   item const *its = genalloc_s(item, items);
   size_t nitems = genalloc_len(item, items);
-  int sets_seen = 0, has_flags = 0, first = 1;
+  int sets_seen = 0, has_flags = 0, first = 1, needs_content = 0, needs_summary = 0;
   for (size_t i = 0; i < nitems; i++)
   {
     if (its[i].kind == F_FLAGS) has_flags = 1;
     if ((its[i].kind == F_SECTION || its[i].kind == F_BINARY || its[i].kind == F_RFC822 || its[i].kind == F_RFC822_TEXT) && !its[i].peek) sets_seen = 1;
+    if (its[i].kind >= F_SECTION) needs_content = 1;
+    else if (its[i].kind != F_UID && its[i].kind != F_FLAGS) needs_summary = 1;
   }
   /* the content first: a message expunged meanwhile gets no response */
-  for (size_t i = 0; i < nitems; i++)
-    if (its[i].kind != F_UID && its[i].kind != F_FLAGS)
-    {
-      if (its[i].kind == F_INTERNALDATE || its[i].kind == F_SIZE) { if (msg_stat(&box, m) < 0) return 0; }
-      else if (!need_mime(m, ct)) return 0;
-    }
+  if (needs_content && !need_mime(m, ct)) return 0;
+  if (needs_summary && !summarize(m, ct, sum, pending)) return 0;
   if (sets_seen && !box.readonly && !(m->flags & FL_SEEN))
   {
     msg_set_flags(&box, m, m->flags | FL_SEEN, m->keywords);
@@ -190,15 +229,10 @@ static int fetch_one(size_t index, genalloc const *items, stralloc const *sectio
         buf->len = 0;
         if (!imap_date_time_fmt(m->internaldate, buf)) die_nomem();
         SEP(); out("INTERNALDATE "); outsa(buf); break;
-      case F_SIZE: SEP(); out("RFC822.SIZE "); outu(ct->mime ? mime_size_crlf(ct->mime) : m->size); break;
-      case F_ENVELOPE:
-        buf->len = 0;
-        if (!mime_envelope(ct->mime, buf)) die_nomem();
-        SEP(); out("ENVELOPE "); outsa(buf); break;
-      case F_BODY: case F_BODYSTRUCTURE:
-        buf->len = 0;
-        if (!mime_bodystructure(ct->mime, it->kind == F_BODYSTRUCTURE, buf)) die_nomem();
-        SEP(); out(it->kind == F_BODY ? "BODY " : "BODYSTRUCTURE "); outsa(buf); break;
+      case F_SIZE: SEP(); out("RFC822.SIZE "); outu(m->size); break;
+      case F_ENVELOPE: SEP(); out("ENVELOPE "); outb(sum->env, sum->envlen); break;
+      case F_BODY: SEP(); out("BODY "); outb(sum->body, sum->bodylen); break;
+      case F_BODYSTRUCTURE: SEP(); out("BODYSTRUCTURE "); outb(sum->bs, sum->bslen); break;
       case F_RFC822: case F_RFC822_HEADER: case F_RFC822_TEXT:
         buf->len = 0;
         if (!mime_section(ct->mime, it->kind == F_RFC822 ? "" : it->kind == F_RFC822_HEADER ? "HEADER" : "TEXT", buf)) die_nomem();
@@ -239,6 +273,8 @@ void cmd_fetch(imap_cursor *c, char const *tag, int uid)
   stralloc ranges = STRALLOC_ZERO, sections = STRALLOC_ZERO, buf = STRALLOC_ZERO;
   genalloc items = GENALLOC_ZERO, indexes = GENALLOC_ZERO;
   content ct = { STRALLOC_ZERO, 0, 0, 0 };
+  summary sum = { 0, 0, 0, 0, 0, 0, STRALLOC_ZERO };
+  stralloc pending = STRALLOC_ZERO;
   size_t n;
   if (!imap_sp(c) || !imap_seqset(c, &ranges) || !imap_sp(c)) goto bad;
   if (imap_char(c, '('))
@@ -254,14 +290,17 @@ void cmd_fetch(imap_cursor *c, char const *tag, int uid)
   n = genalloc_len(size_t, &indexes);
   for (size_t i = 0; i < n; i++)
   {
-    fetch_one(genalloc_s(size_t, &indexes)[i], &items, &sections, uid, &ct, &buf);
+    fetch_one(genalloc_s(size_t, &indexes)[i], &items, &sections, uid, &ct, &buf, &sum, &pending);
     content_done(&ct);
   }
+  if (pending.len && imap_cache_write(box.dir.s, box.uidvalidity, pending.s, pending.len) == 0)
+    box.cache_loaded = 0;   /* reread, with what we added, when next needed */
   reply_ok(tag, uid ? "UID FETCH completed" : "FETCH completed");
   goto end;
  bad:
   reply_bad(tag, "Syntax: FETCH set items");
  end:
   stralloc_free(&ranges); stralloc_free(&sections); stralloc_free(&buf); stralloc_free(&ct.raw);
+  stralloc_free(&sum.made); stralloc_free(&pending);
   genalloc_free(item, &items); genalloc_free(size_t, &indexes);
 }

@@ -12,6 +12,7 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/genalloc.h>
 #include "imap_parse.h"
+#include "imap_cache.h"
 
 #define IMAPD_BAD_COMMANDS_MAX 20      /* consecutive BAD answers before BYE */
 #define IMAPD_KEYWORDS_MAX 26          /* Dovecot's a..z letters in Maildir names */
@@ -49,6 +50,8 @@ struct mailbox_s {
   genalloc msgs;        /* msg, UID order */
   stralloc keywords;    /* keyword names, each NUL-terminated, index = letter - 'a' */
   unsigned keyword_count;
+  imap_cache cache;     /* loaded on first need (cache_loaded) */
+  int cache_loaded;
 };
 
 extern mailbox box;

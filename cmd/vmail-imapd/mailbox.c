@@ -447,6 +447,7 @@ int mailbox_open(mailbox *b, char const *name, int readonly)
   b->dir = dir;
   b->readonly = readonly;
   mailbox_free_msgs(b);
+  b->cache_loaded = 0;
   if (keywords_load(b->dir.s, &b->keywords, &b->keyword_count) < 0) return -1;
   if (mailbox_sync(b, 0, 1) < 0) return -1;
   b->selected = 1;
@@ -456,6 +457,8 @@ int mailbox_open(mailbox *b, char const *name, int readonly)
 void mailbox_close(mailbox *b)
 {
   mailbox_free_msgs(b);
+  imap_cache_free(&b->cache);
+  b->cache_loaded = 0;
   b->selected = 0;
 }
 
