@@ -587,14 +587,6 @@ static int header_fields(mime_message const *m, size_t hstart, size_t bstart, ch
   return stralloc_catb(out, "\r\n", 2) ? 1 : 0;
 }
 
-/* A header range as the client receives it. */
-static int header_text(mime_message const *m, int part, int text, char const *rest, stralloc *out)
-{
-  mime_part const *p = MIME_PART(m, part);
-  if (!*rest) return mime_crlf_cat(out, m->msg, text ? p->bstart : p->hstart, text ? p->end : p->bstart);
-  return -1;
-}
-
 /* Splits the section text into part number and the rest ("HEADER..."). */
 static int section_resolve(mime_message const *m, char const *section, int *part, char const **spec, int *entity)
 {
@@ -619,52 +611,79 @@ static int section_resolve(mime_message const *m, char const *section, int *part
   return 1;
 }
 
-int mime_section(mime_message const *m, char const *section, stralloc *out)
+/* Where a section lies: 1 the range [*a, *b) of the stored message (empty for
+ * an absent part), 2 the header fields of entity *entity named (or, with
+ * *not, not named) in the list *list, -1 bad syntax, 0 no memory. */
+static int section_locate(mime_message const *m, char const *section, size_t *a, size_t *b,
+                          int *entity, char const **list, int *not)
 {
   char const *spec;
   int part, numbered, r = section_resolve(m, section, &part, &spec, &numbered);
   size_t sl;
   if (r != 1) return r;
+  *a = *b = 0;
   sl = strcspn(spec, " ");
-  if (numbered && !*spec)
+  if (numbered && (!*spec || kw(spec, sl, "MIME")))
   {
     mime_part const *p;
-    if (part < 0) return 1;              /* absent part: empty */
+    if (*spec && spec[sl]) return -1;
+    if (part < 0) return 1;              /* absent part: empty (RFC 3501 6.4.5) */
     p = MIME_PART(m, part);
-    return mime_crlf_cat(out, m->msg, p->bstart, p->end);
+    if (*spec) { *a = p->hstart; *b = p->bstart; }
+    else { *a = p->bstart; *b = p->end; }
+    return 1;
   }
-  if (numbered && kw(spec, sl, "MIME"))
-  {
-    if (part < 0) return 1;
-    return mime_crlf_cat(out, m->msg, MIME_PART(m, part)->hstart, MIME_PART(m, part)->bstart);
-  }
-  if (!*spec) return mime_crlf_cat(out, m->msg, 0, m->len) ? 1 : 0;
+  if (!*spec) { *b = m->len; return 1; }
   /* HEADER, TEXT, HEADER.FIELDS[.NOT] of the message or an encapsulated one */
-  if (!kw(spec, sl, "HEADER") && !kw(spec, sl, "TEXT") && !kw(spec, sl, "HEADER.FIELDS") && !kw(spec, sl, "HEADER.FIELDS.NOT"))
-    return -1;
-  if ((kw(spec, sl, "HEADER") || kw(spec, sl, "TEXT")) && spec[sl]) return -1;
-  if ((kw(spec, sl, "HEADER.FIELDS") || kw(spec, sl, "HEADER.FIELDS.NOT")) && spec[sl] != ' ') return -1;
-  int entity = 0;
+  if (kw(spec, sl, "HEADER") || kw(spec, sl, "TEXT")) { if (spec[sl]) return -1; }
+  else if (kw(spec, sl, "HEADER.FIELDS") || kw(spec, sl, "HEADER.FIELDS.NOT"))
+  {
+    stralloc names = STRALLOC_ZERO;
+    if (spec[sl] != ' ') return -1;
+    r = field_list(spec + sl + 1, &names);
+    stralloc_free(&names);
+    if (r != 1) return r;
+  }
+  else return -1;
+  *entity = 0;
   if (numbered)
   {
     if (part < 0 || MIME_PART(m, part)->kind != MIME_MESSAGE || MIME_PART(m, part)->first_child < 0)
-    {
-      /* still check the list syntax, then answer empty */
-      if (spec[sl] == ' ')
-      {
-        stralloc names = STRALLOC_ZERO;
-        r = field_list(spec + sl + 1, &names);
-        stralloc_free(&names);
-        if (r != 1) return r;
-      }
-      return 1;
-    }
-    entity = MIME_PART(m, part)->first_child;
+      return 1;                          /* not an attached message: empty */
+    *entity = MIME_PART(m, part)->first_child;
   }
-  if (kw(spec, sl, "TEXT")) return header_text(m, entity, 1, "", out);
-  if (kw(spec, sl, "HEADER")) return header_text(m, entity, 0, "", out);
-  return header_fields(m, MIME_PART(m, entity)->hstart, MIME_PART(m, entity)->bstart, spec + sl + 1,
-                       kw(spec, sl, "HEADER.FIELDS.NOT"), out);
+  if (kw(spec, sl, "TEXT")) { *a = MIME_PART(m, *entity)->bstart; *b = MIME_PART(m, *entity)->end; return 1; }
+  if (kw(spec, sl, "HEADER")) { *a = MIME_PART(m, *entity)->hstart; *b = MIME_PART(m, *entity)->bstart; return 1; }
+  *list = spec + sl + 1;
+  *not = kw(spec, sl, "HEADER.FIELDS.NOT");
+  return 2;
+}
+
+int mime_section_range(mime_message const *m, char const *section, size_t *start, size_t *end)
+{
+  char const *list;
+  int entity, not, r = section_locate(m, section, start, end, &entity, &list, &not);
+  return r == 2 ? 0 : r == 1 ? 1 : r == 0 ? -2 : -1;
+}
+
+int mime_section(mime_message const *m, char const *section, stralloc *out)
+{
+  char const *list;
+  size_t a, b;
+  int entity, not, r = section_locate(m, section, &a, &b, &entity, &list, &not);
+  if (r == 1) return mime_crlf_cat(out, m->msg, a, b) ? 1 : 0;
+  if (r != 2) return r;
+  return header_fields(m, MIME_PART(m, entity)->hstart, MIME_PART(m, entity)->bstart, list, not, out);
+}
+
+size_t mime_crlf_length(char const *s, size_t len)
+{
+  return mime_crlf_size(s, 0, len);
+}
+
+int mime_crlf_append(stralloc *out, char const *s, size_t len)
+{
+  return mime_crlf_cat(out, s, 0, len);
 }
 
 int mime_section_binary(mime_message const *m, char const *section, stralloc *out)

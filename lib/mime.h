@@ -80,6 +80,18 @@ int64_t mime_date(mime_message const *m);
  * 0 out of memory. For SORT, logging and tools. */
 int mime_header_value(mime_message const *m, char const *field, stralloc *out);
 
+/* Where BODY[section] lies in the stored message, so that a server can send
+ * it without building a copy: 1 when it is one range msg[*start..*end) (every
+ * section but HEADER.FIELDS[.NOT]; an absent part is an empty range), which
+ * the client receives with bare LFs made CRLF: mime_crlf_length() octets,
+ * written by mime_crlf_append(); 0 when it is not one range (use
+ * mime_section), -1 bad section syntax, -2 out of memory. */
+int mime_section_range(mime_message const *m, char const *section, size_t *start, size_t *end);
+/* Octets of s[len] once every bare LF is CRLF; and appending that form.
+ * s must start at a line start (as every range above does). */
+size_t mime_crlf_length(char const *s, size_t len);
+int mime_crlf_append(stralloc *out, char const *s, size_t len);
+
 /* Parses an RFC 5322 date-time string (s[len]) to seconds since the epoch;
  * 0 if unparsable. */
 int64_t mime_parse_date(char const *s, size_t len);

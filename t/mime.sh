@@ -98,6 +98,15 @@ testSectionsOfAttachedMessage() {
   assertEquals "HEADER of a non-message part: empty" "" "$(vmail-mime body 1.HEADER "$f")"
 }
 
+testSectionsOfMessageRfc822Body() {
+  f=$C/toplevel-rfc822.eml
+  assertEquals "1.HEADER: header of the message that is the body" \
+    "$(bytes 'From: inner@example.org\r\nSubject: inner\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n')" "$(show body 1.HEADER "$f")"
+  assertEquals "1.1: its body" "$(bytes 'inner body\r\n')" "$(show body 1.1 "$f")"
+  assertEquals "1.TEXT" "$(bytes 'inner body\r\n')" "$(show body 1.TEXT "$f")"
+  assertEquals "2: absent" "" "$(vmail-mime body 2 "$f")"
+}
+
 testHeaderFields() {
   f=$C/simple.eml
   assertEquals "HEADER.FIELDS in message order, names case-insensitive, blank line" \

@@ -70,7 +70,20 @@ int LLVMFuzzerTestOneInput(uint8_t const *data, size_t size)
     if (parts + out.len != whole) __builtin_trap();
   }
   out.len = 0;
-  mime_section(m, section, &out);
+  {
+    /* a contiguous section is the same bytes whether copied or located */
+    size_t a, b;
+    int r = mime_section(m, section, &out), rr = mime_section_range(m, section, &a, &b);
+    if ((r == -1) != (rr == -1)) __builtin_trap();
+    if (rr == 1)
+    {
+      stralloc again = STRALLOC_ZERO;
+      if (a > b || b > size || mime_crlf_length(msg + a, b - a) != out.len) __builtin_trap();
+      if (!mime_crlf_append(&again, msg + a, b - a)) __builtin_trap();
+      if (again.len != out.len || (out.len && memcmp(again.s, out.s, out.len))) __builtin_trap();
+      stralloc_free(&again);
+    }
+  }
   out.len = 0;
   mime_section_binary(m, section, &out);
   out.len = 0;
