@@ -219,7 +219,7 @@ static int fetch_one(size_t index, genalloc const *items, stralloc const *sectio
   for (size_t i = 0; i < nitems; i++)
   {
     item const *it = its + i;
-    char const *sec = sections->s + it->section;
+    char const *sec = sections->s ? sections->s + it->section : "";
     int r;
     switch (it->kind)
     {

@@ -304,7 +304,7 @@ static int assign_uids(mailbox *b, genalloc *list)
     pos += strlen(u.names.s + pos) + 1;
   }
   qsort(index, count, sizeof *index, &named_cmp);
-  qsort(e, n, sizeof *e, &entry_by_name);
+  if (n) qsort(e, n, sizeof *e, &entry_by_name);
   for (size_t i = 0; i < n; i++)
   {
     named_uid key, *hit;
@@ -361,7 +361,7 @@ int mailbox_sync(mailbox *b, int report, int allow_expunge)
   if (r < 0) goto end;
   n = genalloc_len(entry, &list);
   e = genalloc_s(entry, &list);
-  qsort(e, n, sizeof *e, &entry_by_uid);
+  if (n) qsort(e, n, sizeof *e, &entry_by_uid);
   old = genalloc_s(msg, &b->msgs);
   oldn = genalloc_len(msg, &b->msgs);
   if (!allow_expunge)
