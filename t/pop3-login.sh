@@ -197,6 +197,11 @@ testLongAddressAccepted() {
   assertContains "$out" "+OK send PASS"
 }
 
+testConnectionWithoutLoginLogsOneLine() {
+  printf 'USER nobody@example.com\r\nPASS x\r\nQUIT\r\n' | TCPREMOTEIP=192.0.2.9 vmail-pop3-login >/dev/null 2>"$T_TMP/log"
+  assertEquals "vmail-pop3-login: info: nologin ip=192.0.2.9 failures=1 end=quit" "$(grep -v '^vmail-checkpw' "$T_TMP/log")"
+}
+
 testUsage() {
   vmail-pop3-login -x </dev/null >/dev/null 2>&1; assertEquals 100 $?
 }

@@ -222,6 +222,24 @@ testIdleTimeout() {
   assertContains "$(cat "$T_TMP/log")" "end=timeout"
 }
 
+testClientThatStopsReadingIsDropped() {
+  python3 -c "import sys; sys.stdout.buffer.write(b'Subject: big\\n\\n' + (b'y' * 78 + b'\\n') * 200000)" > "$BOX/new/1700000001.M1P1.h"
+  out=$(cd "$BOX" && VMAIL_POP3_TIMEOUT=1 python3 -c "
+import socket, subprocess, time
+a, b = socket.socketpair()
+p = subprocess.Popen(['vmail-pop3d'], stdin=b, stdout=b, stderr=subprocess.PIPE)
+b.close()
+a.sendall(b'RETR 1\\r\\n')   # and never read the answer
+try:
+    p.wait(timeout=15)
+    print(p.stderr.read().decode().strip())
+except subprocess.TimeoutExpired:
+    p.kill()
+    print('still writing after 15s')")
+  assertContains "$out" "end=write-timeout"
+  assertTrue "the lock went with it" "flock -n '$BOX/vmail-pop3.lock' true"
+}
+
 testOneLogLinePerSession() {
   store new 1700000001.M1P1.h 'Subject: a\n\nx\n'
   store new 1700000002.M1P1.h 'Subject: b\n\ny\n'

@@ -35,18 +35,30 @@ static unsigned int fail_delay = POP3_FAIL_DELAY_DEFAULT;
 static unsigned int failures, errors;
 static int plaintext_ok;
 
+/* A connection that ends before a login: its one log line (vmail-pop3d logs
+ * the sessions that got in). */
+_Noreturn static void end_nologin(char const *end)
+{
+  char const *ip = getenv("TCPREMOTEIP");
+  char n[UINT_FMT];
+  buffer_flush(&out);
+  n[uint_fmt(n, failures)] = 0;
+  strerr_warni("nologin ip=", ip ? ip : "-", " failures=", n, " end=", end);
+  _exit(0);
+}
+
 static void put(char const *s)
 {
   size_t w = 0;
-  if (!buffer_putall(&out, s, strlen(s), &w)) _exit(0);   /* the client is gone */
+  if (!buffer_putall(&out, s, strlen(s), &w)) end_nologin("write-error");   /* the client is gone */
 }
 
-static void flush(void) { if (!buffer_flush(&out)) _exit(0); }
+static void flush(void) { if (!buffer_flush(&out)) end_nologin("write-error"); }
 
 static void error_counted(char const *reply)
 {
   put(reply);
-  if (++errors >= POP3_LOGIN_ERRORS_MAX) { put("-ERR too many errors\r\n"); flush(); _exit(0); }
+  if (++errors >= POP3_LOGIN_ERRORS_MAX) { put("-ERR too many errors\r\n"); end_nologin("errors"); }
 }
 
 static void capa(void)
@@ -72,7 +84,7 @@ static void login(char const *user, char const *password)
   {
     sleep(fail_delay);   /* slows down password guessing */
     put("-ERR [AUTH] authentication failed\r\n");
-    if (++failures >= POP3_LOGIN_FAILURES_MAX) { put("-ERR too many failures\r\n"); flush(); _exit(0); }
+    if (++failures >= POP3_LOGIN_FAILURES_MAX) { put("-ERR too many failures\r\n"); end_nologin("failures"); }
     return;
   }
   {
@@ -101,7 +113,9 @@ static void auth(pop3_command const *c, pop3_input *in, unsigned int timeout)
     int r;
     put("+ \r\n");
     r = pop3_input_line(in, timeout, &line, &resplen);
-    if (r <= 0) { if (r < 0 && errno == E2BIG) { error_counted("-ERR response too long\r\n"); return; } _exit(0); }
+    if (r < 0 && errno == E2BIG) { error_counted("-ERR response too long\r\n"); return; }
+    if (r < 0 && errno == ETIMEDOUT) { put("-ERR autologout: idle too long\r\n"); end_nologin("timeout"); }
+    if (r <= 0) end_nologin(r ? "read-error" : "eof");
     resp = line;
   }
   if (smtp_auth_cancelled(resp, resplen)) { error_counted("-ERR authentication cancelled\r\n"); return; }
@@ -154,11 +168,11 @@ int main(int argc, char const *const *argv)
     char *line;
     size_t len;
     int r = pop3_input_line(&in, timeout, &line, &len);
-    if (!r) _exit(0);
+    if (!r) end_nologin("eof");
     if (r < 0)
     {
-      if (errno == ETIMEDOUT) { put("-ERR autologout: idle too long\r\n"); flush(); _exit(0); }
-      if (errno != E2BIG) _exit(0);
+      if (errno == ETIMEDOUT) { put("-ERR autologout: idle too long\r\n"); end_nologin("timeout"); }
+      if (errno != E2BIG) end_nologin("read-error");
       error_counted("-ERR line too long\r\n");
       continue;
     }
@@ -166,7 +180,7 @@ int main(int argc, char const *const *argv)
     switch (c.verb)
     {
       case POP3_CAPA: capa(); break;
-      case POP3_QUIT: put("+OK bye\r\n"); flush(); _exit(0);
+      case POP3_QUIT: put("+OK bye\r\n"); end_nologin("quit");
       case POP3_NOOP: put("+OK\r\n"); break;
       case POP3_USER:
         if (!plaintext_ok) { error_counted("-ERR [AUTH] plaintext authentication disallowed without TLS\r\n"); break; }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <skalibs/buffer.h>
 #include <skalibs/genalloc.h>
@@ -42,8 +43,13 @@ typedef struct message_s
   unsigned int deleted : 1;
 } message;
 
+static ssize_t timed_writev(int fd, struct iovec const *v, unsigned int n);
 static char outbuf[POP3_OUT_SIZE];
-static buffer out = BUFFER_INIT(&fd_writev, 1, outbuf, sizeof outbuf);
+static buffer out = BUFFER_INIT(&timed_writev, 1, outbuf, sizeof outbuf);
+static unsigned int timeout = POP3_TIMEOUT_DEFAULT;
+static volatile sig_atomic_t write_timed_out;
+static int output_dead;   /* a write failed: never try to write again */
+_Noreturn static void finish(char const *end);
 static stralloc names = STRALLOC_ZERO;   /* paths of the messages */
 static genalloc messages = GENALLOC_ZERO;   /* message */
 static uint32_t uidvalidity;
@@ -66,10 +72,29 @@ static void log_session(char const *end)
                " deleted=", d, " bytes=", b, " end=", end);
 }
 
+static void on_alarm(int sig) { (void)sig; write_timed_out = 1; }
+
+/* A client that stops reading must not hold the session (and the mailbox
+ * lock) forever: each write may block at most the autologout time. */
+static ssize_t timed_writev(int fd, struct iovec const *v, unsigned int n)
+{
+  ssize_t r;
+  write_timed_out = 0;
+  alarm(timeout);
+  r = writev(fd, v, n);
+  alarm(0);
+  if (r < 0 && write_timed_out) errno = ETIMEDOUT;
+  return r;
+}
+
 static void put(char const *s, size_t len)
 {
   size_t w = 0;
-  if (!buffer_putall(&out, s, len, &w)) { log_session("write-error"); _exit(0); }
+  if (!buffer_putall(&out, s, len, &w))
+  {
+    output_dead = 1;
+    finish(errno == ETIMEDOUT ? "write-timeout" : "write-error");
+  }
 }
 static void puts_(char const *s) { put(s, strlen(s)); }
 static void put_u64(uint64_t u) { char n[UINT64_FMT]; put(n, uint64_fmt(n, u)); }
@@ -92,9 +117,9 @@ static void sizes_save(void)
 }
 
 /* Ends the session without the UPDATE state: nothing is deleted. */
-static void finish(char const *end)
+_Noreturn static void finish(char const *end)
 {
-  buffer_flush(&out);
+  if (!output_dead && !buffer_flush(&out)) end = errno == ETIMEDOUT ? "write-timeout" : "write-error";
   sizes_save();
   log_session(end);
   _exit(0);
@@ -276,9 +301,12 @@ static void do_retrieve(message *m, long lines)
   else puts_("+OK message follows\r\n");
   if (pop3_message_send(fd, &out, lines, &sent) < 0)
   {
-    strerr_warnwu2sys("send ", msg_path(m));
+    /* the multi-line reply is cut short: nothing else can follow */
+    int timedout = errno == ETIMEDOUT;
+    if (!timedout) strerr_warnwu2sys("send ", msg_path(m));
     close(fd);
-    finish("read-error");   /* the multi-line reply is cut short: nothing else can follow */
+    output_dead = 1;
+    finish(timedout ? "write-timeout" : "send-error");
   }
   close(fd);
   if (lines >= 0) return;
@@ -302,11 +330,13 @@ static void do_quit(void)
       int r = errno == ENOENT ? maildir_find(".", msg_base(m), m->baselen, &path) : -1;
       if (r == 0) { tally.deleted++; stralloc_free(&path); continue; }   /* already gone */
       if (r < 0 || unlink(path.s) < 0) { strerr_warnwu2sys("remove ", msg_path(m)); failed++; }
-      else tally.deleted++;
+      else { tally.deleted++; m->sized = 0; sizes_dirty = 1; }
       stralloc_free(&path);
       continue;
     }
     tally.deleted++;
+    m->sized = 0;   /* out of the size cache */
+    sizes_dirty = 1;
   }
   if (failed) puts_("-ERR [SYS/TEMP] some deleted messages were not removed\r\n");
   else puts_("+OK bye\r\n");
@@ -391,13 +421,18 @@ static int lock_mailbox(void)
 int main(int argc, char const *const *argv)
 {
   pop3_input in;
-  unsigned int timeout = POP3_TIMEOUT_DEFAULT, errors = 0;
+  struct sigaction sa;
+  unsigned int errors = 0;
   char const *x = getenv("VMAIL_POP3_TIMEOUT"), *maildir = getenv("MAILDIR");
   (void)argv;
   PROG = "vmail-pop3d";
   if (argc > 1) strerr_dieusage(100, USAGE);
   if (x && *x && (!uint0_scan(x, &timeout) || !timeout)) strerr_dief2x(100, "bad VMAIL_POP3_TIMEOUT: ", x);
   signal(SIGPIPE, SIG_IGN);
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = &on_alarm;   /* no SA_RESTART: the alarm interrupts a blocked write */
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGALRM, &sa, 0) < 0) strerr_diefu1sys(111, "set a SIGALRM handler");
   /* Before the first reply any failure exits 111 in silence: the login answers. */
   if (maildir && *maildir && chdir(maildir) < 0) strerr_diefu2sys(111, "chdir to ", maildir);
   if (!lock_mailbox())
