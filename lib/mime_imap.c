@@ -44,16 +44,22 @@ int mime_imap_string(char const *s, size_t len, stralloc *out)
 
 static int cat_str(stralloc *out, char const *s) { return mime_imap_string(s, s ? strlen(s) : 0, out); }
 
+/* The unfolded value of a field as an nstring; NIL when f is 0 (absent). */
+static int nstring_of(mime_field const *f, stralloc *out)
+{
+  stralloc v = STRALLOC_ZERO;
+  int r;
+  if (!f) return stralloc_cats(out, "NIL");
+  r = mime_unfold(f->value, f->valuelen, &v) && mime_imap_string(v.s ? v.s : "", v.len, out);
+  stralloc_free(&v);
+  return r;
+}
+
 /* The unfolded value of field in [hstart, bstart), as an nstring; NIL if absent. */
 static int field_nstring(mime_message const *m, size_t hstart, size_t bstart, char const *name, stralloc *out)
 {
   mime_field f;
-  stralloc v = STRALLOC_ZERO;
-  int r;
-  if (!mime_field_find(m->msg, hstart, bstart, name, &f)) return stralloc_cats(out, "NIL");
-  r = mime_unfold(f.value, f.valuelen, &v) && mime_imap_string(v.s ? v.s : "", v.len, out);
-  stralloc_free(&v);
-  return r;
+  return nstring_of(mime_field_find(m->msg, hstart, bstart, name, &f) ? &f : 0, out);
 }
 
 /* Address tokens (RFC 5322 3.2, 3.4). */
@@ -239,39 +245,51 @@ end:
   return r;
 }
 
-/* The address field name of the entity, or fallback's when absent/empty. */
-static int field_addresses(mime_message const *m, size_t hstart, size_t bstart, char const *name, char const *fallback, stralloc *out)
+/* An address field as a list; when it is absent or holds no address, the
+ * fallback field's (RFC 3501 7.4.2: Sender and Reply-To default to From). */
+static int addresses_of(mime_field const *f, mime_field const *fallback, stralloc *out)
 {
-  mime_field f;
   stralloc v = STRALLOC_ZERO;
   size_t before = out->len;
   int r;
-  if (!mime_field_find(m->msg, hstart, bstart, name, &f))
-    return fallback ? field_addresses(m, hstart, bstart, fallback, 0, out) : stralloc_cats(out, "NIL");
-  r = mime_unfold(f.value, f.valuelen, &v) && address_list(v.s, v.len, out);
+  if (!f) return fallback ? addresses_of(fallback, 0, out) : stralloc_cats(out, "NIL");
+  r = mime_unfold(f->value, f->valuelen, &v) && address_list(v.s ? v.s : "", v.len, out);
   stralloc_free(&v);
   if (r && fallback && out->len == before + 3 && !memcmp(out->s + before, "NIL", 3))
   {
     out->len = before;
-    return field_addresses(m, hstart, bstart, fallback, 0, out);
+    return addresses_of(fallback, 0, out);
   }
   return r;
 }
 
+enum { E_DATE, E_SUBJECT, E_FROM, E_SENDER, E_REPLY_TO, E_TO, E_CC, E_BCC, E_IN_REPLY_TO, E_MESSAGE_ID, E_FIELDS };
+static char const *const envelope_names[E_FIELDS] =
+  { "date", "subject", "from", "sender", "reply-to", "to", "cc", "bcc", "in-reply-to", "message-id" };
+
+/* One pass over the header: the first occurrence of each envelope field. */
 static int envelope_of(mime_message const *m, int i, stralloc *out)
 {
-  size_t h = MIME_PART(m, i)->hstart, b = MIME_PART(m, i)->bstart;
+  mime_field found[E_FIELDS], f, *at[E_FIELDS] = { 0 };
+  size_t pos = MIME_PART(m, i)->hstart, end = MIME_PART(m, i)->bstart;
+  while (mime_field_next(m->msg, &pos, end, &f))
+    for (unsigned k = 0; k < E_FIELDS; k++)
+      if (!at[k] && f.namelen == strlen(envelope_names[k]) && !strncasecmp(f.name, envelope_names[k], f.namelen))
+      {
+        found[k] = f; at[k] = found + k;
+        break;
+      }
   return stralloc_catb(out, "(", 1)
-    && field_nstring(m, h, b, "date", out) && stralloc_catb(out, " ", 1)
-    && field_nstring(m, h, b, "subject", out) && stralloc_catb(out, " ", 1)
-    && field_addresses(m, h, b, "from", 0, out) && stralloc_catb(out, " ", 1)
-    && field_addresses(m, h, b, "sender", "from", out) && stralloc_catb(out, " ", 1)
-    && field_addresses(m, h, b, "reply-to", "from", out) && stralloc_catb(out, " ", 1)
-    && field_addresses(m, h, b, "to", 0, out) && stralloc_catb(out, " ", 1)
-    && field_addresses(m, h, b, "cc", 0, out) && stralloc_catb(out, " ", 1)
-    && field_addresses(m, h, b, "bcc", 0, out) && stralloc_catb(out, " ", 1)
-    && field_nstring(m, h, b, "in-reply-to", out) && stralloc_catb(out, " ", 1)
-    && field_nstring(m, h, b, "message-id", out) && stralloc_catb(out, ")", 1);
+    && nstring_of(at[E_DATE], out) && stralloc_catb(out, " ", 1)
+    && nstring_of(at[E_SUBJECT], out) && stralloc_catb(out, " ", 1)
+    && addresses_of(at[E_FROM], 0, out) && stralloc_catb(out, " ", 1)
+    && addresses_of(at[E_SENDER], at[E_FROM], out) && stralloc_catb(out, " ", 1)
+    && addresses_of(at[E_REPLY_TO], at[E_FROM], out) && stralloc_catb(out, " ", 1)
+    && addresses_of(at[E_TO], 0, out) && stralloc_catb(out, " ", 1)
+    && addresses_of(at[E_CC], 0, out) && stralloc_catb(out, " ", 1)
+    && addresses_of(at[E_BCC], 0, out) && stralloc_catb(out, " ", 1)
+    && nstring_of(at[E_IN_REPLY_TO], out) && stralloc_catb(out, " ", 1)
+    && nstring_of(at[E_MESSAGE_ID], out) && stralloc_catb(out, ")", 1);
 }
 
 int mime_envelope(mime_message const *m, stralloc *out)
