@@ -8,8 +8,8 @@
 #include "mime.h"
 #include "mime_part.h"
 
-#define MIME_BOUNDARY_MAX 70    /* RFC 2046 5.1.1; longer ones are still accepted up to 998 */
 #define MIME_LINE_MAX 998       /* RFC 5322 2.1.1: boundaries are looked for within a line */
+#define MIME_PARAMS_MAX 100     /* parameters (and RFC 2231 sections) kept per header field */
 
 /* End of the line starting at p (just past its LF, or end). */
 static size_t line_end(char const *s, size_t p, size_t end)
@@ -57,13 +57,12 @@ int mime_field_find(char const *s, size_t hstart, size_t hend, char const *name,
 
 int mime_unfold(char const *v, size_t len, stralloc *out)
 {
-  size_t a = 0, b = len, start = out->len;
+  size_t a = 0, b = len;
   while (a < b && (v[a] == ' ' || v[a] == '\t' || v[a] == '\r' || v[a] == '\n')) a++;
   while (b > a && (v[b-1] == ' ' || v[b-1] == '\t' || v[b-1] == '\r' || v[b-1] == '\n')) b--;
   if (!stralloc_readyplus(out, b - a + 1)) return 0;
   for (size_t i = a; i < b; i++)
     if (v[i] != '\r' && v[i] != '\n' && v[i]) out->s[out->len++] = v[i];
-  (void)start;
   return 1;
 }
 
@@ -147,7 +146,7 @@ static int params_join(stralloc *raw, genalloc *rp, mime_ctype *ct)
       if (p[j].section >= 0 && !strcasecmp(raw->s + p[j].attr, raw->s + p[i].attr) && p[j].extended) extended = 1;
     if (!stralloc_cats(&ct->sa, raw->s + p[i].attr) || (extended && !stralloc_catb(&ct->sa, "*", 1))
         || !stralloc_0(&ct->sa)) goto nomem;
-    for (int want = 0; want < 1000; want++)
+    for (int want = 0; want < MIME_PARAMS_MAX; want++)
     {
       unsigned int j;
       for (j = i; j < n; j++)
@@ -206,7 +205,7 @@ int mime_ctype_parse(char const *v, size_t len, int with_subtype, mime_ctype *ct
   else if (!stralloc_0(&ct->sa)) goto end;
   ct->params = ct->sa.len;
   /* parameters: ; attr = value, forgiving about missing semicolons */
-  for (unsigned int count = 0; count < 1000; count++)
+  for (unsigned int count = 0; count < MIME_PARAMS_MAX; count++)
   {
     rawparam p;
     size_t a;
@@ -228,20 +227,18 @@ int mime_ctype_parse(char const *v, size_t len, int with_subtype, mime_ctype *ct
     p.section = -1; p.extended = 0;
     {
       char *attr = raw.s + p.attr;
-      size_t al = strlen(attr);
       char *star = strchr(attr, '*');
       if (star && star[1] >= '0' && star[1] <= '9')
       {
         char *e;
         long sec = strtol(star + 1, &e, 10);
-        if ((*e == 0 || (*e == '*' && e[1] == 0)) && sec < 1000)
+        if ((*e == 0 || (*e == '*' && e[1] == 0)) && sec < MIME_PARAMS_MAX)
         {
           p.section = (int)sec;
           p.extended = *e == '*';
           *star = 0;
         }
       }
-      (void)al;
     }
     if (!genalloc_append(rawparam, &rp, &p)) goto end;
   }
