@@ -3,6 +3,9 @@
  * (lib/mime) only when an item needs its structure. */
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <skalibs/djbunix.h>
 #include <skalibs/strerr.h>
 #include "mime.h"
 #include "imapd.h"
@@ -128,26 +131,89 @@ static void out_slice(item const *it, char const *s, size_t n, int binary)
   else out_literal(s, n, binary);
 }
 
-/* Per message: the file and its parse, loaded on first need. */
+/* Sends the octets [off, off + len) of s[n] in its CRLF form (bare LFs
+ * made CRLF), straight from the mapped file: no copy of the message. */
+static void out_crlf_slice(char const *s, size_t n, uint64_t off, uint64_t len)
+{
+  uint64_t pos = 0;
+  size_t i = 0;
+#define EMIT(p, k) do { \
+    size_t k_ = (k); \
+    if (pos + k_ > off && len) { \
+      uint64_t skip_ = off > pos ? off - pos : 0, take_ = k_ - skip_; \
+      if (take_ > len) take_ = len; \
+      outb((p) + skip_, (size_t)take_); len -= take_; \
+    } \
+    pos += k_; \
+  } while (0)
+  while (i < n && len)
+  {
+    char const *nl = memchr(s + i, '\n', n - i);
+    size_t end = nl ? (size_t)(nl - s) : n;
+    if (end > i && s[end - 1] == '\r' && nl) EMIT(s + i, end + 1 - i);   /* CRLF already */
+    else
+    {
+      EMIT(s + i, end - i);
+      if (nl) EMIT("\r\n", 2);
+    }
+    i = nl ? end + 1 : n;
+  }
+#undef EMIT
+}
+
+/* Per message: the file mapped and parsed, on first need. */
 typedef struct content_s content;
-struct content_s { stralloc raw; mime_message *mime; int loaded; int failed; };
+struct content_s { char const *map; size_t len; mime_message *mime; int loaded; int failed; };
 
 static mime_message *need_mime(msg *m, content *ct)
 {
   if (!ct->loaded)
   {
+    struct stat st;
+    int fd = msg_open(&box, m);
     ct->loaded = 1;
-    if (msg_read(&box, m, &ct->raw) < 0) { ct->failed = 1; return 0; }
+    if (fd < 0 || fstat(fd, &st) < 0) { if (fd >= 0) fd_close(fd); ct->failed = 1; return 0; }
+    if (!m->internaldate) m->internaldate = st.st_mtime;
+    ct->len = (size_t)st.st_size;
+    ct->map = "";
+    if (ct->len)
+    {
+      void *p = mmap(0, ct->len, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p == MAP_FAILED) { fd_close(fd); ct->failed = 1; ct->len = 0; return 0; }
+      ct->map = p;
+    }
+    fd_close(fd);
   }
   if (ct->failed) return 0;
-  if (!ct->mime && !(ct->mime = mime_parse(ct->raw.s ? ct->raw.s : "", ct->raw.len))) die_nomem();
+  if (!ct->mime && !(ct->mime = mime_parse(ct->map, ct->len))) die_nomem();
   return ct->mime;
 }
 
 static void content_done(content *ct)
 {
   if (ct->mime) mime_free(ct->mime);
-  ct->mime = 0; ct->loaded = 0; ct->failed = 0; ct->raw.len = 0;
+  if (ct->len) munmap((void *)ct->map, ct->len);
+  ct->mime = 0; ct->loaded = 0; ct->failed = 0; ct->map = 0; ct->len = 0;
+}
+
+/* BODY[section] (or RFC822*) from the mapped file when it is one range;
+ * 0 if it is not (the caller builds it with mime_section). */
+static int out_section_range(content const *ct, char const *sec, item const *it)
+{
+  size_t start, end, total;
+  uint64_t off = 0, len;
+  if (mime_section_range(ct->mime, sec, &start, &end) != 1) return 0;
+  total = mime_crlf_length(ct->map + start, end - start);
+  len = total;
+  if (it && it->partial)
+  {
+    off = it->off < total ? it->off : total;
+    len = total - off < it->len ? total - off : it->len;
+  }
+  out("{"); outu(len); out("}\r\n");
+  out_crlf_slice(ct->map + start, end - start, off, len);
+  stat_fetched_bytes += len;
+  return 1;
 }
 
 /* What the cache holds for one message: from the cache file, or computed
@@ -234,18 +300,23 @@ static int fetch_one(size_t index, genalloc const *items, stralloc const *sectio
       case F_BODY: SEP(); out("BODY "); outb(sum->body, sum->bodylen); break;
       case F_BODYSTRUCTURE: SEP(); out("BODYSTRUCTURE "); outb(sum->bs, sum->bslen); break;
       case F_RFC822: case F_RFC822_HEADER: case F_RFC822_TEXT:
-        buf->len = 0;
-        if (!mime_section(ct->mime, it->kind == F_RFC822 ? "" : it->kind == F_RFC822_HEADER ? "HEADER" : "TEXT", buf)) die_nomem();
+      {
+        char const *whole = it->kind == F_RFC822 ? "" : it->kind == F_RFC822_HEADER ? "HEADER" : "TEXT";
         SEP(); out(it->kind == F_RFC822 ? "RFC822 " : it->kind == F_RFC822_HEADER ? "RFC822.HEADER " : "RFC822.TEXT ");
+        if (out_section_range(ct, whole, 0)) break;
+        buf->len = 0;
+        if (!mime_section(ct->mime, whole, buf)) die_nomem();
         out_literal(buf->s, buf->len, 0);
         break;
+      }
       case F_SECTION:
-        buf->len = 0;
-        r = mime_section(ct->mime, sec, buf);
-        if (!r) die_nomem();
         SEP(); out("BODY["); out(sec); out("]");
         if (it->partial) { out("<"); outu(it->off); out(">"); }
         out(" ");
+        if (out_section_range(ct, sec, it)) break;
+        buf->len = 0;
+        r = mime_section(ct->mime, sec, buf);
+        if (!r) die_nomem();
         if (r < 0) out("NIL"); else out_slice(it, buf->s, buf->len, 0);
         break;
       case F_BINARY: case F_BINARY_SIZE:
@@ -272,7 +343,7 @@ void cmd_fetch(imap_cursor *c, char const *tag, int uid)
 {
   stralloc ranges = STRALLOC_ZERO, sections = STRALLOC_ZERO, buf = STRALLOC_ZERO;
   genalloc items = GENALLOC_ZERO, indexes = GENALLOC_ZERO;
-  content ct = { STRALLOC_ZERO, 0, 0, 0 };
+  content ct = { 0, 0, 0, 0, 0 };
   summary sum = { 0, 0, 0, 0, 0, 0, STRALLOC_ZERO };
   stralloc pending = STRALLOC_ZERO;
   size_t n;
@@ -300,7 +371,7 @@ void cmd_fetch(imap_cursor *c, char const *tag, int uid)
  bad:
   reply_bad(tag, "Syntax: FETCH set items");
  end:
-  stralloc_free(&ranges); stralloc_free(&sections); stralloc_free(&buf); stralloc_free(&ct.raw);
+  stralloc_free(&ranges); stralloc_free(&sections); stralloc_free(&buf);
   stralloc_free(&sum.made); stralloc_free(&pending);
   genalloc_free(item, &items); genalloc_free(size_t, &indexes);
 }
