@@ -176,6 +176,15 @@ testSearchHeaderDecodesEncodedWords() {
   assertEquals "empty string: field exists" 0 $?
 }
 
+testHeaderDecoded() {
+  assertEquals "two charsets, white space between encoded words dropped" \
+    "If you can read this you understand the example." "$(vmail-mime header subject "$C/alternative.eml")"
+  assertEquals "encoded word next to plain text" "Hello Wörld test" "$(vmail-mime header SUBJECT "$C/simple.eml")"
+  assertEquals "folding removed" "a subject folded over	two lines" "$(vmail-mime header subject "$C/folded.eml")"
+  vmail-mime header x-absent "$C/simple.eml"
+  assertEquals "absent field" 1 $?
+}
+
 testSearchBodyDecodes() {
   f=$C/alternative.eml
   vmail-mime search body 'CAFÉ CRÈME' "$f"

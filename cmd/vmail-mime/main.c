@@ -1,6 +1,7 @@
 /* vmail-mime: shows what vmail-imapd would send for one message file:
  * its ENVELOPE, BODYSTRUCTURE, a BODY[section] or BINARY[section], its
- * RFC822.SIZE and Date, or whether a SEARCH key would match it. */
+ * RFC822.SIZE and Date, a header field decoded, or whether a SEARCH key
+ * would match it. */
 #include <string.h>
 #include <skalibs/buffer.h>
 #include <skalibs/djbunix.h>
@@ -10,7 +11,7 @@
 
 #include "mime.h"
 
-#define USAGE "vmail-mime envelope|bodystructure|structure|size|date FILE | body|binary SECTION FILE | search header FIELD|body|text STRING FILE"
+#define USAGE "vmail-mime envelope|bodystructure|structure|size|date FILE | body|binary SECTION FILE | header FIELD FILE | search header FIELD|body|text STRING FILE"
 
 static stralloc msg = STRALLOC_ZERO, out = STRALLOC_ZERO;
 
@@ -46,7 +47,7 @@ int main(int argc, char const *const *argv)
   if (argc < 3) strerr_dieusage(100, USAGE);
   cmd = argv[1];
   file = argv[argc - 1];
-  if (!strcmp(cmd, "body") || !strcmp(cmd, "binary")) { if (argc != 4) strerr_dieusage(100, USAGE); }
+  if (!strcmp(cmd, "body") || !strcmp(cmd, "binary") || !strcmp(cmd, "header")) { if (argc != 4) strerr_dieusage(100, USAGE); }
   else if (!strcmp(cmd, "search"))
   {
     if (argc != (argc > 2 && !strcmp(argv[2], "header") ? 6 : 5)) strerr_dieusage(100, USAGE);
@@ -72,6 +73,12 @@ int main(int argc, char const *const *argv)
     if (r == -1) strerr_dief2x(100, "bad section: ", argv[2]);
     if (r == -2) strerr_dief2x(100, "unknown Content-Transfer-Encoding in section ", argv[2]);
     if (r) print(0);
+  }
+  else if (!strcmp(cmd, "header"))
+  {
+    r = mime_header_value(m, argv[2], &out);
+    if (r < 0) return 1;                /* no such field */
+    print(1);
   }
   else if (!strcmp(cmd, "search")) r = search(m, argv + 2) ? 2 : 1;
   else strerr_dieusage(100, USAGE);
