@@ -177,7 +177,74 @@ def uids(folder):
 def login_only():
     m = connect(); out("state", m.state); m.logout()
 
-{"session": session, "idle": idle, "two": two, "uids": uids, "login": login_only}[sys.argv[1]](*sys.argv[2:])
+def moments(maildir):
+    """RFC 3501 7.4.1: no EXPUNGE during FETCH, STORE or SEARCH; the next NOOP brings it."""
+    a = connect(); b = connect()
+    a.select("INBOX"); b.select("INBOX")
+    b.store("1", "+FLAGS.SILENT", "(\\Deleted)"); b.expunge()
+    a.untagged_responses.clear()
+    a.fetch("1:*", "(UID)"); out("during_fetch", a.untagged_responses.pop("EXPUNGE", [b"none"])[-1])
+    a.uid("SEARCH", None, "ALL"); out("during_search", a.untagged_responses.pop("EXPUNGE", [b"none"])[-1])
+    a.noop(); out("at_noop", a.untagged_responses.pop("EXPUNGE", [b"none"])[-1])
+    a.logout(); b.logout()
+
+def idle_others():
+    """While a idles, b's flag change and expunge arrive as FETCH and EXPUNGE."""
+    s = socket.create_connection(("127.0.0.1", PORT))
+    wait_for(s, rb"\* OK[^\n]*\n", 5)
+    raw(s, 'a LOGIN "%s" "%s"' % (USER, PASS)); wait_for(s, rb"a (OK|NO|BAD)[^\n]*\n", 5)
+    raw(s, "b SELECT INBOX"); wait_for(s, rb"b (OK|NO|BAD)[^\n]*\n", 5)
+    raw(s, "c IDLE"); out("idle_continuation", wait_for(s, rb"\+[^\n]*\n", 5)[0])
+    b = connect(); b.select("INBOX")
+    t0 = time.monotonic(); b.store("2", "+FLAGS.SILENT", "(\\Answered)")
+    line, secs = wait_for(s, rb"\* 2 FETCH \([^\n]*\n", 5)
+    out("idle_fetch", line); out("idle_fetch_ms", int((time.monotonic() - t0) * 1000) if line else 99999)
+    t0 = time.monotonic(); b.store("1", "+FLAGS.SILENT", "(\\Deleted)"); b.expunge()
+    line, secs = wait_for(s, rb"\* 1 EXPUNGE", 5)
+    out("idle_expunge", line); out("idle_expunge_ms", int((time.monotonic() - t0) * 1000) if line else 99999)
+    raw(s, "DONE"); out("idle_done", wait_for(s, rb"c (OK|NO|BAD)[^\n]*", 5)[0])
+    raw(s, "d LOGOUT"); s.close(); b.logout()
+
+def bytes_roundtrip(path):
+    """APPEND a file, FETCH it back: the same bytes (CRLF as sent), twice on separate logins."""
+    data = open(path, "rb").read()
+    m = connect()
+    typ, _ = m.append("INBOX", None, None, data)
+    uid = m.response("APPENDUID")[1][0].split()[1].decode()
+    out("append", typ)
+    m.logout()
+    m = connect(); m.select("INBOX", readonly=True)
+    typ, d = m.uid("FETCH", uid, "(RFC822.SIZE BODY.PEEK[])")
+    body = d[0][1]
+    out("same", body == data); out("size_ok", (b"RFC822.SIZE %d" % len(data)) in d[0][0])
+    typ, d = m.uid("FETCH", uid, "(BODY.PEEK[]<1000.500>)")
+    out("partial_ok", d[0][1] == data[1000:1500])
+    m.logout()
+
+def search_utf8():
+    """SEARCH CHARSET UTF-8 on an RFC 2047 encoded subject and a quoted-printable body."""
+    m = connect(); m.select("INBOX")
+    m.literal = "Grüße".encode()
+    out("subject", m.uid("SEARCH", "CHARSET", "UTF-8", "SUBJECT")[1][0])
+    m.literal = "Käse".encode()
+    out("body", m.uid("SEARCH", "CHARSET", "UTF-8", "BODY")[1][0])
+    out("ascii", m.uid("SEARCH", None, "SUBJECT", "aus")[1][0])
+    m.logout()
+
+def list_extended():
+    """What Thunderbird and Apple Mail ask: LIST RETURN (SPECIAL-USE STATUS)."""
+    m = connect()
+    typ, data = m._simple_command("LIST", '""', '"*"', "RETURN", "(SPECIAL-USE STATUS (MESSAGES UNSEEN))")
+    for kind in ("LIST", "STATUS"):
+        for line in m.untagged_responses.pop(kind, []):
+            out(kind.lower(), line)
+    typ, data = m._simple_command("LIST", "(SPECIAL-USE)", '""', '"*"')
+    for line in m.untagged_responses.pop("LIST", []):
+        out("special", line)
+    m.logout()
+
+{"session": session, "moments": moments, "idle_others": idle_others, "bytes": bytes_roundtrip,
+ "search_utf8": search_utf8, "list_extended": list_extended, "idle": idle, "two": two, "uids": uids, "login": login_only}[sys.argv[1]](*sys.argv[2:])
 PY
 }
 
@@ -389,6 +456,64 @@ PW
   deliver "$D" "after migration"
   out=$(IMAP_PORT=$E2E_IMAP IMAP_USER=user3@example.com IMAP_PASS=migrated-pw python3 "$T_TMP/imap.py" uids INBOX 2>&1)
   assertContains "$out" 'uids=7 9 12 13'
+}
+
+testExpungeWaitsForTheRightMoment() {
+  empty_box "$BOX"
+  deliver "$BOX" m1; deliver "$BOX" m2; deliver "$BOX" m3
+  out=$(imap_py moments "$BOX"); echo "$out"
+  assertContains "no EXPUNGE in a FETCH answer" "$out" 'during_fetch=none'
+  assertContains "no EXPUNGE in a SEARCH answer" "$out" 'during_search=none'
+  assertContains "EXPUNGE at the NOOP" "$out" 'at_noop=1'
+}
+
+testIdleSeesOtherSessionsFlagsAndExpunges() {
+  empty_box "$BOX"
+  deliver "$BOX" i1; deliver "$BOX" i2; deliver "$BOX" i3
+  out=$(imap_py idle_others); echo "$out"
+  assertTrue "FETCH with the new flag: $(echo "$out" | grep idle_fetch=)" "echo '$out' | grep '^idle_fetch=' | grep -q Answered"
+  ms=$(echo "$out" | sed -n 's/^idle_fetch_ms=//p')
+  assertTrue "flag change after ${ms} ms" "[ '${ms:-99999}' -lt 1000 ]"
+  assertContains "$out" 'idle_expunge=* 1 EXPUNGE'
+  ms=$(echo "$out" | sed -n 's/^idle_expunge_ms=//p')
+  assertTrue "expunge after ${ms} ms" "[ '${ms:-99999}' -lt 1000 ]"
+  assertContains "$out" 'idle_done=c OK'
+}
+
+testLargeMessageRoundTrip() {
+  # 5 MB with 8-bit bytes, CRLF line ends as IMAP carries them
+  python3 -c "
+import random, sys
+r = random.Random(7)
+lines = [bytes(r.choice(b'abcdefghij \xc3\xa9\xe2\x82\xac0123456789') for _ in range(76)) for _ in range(65000)]
+sys.stdout.buffer.write(b'From: big@example.org\r\nSubject: big\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n' + b'\r\n'.join(lines) + b'\r\n')" > "$T_TMP/big.eml"
+  out=$(imap_py bytes "$T_TMP/big.eml"); echo "$out"
+  assertContains "$out" 'append=OK'
+  assertContains "byte-identical" "$out" 'same=True'
+  assertContains "$out" 'size_ok=True'
+  assertContains "partial fetch" "$out" 'partial_ok=True'
+}
+
+testSearchUtf8EncodedWords() {
+  empty_box "$BOX"
+  mkdir -p "$BOX/new"
+  printf 'From: a@example.org\nSubject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe_aus_Bern?=\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\nDer K=C3=A4se ist gut.\n' > "$BOX/new/1700000001.M1P1.utf8"
+  printf 'From: b@example.org\nSubject: plain\n\nnothing here\n' > "$BOX/new/1700000002.M2P1.plain"
+  out=$(imap_py search_utf8); echo "$out"
+  uid=$(echo "$out" | sed -n 's/^ascii=//p')
+  assertNotEquals "ASCII search finds the encoded subject" "" "$uid"
+  assertEquals "UTF-8 subject" "subject=$uid" "$(echo "$out" | grep '^subject=')"
+  assertEquals "UTF-8 in a QP body" "body=$uid" "$(echo "$out" | grep '^body=')"
+}
+
+testListReturnSpecialUseAndStatus() {
+  out=$(imap_py list_extended); echo "$out"
+  for f in Sent Drafts Trash Junk Archive; do
+    assertTrue "$f with \\$f" "echo '$out' | grep -q '^list=.*\\\\$f.*$f'"
+    assertTrue "$f in LIST (SPECIAL-USE)" "echo '$out' | grep -q '^special=.*\\\\$f.*$f'"
+  done
+  assertTrue "LIST-STATUS answers" "echo '$out' | grep -Eq '^status=\"?INBOX\"? \\(MESSAGES [0-9]+ UNSEEN [0-9]+\\)'"
+  assertEquals "only special-use folders" 0 "$(echo "$out" | grep '^special=' | grep -c INBOX)"
 }
 
 testWrongPasswordRefusedOverTheNetwork() {
