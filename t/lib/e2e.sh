@@ -15,7 +15,11 @@ e2e_start() {
   VMAIL_POP3_PORT=$E2E_POP3 VMAIL_IMAP_PORT=$E2E_IMAP VMAIL_DEMO_PASSWORD=$E2E_PASSWORD \
     sh "$T_TOP/t/lib/instance.sh" start > "$T_TMP/instance.out" 2>&1 ||
     { cat "$T_TMP/instance.out"; return 1; }
+  # vmail.env sets PATH; keep the suite's own after it (shunit2 finds its
+  # default setUp/tearDown there)
+  _e2e_path=$PATH
   . "$E2E_RUN/vmail.env"
+  PATH=$PATH:$_e2e_path
 }
 
 e2e_stop() { VMAIL_RUN_DIR=$E2E_RUN sh "$T_TOP/t/lib/instance.sh" stop >/dev/null 2>&1; }
