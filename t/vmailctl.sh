@@ -57,6 +57,17 @@ testInitTwiceIsFine() {
   assertEquals 1 "$(sql 'SELECT COUNT(*) FROM vmail_migrations')"
 }
 
+testConcurrentInitsApplyEachMigrationOnce() {
+  sql "DELETE FROM vmail_migrations"
+  vmailctl init >"$T_TMP/init1" 2>&1 & pid=$!
+  vmailctl init >"$T_TMP/init2" 2>&1; rc2=$?
+  wait $pid; rc1=$?
+  assertEquals 0 "$rc1"
+  assertEquals 0 "$rc2"
+  assertEquals 1 "$(cat "$T_TMP/init1" "$T_TMP/init2" | grep -c 'migration 001-indexes.sql: applied')"
+  assertEquals 1 "$(sql 'SELECT COUNT(*) FROM vmail_migrations')"
+}
+
 testInitCreatesSchemaInEmptyDatabase() {
   sql "DROP DATABASE IF EXISTS vmail_fresh; CREATE DATABASE vmail_fresh;
        GRANT ALL ON vmail_fresh.* TO 'vmailadmin'@'localhost';"

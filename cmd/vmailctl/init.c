@@ -78,7 +78,7 @@ static size_t migration_names(char const *dir, stralloc *names)
 int ctl_init(int argc, char const *const *argv)
 {
   char const *dir = getenv("VMAIL_SQL_DIR");
-  stralloc path = STRALLOC_ZERO, names = STRALLOC_ZERO, migdir = STRALLOC_ZERO;
+  stralloc path = STRALLOC_ZERO, names = STRALLOC_ZERO, migdir = STRALLOC_ZERO, lock = STRALLOC_ZERO;
   char const *sorted[MIGRATIONS_MAX];
   size_t count, pos = 0;
   int n;
@@ -87,8 +87,10 @@ int ctl_init(int argc, char const *const *argv)
   if (!dir || !*dir) dir = SQL_DIR_DEFAULT;
 
   /* two inits at once would both apply the same migration */
-  n = db_exec(LOCK_SQL, 0, 0, 0);
+  n = db_exec(LOCK_SQL, 0, 0, &lock);
   if (n < 0) ctl_die_db(n, "take the init lock");
+  if (n != 1 || strcmp(lock.s, "1"))
+    strerr_dief1x(CTL_TEMP, "another vmailctl init has held the lock for " LOCK_SECONDS " seconds");
 
   if (!stralloc_copys(&path, dir) || !stralloc_cats(&path, "/schema.sql") || !stralloc_0(&path))
     strerr_diefu1sys(CTL_TEMP, "allocate");
