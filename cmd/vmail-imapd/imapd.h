@@ -91,13 +91,16 @@ int msg_open(mailbox *b, msg *m);                                        /* fd o
 int msg_read(mailbox *b, msg *m, stralloc *sa);                          /* whole file */
 int msg_stat(mailbox *b, msg *m);                                        /* size + date */
 int mailbox_expunge(mailbox *b, stralloc const *uids_only, int report);
-uint32_t uid_assign(char const *dir, char const *stored_name);           /* after store */
+int uid_assign(char const *dir, stralloc const *stored, genalloc *uids);  /* after deliver_copy */
 int parse_flag_list(imap_cursor *c, stralloc *names, int *list);        /* ( flags ) or flag */
 int flags_from_names(stralloc const *names, stralloc *kwnames, unsigned *kwcount,
                      uint32_t *flags, uint32_t *keywords, int create);
-int deliver_copy(char const *dir, int fd, char const *head, size_t headlen,
+void msg_fullpath(mailbox *b, msg *m, stralloc *p);                     /* "dir/cur/NAME", NUL-terminated */
+/* Stores a message into folder dir: linked from linkfrom when not 0 and
+ * possible, else head[headlen] then fd's content (fd may be -1). */
+int deliver_copy(char const *dir, int fd, char const *linkfrom, char const *head, size_t headlen,
                  uint32_t flags, stralloc const *kwnames_src, uint32_t keywords,
-                 int64_t internaldate, uint32_t *uid);
+                 int64_t internaldate, stralloc *stored);   /* appends "cur/NAME\0" */
 
 /* folders.c */
 void special_use_create(void);

@@ -500,6 +500,8 @@ static int msg_refind(mailbox *b, msg *m)
   return 0;
 }
 
+void msg_fullpath(mailbox *b, msg *m, stralloc *p) { msg_path(b, m, p); }
+
 int msg_open(mailbox *b, msg *m)
 {
   stralloc p = STRALLOC_ZERO;
@@ -623,29 +625,59 @@ int mailbox_expunge(mailbox *b, stralloc const *uids_only, int report)
 
 /* storing into a folder ---------------------------------------------------- */
 
-uint32_t uid_assign(char const *dir, char const *stored_name)
+/* Gives UIDs to messages just stored into dir (names "cur/BASE:2,..." each
+ * NUL-terminated, in order), under one lock and one write of the list;
+ * a name another session's scan numbered meanwhile keeps that UID. */
+int uid_assign(char const *dir, stralloc const *stored, genalloc *uids)
 {
   uidlist u = UIDLIST_ZERO;
-  char const *base = stored_name + 4, *colon = strchr(base, ':');
-  size_t len = colon ? (size_t)(colon - base) : strlen(base), pos = 0, count;
-  uint32_t uid = 0;
+  named_uid *index = 0;
+  size_t count, pos = 0;
+  int r = -1, changed, loaded;
   int lock = uidlist_lock(dir);
-  if (lock < 0) return 0;
-  if (uidlist_load(dir, &u) < 0) goto end;   /* fresh or imported: written below */
+  genalloc_setlen(uint32_t, uids, 0);
+  if (lock < 0) return -1;
+  loaded = uidlist_load(dir, &u);
+  if (loaded < 0) goto end;
+  changed = loaded == 2;
   count = uidlist_count(&u);
+  index = malloc((count ? count : 1) * sizeof *index);
+  if (!index) die_nomem();
   for (size_t i = 0; i < count; i++)
   {
-    char const *name = u.names.s + pos;
-    size_t nl = strlen(name);
-    if (nl == len && !memcmp(name, base, len)) { memcpy(&uid, u.uids.s + i * sizeof uid, sizeof uid); goto end; }
-    pos += nl + 1;
+    index[i].name = u.names.s + pos;
+    memcpy(&index[i].uid, u.uids.s + i * sizeof(uint32_t), sizeof(uint32_t));
+    index[i].idx = i;
+    pos += strlen(u.names.s + pos) + 1;
   }
-  uid = uidlist_add(&u, base, len);
-  if (uid && uidlist_write(dir, &u) < 0) uid = 0;
+  if (count) qsort(index, count, sizeof *index, &named_cmp);
+  for (pos = 0; pos < stored->len; pos += strlen(stored->s + pos) + 1)
+  {
+    char base[UIDLIST_BASE_MAX + 1];
+    char const *b = stored->s + pos + 4, *colon = strchr(b, ':');
+    size_t len = colon ? (size_t)(colon - b) : strlen(b);
+    named_uid key, *hit;
+    uint32_t uid;
+    if (len > UIDLIST_BASE_MAX) goto end;
+    memcpy(base, b, len); base[len] = 0;
+    key.name = base;
+    hit = count ? bsearch(&key, index, count, sizeof *index, &named_cmp) : 0;
+    if (hit) uid = hit->uid;
+    else
+    {
+      uid = uidlist_add(&u, base, len);
+      if (!uid) goto end;
+      changed = 1;
+    }
+    if (!genalloc_append(uint32_t, uids, &uid)) die_nomem();
+  }
+  r = changed ? uidlist_write(dir, &u) : 0;
+  if (r > 0) r = 0;
  end:
   fd_close(lock);
+  free(index);
   uidlist_free(&u);
-  return uid;
+  return r;
 }
 
 int parse_flag_list(imap_cursor *c, stralloc *names, int *list)
@@ -691,9 +723,46 @@ int flags_from_names(stralloc const *names, stralloc *kwnames, unsigned *kwcount
   return 1;
 }
 
-int deliver_copy(char const *dir, int fd, char const *head, size_t headlen,
+/* COPY the way Dovecot does it: a hard link under a fresh unique name in
+ * dir/cur (the content is already on disk; the caller fsyncs dir/cur once
+ * for the whole COPY). name gets "cur/NAME:2,letters". 0 ok, -1 (e.g.
+ * EXDEV: another file system) and the caller copies the bytes instead. */
+static int link_copy(char const *dir, char const *from, char const *letters, stralloc *name)
+{
+  static unsigned counter;
+  char host[64], num[UINT64_FMT];
+  stralloc path = STRALLOC_ZERO;
+  struct timeval now;
+  struct stat st;
+  int r = -1;
+  if (stat(from, &st) < 0) return -1;
+  if (gethostname(host, sizeof host) < 0) strcpy(host, "localhost");
+  host[sizeof host - 1] = 0;
+  for (char *h = host; *h; h++) if (*h == '/' || *h == ':') *h = '_';
+  for (unsigned attempt = 0; attempt < 5 && r < 0; attempt++)
+  {
+    gettimeofday(&now, 0);
+    name->len = 0;
+    if (!stralloc_cats(name, "cur/")
+        || !stralloc_catb(name, num, uint64_fmt(num, (uint64_t)now.tv_sec)) || !stralloc_cats(name, ".M")
+        || !stralloc_catb(name, num, uint64_fmt(num, (uint64_t)now.tv_usec)) || !stralloc_cats(name, "P")
+        || !stralloc_catb(name, num, uint64_fmt(num, (uint64_t)getpid())) || !stralloc_cats(name, "L")
+        || !stralloc_catb(name, num, uint64_fmt(num, ++counter)) || !stralloc_cats(name, ".")
+        || !stralloc_cats(name, host) || !stralloc_cats(name, ",S=")
+        || !stralloc_catb(name, num, uint64_fmt(num, (uint64_t)st.st_size)) || !stralloc_cats(name, ":2,")
+        || !stralloc_cats(name, letters) || !stralloc_0(name)) die_nomem();
+    path.len = 0;
+    if (!stralloc_copys(&path, dir) || !stralloc_cats(&path, "/") || !stralloc_cats(&path, name->s) || !stralloc_0(&path)) die_nomem();
+    r = link(from, path.s);
+    if (r < 0 && errno != EEXIST) break;
+  }
+  stralloc_free(&path);
+  return r;
+}
+
+int deliver_copy(char const *dir, int fd, char const *linkfrom, char const *head, size_t headlen,
                  uint32_t flags, stralloc const *kwnames_src, uint32_t keywords,
-                 int64_t internaldate, uint32_t *uid)
+                 int64_t internaldate, stralloc *stored)
 {
   stralloc letters = STRALLOC_ZERO, name = STRALLOC_ZERO, kw = STRALLOC_ZERO, path = STRALLOC_ZERO;
   unsigned kwcount = 0, before;
@@ -717,6 +786,12 @@ int deliver_copy(char const *dir, int fd, char const *head, size_t headlen,
   }
   flags_letters(flags & ~FL_RECENT, mapped, &letters);
   if (!stralloc_0(&letters)) die_nomem();
+  if (linkfrom && link_copy(dir, linkfrom, letters.s, &name) == 0)
+  {
+    if (!stralloc_cats(stored, name.s) || !stralloc_0(stored)) die_nomem();
+    r = 0;
+    goto end;
+  }
   if (fd < 0) { nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC); if (nullfd < 0) goto end; fd = nullfd; }
   if (maildir_store(dir, head, headlen, fd, letters.s, &name) < 0) goto end;
   if (!stralloc_0(&name)) die_nomem();
@@ -727,8 +802,8 @@ int deliver_copy(char const *dir, int fd, char const *head, size_t headlen,
     if (!stralloc_copys(&path, dir) || !stralloc_cats(&path, "/") || !stralloc_cats(&path, name.s) || !stralloc_0(&path)) die_nomem();
     utimes(path.s, tv);
   }
-  *uid = uid_assign(dir, name.s);
-  r = *uid ? 0 : -1;
+  if (!stralloc_cats(stored, name.s) || !stralloc_0(stored)) die_nomem();
+  r = 0;
  end:
   if (nullfd >= 0) fd_close(nullfd);
   stralloc_free(&letters); stralloc_free(&name); stralloc_free(&kw); stralloc_free(&path);

@@ -2,10 +2,12 @@
  * MOVE (RFC 6851), APPEND (with MULTIAPPEND, RFC 3502), EXPUNGE and UID
  * EXPUNGE (UIDPLUS, RFC 4315, which also gives APPENDUID and COPYUID). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
@@ -85,7 +87,8 @@ static int target(imap_cursor *c, char const *tag, stralloc *name, stralloc *dir
 
 void cmd_copy(imap_cursor *c, char const *tag, int uid, int move)
 {
-  stralloc ranges = STRALLOC_ZERO, name = STRALLOC_ZERO, dir = STRALLOC_ZERO, code = STRALLOC_ZERO;
+  stralloc ranges = STRALLOC_ZERO, name = STRALLOC_ZERO, dir = STRALLOC_ZERO, code = STRALLOC_ZERO, stored = STRALLOC_ZERO,
+           src_path = STRALLOC_ZERO, cur = STRALLOC_ZERO;
   genalloc indexes = GENALLOC_ZERO, src = GENALLOC_ZERO, dst = GENALLOC_ZERO;
   size_t n;
   char num[UINT32_FMT];
@@ -97,20 +100,30 @@ void cmd_copy(imap_cursor *c, char const *tag, int uid, int move)
   for (size_t i = 0; i < n; i++)
   {
     msg *m = box_msg(genalloc_s(size_t, &indexes)[i]);
-    uint32_t newuid;
-    int fd;
-    if (msg_stat(&box, m) < 0) continue;          /* expunged meanwhile */
-    fd = msg_open(&box, m);
-    if (fd < 0) continue;
-    if (deliver_copy(dir.s, fd, 0, 0, m->flags, &box.keywords, m->keywords, m->internaldate, &newuid) < 0)
+    struct stat st;
+    int fd = msg_open(&box, m);
+    if (fd < 0) continue;                          /* expunged meanwhile */
+    if (!m->internaldate && fstat(fd, &st) == 0) m->internaldate = st.st_mtime;
+    msg_fullpath(&box, m, &src_path);
+    if (deliver_copy(dir.s, fd, src_path.s, 0, 0, m->flags, &box.keywords, m->keywords, m->internaldate, &stored) < 0)
     {
       fd_close(fd);
       reply_no(tag, "[SERVERBUG] Copy failed");
       goto end;
     }
     fd_close(fd);
-    if (!genalloc_append(uint32_t, &src, &m->uid) || !genalloc_append(uint32_t, &dst, &newuid)) die_nomem();
+    if (!genalloc_append(uint32_t, &src, &m->uid)) die_nomem();
   }
+  /* the links are durable once dir/cur is */
+  if (stored.len)
+  {
+    int dfd;
+    if (!stralloc_copys(&cur, dir.s) || !stralloc_cats(&cur, "/cur") || !stralloc_0(&cur)) die_nomem();
+    dfd = open(cur.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || fsync(dfd) < 0) { if (dfd >= 0) fd_close(dfd); reply_no(tag, "[SERVERBUG] Copy not durable"); goto end; }
+    fd_close(dfd);
+  }
+  if (stored.len && uid_assign(dir.s, &stored, &dst) < 0) { reply_no(tag, "[SERVERBUG] Cannot number the copies"); goto end; }
   if (!stralloc_cats(&code, "[COPYUID ")) die_nomem();
   {
     uint32_t v;
@@ -150,14 +163,15 @@ void cmd_copy(imap_cursor *c, char const *tag, int uid, int move)
     reply_ok(tag, code.s);
   }
  end:
-  stralloc_free(&ranges); stralloc_free(&name); stralloc_free(&dir); stralloc_free(&code);
+  stralloc_free(&ranges); stralloc_free(&name); stralloc_free(&dir); stralloc_free(&code); stralloc_free(&stored);
+  stralloc_free(&src_path); stralloc_free(&cur);
   genalloc_free(size_t, &indexes); genalloc_free(uint32_t, &src); genalloc_free(uint32_t, &dst);
 }
 
 void cmd_append(imap_cursor *c, char const *tag)
 {
   stralloc name = STRALLOC_ZERO, dir = STRALLOC_ZERO, names = STRALLOC_ZERO, kw = STRALLOC_ZERO,
-           data = STRALLOC_ZERO, code = STRALLOC_ZERO;
+           data = STRALLOC_ZERO, code = STRALLOC_ZERO, stored = STRALLOC_ZERO;
   genalloc uids = GENALLOC_ZERO;
   unsigned kwcount = 0, count = 0;
   char num[UINT32_FMT];
@@ -169,7 +183,7 @@ void cmd_append(imap_cursor *c, char const *tag)
   if (keywords_load(dir.s, &kw, &kwcount) < 0) { reply_no(tag, "[SERVERBUG] Cannot read keywords"); goto end; }
   while (imap_sp(c))
   {
-    uint32_t flags = 0, keywords = 0, newuid;
+    uint32_t flags = 0, keywords = 0;
     int64_t date = 0;
     int list;
     unsigned before = kwcount;
@@ -184,14 +198,15 @@ void cmd_append(imap_cursor *c, char const *tag)
     data.len = 0;
     if (!imap_string(c, &data)) goto bad;
     if (!data.len) { reply_no(tag, "Empty message"); goto end; }
-    if (deliver_copy(dir.s, -1, data.s, data.len, flags, &kw, keywords, date, &newuid) < 0)
+    if (deliver_copy(dir.s, -1, 0, data.s, data.len, flags, &kw, keywords, date, &stored) < 0)
     {
       reply_no(tag, errno == ENOSPC || errno == EDQUOT ? "[OVERQUOTA] Disk full" : "[SERVERBUG] Cannot store message");
       goto end;
     }
-    if (!genalloc_append(uint32_t, &uids, &newuid)) die_nomem();
   }
   if (!count || !imap_at_end(c)) goto bad;
+  /* MULTIAPPEND is atomic for the client's view: all numbered at once */
+  if (uid_assign(dir.s, &stored, &uids) < 0) { reply_no(tag, "[SERVERBUG] Cannot number the message"); goto end; }
   {
     mailbox tmp;
     memset(&tmp, 0, sizeof tmp);
@@ -216,7 +231,7 @@ void cmd_append(imap_cursor *c, char const *tag)
   reply_bad(tag, "Syntax: APPEND mailbox [(flags)] [date-time] literal");
  end:
   stralloc_free(&name); stralloc_free(&dir); stralloc_free(&names); stralloc_free(&kw);
-  stralloc_free(&data); stralloc_free(&code); genalloc_free(uint32_t, &uids);
+  stralloc_free(&data); stralloc_free(&code); stralloc_free(&stored); genalloc_free(uint32_t, &uids);
 }
 
 void cmd_expunge(imap_cursor *c, char const *tag, int uid)
