@@ -195,6 +195,14 @@ testUserAddUnsafeMailboxNameIs100() {
   assertEquals 0 "$(sql "SELECT COUNT(*) FROM virtual_users WHERE email LIKE 'a/%'")"
 }
 
+testUserAddWarnsOfShadowingAlias() {
+  ctl_pw pw user add alias@example.com -
+  assertEquals 0 "$rc"
+  assertContains "$err" "alias alias@example.com exists and comes first"
+  ctl_pw pw user add plain@example.com -
+  assertEquals "" "$err"
+}
+
 testUserAddStoresLowercase() {
   ctl_pw pw user add Bob@EXAMPLE.Com -
   assertEquals 0 "$rc"

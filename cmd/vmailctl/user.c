@@ -14,6 +14,7 @@
 #define USAGE "vmailctl user add|passwd address [-] [--scheme yescrypt|sha512|sha256|bcrypt] | user del address | user list [domain]"
 
 static char const FIND_SQL[] = "SELECT email FROM virtual_users WHERE email = ?";
+static char const ALIAS_SQL[] = "SELECT id FROM virtual_aliases WHERE source = ? LIMIT 1";
 static char const ADD_SQL[] = "INSERT INTO virtual_users (domain_id, password, email) VALUES (?, ?, ?)";
 static char const PASSWD_SQL[] = "UPDATE virtual_users SET password = ? WHERE email = ?";
 static char const DEL_SQL[] = "DELETE FROM virtual_users WHERE email = ?";
@@ -79,6 +80,9 @@ static int add(struct ctl_args const *a, char const *scheme)
   if (n == DB_REFUSED) strerr_dief3x(CTL_REFUSED, "user already exists: ", email.s, " (or the server refused it)");
   if (n < 0) ctl_die_db(n, "add user");
   put("added user "); put(email.s); put("\n");
+  params[0] = email.s;
+  n = db_exec(ALIAS_SQL, params, 1, 0);
+  if (n > 0) strerr_warnw3x("alias ", email.s, " exists and comes first: mail goes where it says (vmailctl query)");
   return 0;
 }
 
