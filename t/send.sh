@@ -191,6 +191,19 @@ testFlushRetriesNow() {
   assertTrue "retried at once" "wait_until 5 '[ \$(grep -c status=deferred $T_TMP/send.log) = 2 ]'"
 }
 
+testDeletedMessageIsForgotten() {
+  start_send
+  inject a@example.org far@example.net
+  assertTrue "deferred" "wait_until 10 'grep -q status=deferred $T_TMP/send.log'"
+  id=$(ls "$Q/env")
+  vmailctl queue delete "$id"
+  sleep 0.3
+  n=$(grep -c status=deferred "$T_TMP/send.log")
+  sleep 2.5
+  assertEquals "no more attempts" "$n" "$(grep -c status=deferred "$T_TMP/send.log")"
+  assertEquals "no journal left behind" 0 "$(count_files "$Q/state")"
+}
+
 testOneRunnerPerQueue() {
   start_send
   sleep 0.3

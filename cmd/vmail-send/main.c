@@ -187,8 +187,9 @@ static int queued(char const *id)
   return r;
 }
 
-/* Loads new messages; marks the ones dequeued behind our back. */
-static void scan(void)
+/* Loads new messages; with full, also marks the ones dequeued behind our
+ * back (a stat each: not on every wake-up). */
+static void scan(int full)
 {
   stralloc ids = STRALLOC_ZERO;
   int n = queue_ids(dir, "env", &ids);
@@ -200,7 +201,7 @@ static void scan(void)
     size_t at = msg_find(id, &found);
     if (!found) msg_load(id, at);
   }
-  for (size_t i = 0; i < nmsgs; i++)
+  for (size_t i = 0; full && i < nmsgs; i++)
     if (!queued(msgs[i]->id)) msgs[i]->gone = 1;
   stralloc_free(&ids);
 }
@@ -449,6 +450,8 @@ static void run_due(time_t now, time_t *wake)
   {
     struct msg *m = msgs[i];
     int busy = 0;
+    if (m->next <= now && !m->gone && !stopping && !m->running && m->tries && !queued(m->id))
+      m->gone = 1;   /* a retry round: vmailctl queue delete may have taken it */
     if (m->next <= now && !m->gone && !stopping)
       for (unsigned int r = 0; r < m->e.nrcpt; r++)
       {
@@ -471,7 +474,8 @@ int main(int argc, char const *const *argv)
 {
   iopause_fd x[2 + CONCURRENCY_MAX];
   int trigger, trigger_w, lock;
-  time_t rescan = 0;
+  time_t rescan = 0, full_at = 0;
+  int full = 1;
   stralloc p = STRALLOC_ZERO;
   PROG = "vmail-send";
   (void)argv;
@@ -520,7 +524,8 @@ int main(int argc, char const *const *argv)
     tain deadline;
     unsigned int n = 2;
     int r;
-    if (now >= rescan && !stopping) { scan(); rescan = now + RESCAN_INTERVAL; }
+    if (now >= full_at) { full = 1; full_at = now + RESCAN_INTERVAL; }
+    if ((full || now >= rescan) && !stopping) { scan(full); rescan = full_at; full = 0; }
     wake = rescan;
     run_due(now, &wake);
     for (unsigned int i = 0; i < nkids; i++)
@@ -545,7 +550,10 @@ int main(int argc, char const *const *argv)
       for (ssize_t i = 0; i < got; i++)
       {
         if (buf[i] == 'f')
+        {
           for (size_t m = 0; m < nmsgs; m++) msgs[m]->next = 0;
+          full = 1;
+        }
         rescan = 0;
       }
     }
@@ -555,7 +563,7 @@ int main(int argc, char const *const *argv)
         int sig = selfpipe_read();
         if (sig <= 0) { if (sig < 0) strerr_diefu1sys(111, "selfpipe_read"); break; }
         if (sig == SIGCHLD) reap();
-        else if (sig == SIGHUP) rescan = 0;
+        else if (sig == SIGHUP) { rescan = 0; full = 1; }
         else { stopping = 1; send_log("stop waiting=", nkids ? "children" : "nothing", (char *)0); }
       }
   }
