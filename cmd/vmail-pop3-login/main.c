@@ -90,8 +90,8 @@ static void login(char const *user, char const *password)
   {
     char code[INT_FMT];
     code[int_fmt(code, r)] = 0;
-    strerr_warnw3x("login not completed: ", checkpw_prog, r < 0 ? " could not be started" : " exited ");
-    if (r >= 0) strerr_warnw2x("exit code ", code);
+    if (r < 0) strerr_warnw3x("login not completed: ", checkpw_prog, " could not be started");
+    else strerr_warnw4x("login not completed: ", checkpw_prog, " exited ", code);
   }
   put("-ERR [SYS/TEMP] temporary failure, try again later\r\n");
 }
