@@ -58,7 +58,7 @@ write_env() {
 seed_demo() {
   . "$RUN/vmail.env"
   vmailctl init >/dev/null || die "vmailctl init failed"
-  vmailctl domain list | grep -qx example.com || vmailctl domain add example.com || die "seeding example.com failed"
+  vmailctl domain list | grep -qx example.com || vmailctl domain add example.com >/dev/null || die "seeding example.com failed"
   if [ -n "${VMAIL_DEMO_PASSWORD:-}" ]; then
     printf '%s\n' "$VMAIL_DEMO_PASSWORD" > "$RUN/demo-password"
   elif [ ! -s "$RUN/demo-password" ]; then
@@ -68,10 +68,10 @@ seed_demo() {
   if vmailctl user list example.com | grep -qx postmaster@example.com; then
     vmailctl user passwd postmaster@example.com - < "$RUN/demo-password" || die "demo password failed"
   else
-    vmailctl user add postmaster@example.com - < "$RUN/demo-password" || die "seeding postmaster failed"
+    vmailctl user add postmaster@example.com - < "$RUN/demo-password" >/dev/null || die "seeding postmaster failed"
   fi
   vmailctl alias list example.com | grep -q '^alias@example.com postmaster@example.com$' ||
-    vmailctl alias add alias@example.com postmaster@example.com || die "seeding alias failed"
+    vmailctl alias add alias@example.com postmaster@example.com >/dev/null || die "seeding alias failed"
 }
 
 make_services() {
