@@ -286,6 +286,17 @@ testFetchSummaryServedFromCache() {
   assertContains "$out3" '"tampered"'
 }
 
+testImap4rev2Enabled() {
+  newbox "$T_TMP/m"
+  msg "$T_TMP/m/new/1700000001.M1P1.h" one
+  out=$(printf 'a ENABLE IMAP4rev2\nb SELECT inbox\nc SEARCH ALL\nd FETCH 1 FLAGS\n' | session "$T_TMP/m")
+  assertContains "$out" '* ENABLED IMAP4rev2'
+  assertContains "$out" '* LIST () "." "INBOX"'
+  assertNotContains "$out" 'RECENT'
+  assertContains "$out" '* ESEARCH (TAG "c") ALL 1'
+  assertContains "$out" '* 1 FETCH (FLAGS ())'
+}
+
 # A background session fed through a fifo: start_bg NAME DIR; say NAME LINE.
 start_bg() {
   rm -f "$T_TMP/$1.in" "$T_TMP/$1.out"; mkfifo "$T_TMP/$1.in"

@@ -56,6 +56,7 @@ struct mailbox_s {
 
 extern mailbox box;
 extern char const *imapd_user;
+extern int imap4rev2;   /* ENABLE IMAP4rev2 (RFC 9051): no \Recent, SEARCH answers ESEARCH */
 
 /* main.c: output and replies */
 void out(char const *s);

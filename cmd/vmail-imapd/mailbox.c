@@ -179,7 +179,7 @@ void out_flags(mailbox const *b, msg const *m)
     { FL_DELETED, "\\Deleted" }, { FL_DRAFT, "\\Draft" }, { FL_RECENT, "\\Recent" } };
   out("(");
   for (unsigned i = 0; i < sizeof sys / sizeof sys[0]; i++)
-    if (m->flags & sys[i].bit) { if (!first) out(" "); out(sys[i].name); first = 0; }
+    if ((m->flags & sys[i].bit) && !(imap4rev2 && sys[i].bit == FL_RECENT)) { if (!first) out(" "); out(sys[i].name); first = 0; }
   for (unsigned i = 0; i < b->keyword_count; i++)
     if (m->keywords & (1u << i))
     {
@@ -202,20 +202,6 @@ static int entry_by_name(void const *a, void const *b)
 {
   entry const *x = a, *y = b;
   return strcmp(x->file + 4, y->file + 4);
-}
-
-static int entry_by_uid(void const *a, void const *b)
-{
-  entry const *x = a, *y = b;
-  return x->uid < y->uid ? -1 : x->uid > y->uid;
-}
-
-/* base name of an entry, NUL-terminated copy in buf */
-static char const *entry_base(entry const *e, char *buf, size_t size)
-{
-  size_t n = e->base_len < size - 1 ? e->base_len : size - 1;
-  memcpy(buf, e->file + 4, n); buf[n] = 0;
-  return buf;
 }
 
 static int add_entry(genalloc *list, char const *sub, char const *name, int recent)
@@ -275,67 +261,113 @@ static int named_cmp(void const *a, void const *b)
   return strcmp(((named_uid const *)a)->name, ((named_uid const *)b)->name);
 }
 
+static entry const *fresh_base;   /* for fresh_cmp: indexes into a scan */
+static int fresh_cmp(void const *a, void const *b)
+{
+  return entry_by_name(fresh_base + *(size_t const *)a, fresh_base + *(size_t const *)b);
+}
+
+/* FNV-1a: the uid list's names hashed, so matching a scan against the
+ * list costs one probe per file, not a sort. */
+static size_t hash_name(char const *s, size_t len)
+{
+  uint64_t h = 1469598103934665603ULL;
+  for (size_t i = 0; i < len; i++) { h ^= (unsigned char)s[i]; h *= 1099511628211ULL; }
+  return (size_t)h;
+}
+
 /* Gives every entry its UID, assigning new ones (in name order: Maildir
- * names start with the delivery time) and writing the list when it changed.
+ * names start with the delivery time) and writing the list when it changed,
+ * and leaves list in UID order (entries without a UID dropped).
  * Runs under the folder's lock, scan included, so that two sessions never
  * give one message two UIDs. */
 static int assign_uids(mailbox *b, genalloc *list)
 {
   uidlist u = UIDLIST_ZERO, kept = UIDLIST_ZERO;
-  size_t n = genalloc_len(entry, list), count, pos = 0;
+  size_t n = genalloc_len(entry, list), count, pos = 0, cap = 16, nnew = 0, mask;
   entry *e = genalloc_s(entry, list);
-  named_uid *index = 0;
-  char *present = 0;
-  int changed = 0;
-  char base[UIDLIST_BASE_MAX + 1];
-
+  genalloc ordered = GENALLOC_ZERO;
+  char const **names;
+  size_t *table, *lens, *slot, *fresh;
+  int changed, r = -1;
   int loaded = uidlist_load(b->dir.s, &u);
   if (loaded < 0) return -1;
   changed = loaded == 2;
   count = uidlist_count(&u);
-  index = malloc((count ? count : 1) * sizeof *index);
-  present = calloc(count ? count : 1, 1);
-  if (!index || !present) die_nomem();
+  while (cap < 2 * count + 2) cap <<= 1;
+  mask = cap - 1;
+  names = malloc((count + 1) * sizeof *names);
+  lens = malloc((count + 1) * sizeof *lens);
+  slot = malloc((count + 1) * sizeof *slot);
+  table = malloc(cap * sizeof *table);
+  fresh = malloc((n + 1) * sizeof *fresh);
+  if (!names || !lens || !slot || !table || !fresh) die_nomem();
+  for (size_t j = 0; j < cap; j++) table[j] = SIZE_MAX;
   for (size_t i = 0; i < count; i++)
   {
-    index[i].name = u.names.s + pos;
-    memcpy(&index[i].uid, u.uids.s + i * sizeof(uint32_t), sizeof(uint32_t));
-    index[i].idx = i;
-    pos += strlen(u.names.s + pos) + 1;
+    size_t j;
+    names[i] = u.names.s + pos;
+    lens[i] = strlen(names[i]);
+    pos += lens[i] + 1;
+    slot[i] = SIZE_MAX;
+    for (j = hash_name(names[i], lens[i]) & mask; table[j] != SIZE_MAX; j = (j + 1) & mask) ;
+    table[j] = i;
   }
-  qsort(index, count, sizeof *index, &named_cmp);
-  if (n) qsort(e, n, sizeof *e, &entry_by_name);
-  for (size_t i = 0; i < n; i++)
+  for (size_t k = 0; k < n; k++)
   {
-    named_uid key, *hit;
-    key.name = entry_base(&e[i], base, sizeof base);
-    hit = count ? bsearch(&key, index, count, sizeof *index, &named_cmp) : 0;
-    if (hit && !present[hit->idx]) { e[i].uid = hit->uid; present[hit->idx] = 1; }
+    char const *base = e[k].file + 4;
+    size_t j, len = e[k].base_len, hit = SIZE_MAX;
+    for (j = hash_name(base, len) & mask; table[j] != SIZE_MAX; j = (j + 1) & mask)
+      if (lens[table[j]] == len && !memcmp(names[table[j]], base, len)) { hit = table[j]; break; }
+    if (hit == SIZE_MAX) fresh[nnew++] = k;
+    else if (slot[hit] == SIZE_MAX) { slot[hit] = k; memcpy(&e[k].uid, u.uids.s + hit * sizeof(uint32_t), sizeof(uint32_t)); }
+    /* else: the same base twice (cur/ and new/ at once): shown once */
   }
-  kept.uidvalidity = u.uidvalidity; kept.nextuid = u.nextuid;
-  pos = 0;
-  for (size_t i = 0; i < count; i++)
+  for (size_t i = 0; i < count && !changed; i++) if (slot[i] == SIZE_MAX) changed = 1;
+  /* new messages in name (delivery time) order */
+  fresh_base = e;
+  if (nnew > 1) qsort(fresh, nnew, sizeof *fresh, &fresh_cmp);
+  if (changed)
   {
-    char const *name = u.names.s + pos;
-    size_t len = strlen(name);
-    pos += len + 1;
-    if (!present[i]) { changed = 1; continue; }
-    if (!stralloc_catb(&kept.names, name, len + 1) || !stralloc_catb(&kept.uids, u.uids.s + i * sizeof(uint32_t), sizeof(uint32_t))) die_nomem();
+    /* compact: only what is on disk stays */
+    kept.uidvalidity = u.uidvalidity; kept.nextuid = u.nextuid;
+    for (size_t i = 0; i < count; i++)
+      if (slot[i] != SIZE_MAX
+          && (!stralloc_catb(&kept.names, names[i], lens[i] + 1)
+              || !stralloc_catb(&kept.uids, u.uids.s + i * sizeof(uint32_t), sizeof(uint32_t)))) die_nomem();
   }
-  for (size_t i = 0; i < n; i++)
+  for (size_t a = 0; a < nnew; a++)
   {
-    if (e[i].uid) continue;
-    e[i].uid = uidlist_add(&kept, e[i].file + 4, e[i].base_len);
-    if (!e[i].uid) { e[i].uid = 0; continue; }
-    changed = 1;
+    entry *x = &e[fresh[a]];
+    x->uid = uidlist_add(changed ? &kept : &u, x->file + 4, x->base_len);
+    if (x->uid) changed = 1;
   }
   /* UIDs must persist, even for EXAMINE and STATUS */
-  if (changed && uidlist_write(b->dir.s, &kept) < 0) { free(index); free(present); uidlist_free(&u); uidlist_free(&kept); return -1; }
-  b->uidvalidity = kept.uidvalidity;
-  b->uidnext = kept.nextuid;
-  free(index); free(present);
+  if (changed && uidlist_write(b->dir.s, kept.nextuid ? &kept : &u) < 0) goto end;
+  b->uidvalidity = u.uidvalidity;
+  b->uidnext = kept.nextuid ? kept.nextuid : u.nextuid;
+  for (size_t i = 0; i < count; i++)
+    if (slot[i] != SIZE_MAX && !genalloc_append(entry, &ordered, &e[slot[i]])) die_nomem();
+  for (size_t a = 0; a < nnew; a++)
+    if (e[fresh[a]].uid && !genalloc_append(entry, &ordered, &e[fresh[a]])) die_nomem();
+  /* what is not in the ordered list is freed here */
+  {
+    char *used = calloc(n + 1, 1);
+    if (!used) die_nomem();
+    for (size_t i = 0; i < count; i++) if (slot[i] != SIZE_MAX) used[slot[i]] = 1;
+    for (size_t a = 0; a < nnew; a++) if (e[fresh[a]].uid) used[fresh[a]] = 1;
+    for (size_t k = 0; k < n; k++) if (!used[k]) entry_free(&e[k]);
+    free(used);
+  }
+  genalloc_free(entry, list);
+  *list = ordered;
+  ordered = (genalloc)GENALLOC_ZERO;
+  r = 0;
+ end:
+  free(names); free(lens); free(slot); free(table); free(fresh);
+  genalloc_free(entry, &ordered);
   uidlist_free(&u); uidlist_free(&kept);
-  return 0;
+  return r;
 }
 
 void mailbox_free_msgs(mailbox *b)
@@ -360,8 +392,7 @@ int mailbox_sync(mailbox *b, int report, int allow_expunge)
   fd_close(lock);
   if (r < 0) goto end;
   n = genalloc_len(entry, &list);
-  e = genalloc_s(entry, &list);
-  if (n) qsort(e, n, sizeof *e, &entry_by_uid);
+  e = genalloc_s(entry, &list);   /* in UID order */
   old = genalloc_s(msg, &b->msgs);
   oldn = genalloc_len(msg, &b->msgs);
   if (!allow_expunge)
@@ -424,7 +455,8 @@ int mailbox_sync(mailbox *b, int report, int allow_expunge)
   {
     n = box_count();
     for (size_t k = 0; k < n; k++) if (box_msg(k)->flags & FL_RECENT) recent++;
-    out("* "); outu(n); out(" EXISTS\r\n* "); outu(recent); out(" RECENT\r\n");
+    out("* "); outu(n); out(" EXISTS\r\n");
+    if (!imap4rev2) { out("* "); outu(recent); out(" RECENT\r\n"); }
   }
  end:
   n = genalloc_len(entry, &list);

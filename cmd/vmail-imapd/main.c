@@ -16,11 +16,12 @@
 
 #define USAGE "vmail-imapd"
 
-#define CAPABILITIES "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT" \
+#define CAPABILITIES "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT" \
   " SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH CHILDREN STATUS=SIZE"
 
 mailbox box;
 char const *imapd_user = "-";
+int imap4rev2;
 uint64_t stat_fetched_bytes;
 static unsigned bad_in_a_row;
 static unsigned long commands;
@@ -117,8 +118,13 @@ static void cmd_select(imap_cursor *c, char const *tag, int readonly)
       if (m->flags & FL_RECENT) recent++;
       if (!unseen && !(m->flags & FL_SEEN)) unseen = i + 1;
     }
-    out("* "); outu(n); out(" EXISTS\r\n* "); outu(recent); out(" RECENT\r\n");
-    if (unseen) { out("* OK [UNSEEN "); outu(unseen); out("] First unseen\r\n"); }
+    out("* "); outu(n); out(" EXISTS\r\n");
+    if (!imap4rev2)
+    {
+      out("* "); outu(recent); out(" RECENT\r\n");
+      if (unseen) { out("* OK [UNSEEN "); outu(unseen); out("] First unseen\r\n"); }
+    }
+    else { out("* LIST () \".\" "); outstring(box.name.s, strlen(box.name.s)); out("\r\n"); }
   }
   out("* OK [UIDVALIDITY "); outu(box.uidvalidity); out("] UIDs valid\r\n");
   out("* OK [UIDNEXT "); outu(box.uidnext); out("] Predicted next UID\r\n");
@@ -129,14 +135,19 @@ static void cmd_enable(imap_cursor *c, char const *tag)
 {
   stralloc cap = STRALLOC_ZERO;
   unsigned n = 0;
+  int rev2 = 0;
   while (imap_sp(c))
   {
-    if (!imap_atom(c, &cap) || ++n > 100) { reply_bad(tag, "Syntax: ENABLE capability..."); stralloc_free(&cap); return; }
+    if (!imap_atom(c, &cap) || !stralloc_0(&cap) || ++n > 100) { reply_bad(tag, "Syntax: ENABLE capability..."); stralloc_free(&cap); return; }
+    if (!strcasecmp(cap.s, "IMAP4rev2")) rev2 = 1;
     cap.len = 0;
   }
   stralloc_free(&cap);
   if (!n) { reply_bad(tag, "Syntax: ENABLE capability..."); return; }
-  out("* ENABLED\r\n");   /* none of the ENABLE-able extensions is implemented */
+  /* of the ENABLE-able extensions only IMAP4rev2 is implemented (no
+     CONDSTORE, QRESYNC, UTF8=ACCEPT) */
+  out(rev2 && !imap4rev2 ? "* ENABLED IMAP4rev2\r\n" : "* ENABLED\r\n");
+  if (rev2) imap4rev2 = 1;
   reply_ok(tag, "Enabled");
 }
 

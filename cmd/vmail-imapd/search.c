@@ -254,6 +254,7 @@ void cmd_search(imap_cursor *c, char const *tag, int uid)
   {
     uint32_t const *h = genalloc_s(uint32_t, &hits);
     size_t count = genalloc_len(uint32_t, &hits);
+    if (imap4rev2 && !esearch) { esearch = 1; ret = RET_ALL; }   /* RFC 9051 7.3.4 */
     if (!esearch)
     {
       out("* SEARCH");
