@@ -234,6 +234,31 @@ testWriteFailureIs111AndLeavesNothing() {
   assertEquals "nothing left in tmp" 0 "$(count_files "$PM/tmp")"
 }
 
+testFanOutTemporaryFailureIs111AfterStoringTheOthers() {
+  mkdir -p "$U2/tmp" "$U2/new" "$U2/cur"
+  chattr +i "$U2/new"                  # link(2) there fails: EPERM, not the recipient's fault
+  printf 'Subject: fan\n\nb\n' | vmail-deliver team@example.com 2>"$T_TMP/err"
+  rc=$?
+  chattr -i "$U2/new"
+  assertEquals "temporary: the queue retries" 111 "$rc"
+  assertEquals "the other copy is stored (a retry may duplicate it)" 1 "$(count_files "$PM/new")"
+  assertEquals "none in the failing one" 0 "$(count_files "$U2/new")"
+  assertEquals "tmp cleaned up" 0 "$(count_files "$U2/tmp")"
+  assertEquals "one line" 1 "$(wc -l < "$T_TMP/err" | tr -d ' ')"
+  assertContains "$(cat "$T_TMP/err")" "$U2"
+}
+
+testFanOutPermanentStoreFailureSkipsThatMailbox() {
+  mkdir -p "$U2/tmp" "$U2/cur"
+  echo not a directory > "$U2/new"
+  printf 'Subject: fan\n\nb\n' | vmail-deliver team@example.com 2>"$T_TMP/err"
+  assertEquals "delivered to the other" 0 $?
+  assertEquals 1 "$(count_files "$PM/new")"
+  assertContains "warned" "$(cat "$T_TMP/err")" "$U2"
+  printf 'Subject: one\n\nb\n' | vmail-deliver user2@example.com 2>"$T_TMP/err"
+  assertEquals "alone: permanent" 100 $?
+}
+
 restart_db() {
   DB_EXTRA_OPTS="--innodb-flush-log-at-trx-commit=0 --skip-log-bin" db_start "$T_DB" >/dev/null
 }
