@@ -297,6 +297,16 @@ testImap4rev2Enabled() {
   assertContains "$out" '* 1 FETCH (FLAGS ())'
 }
 
+testSearchResSavedResult() {
+  newbox "$T_TMP/m"
+  for i in 1 2 3 4; do msg "$T_TMP/m/cur/170000000$i.M${i}P$i.h:2," "m$i"; done
+  out=$(printf 'a SELECT INBOX\nb SEARCH RETURN (SAVE) SUBJECT m3\nc FETCH $ (UID)\nd STORE 1 +FLAGS (\\Deleted)\ne EXPUNGE\nf UID FETCH $ (UID)\ng SEARCH NOT $\n' | session "$T_TMP/m")
+  assertNotContains "SAVE alone gives no ESEARCH" "$out" 'ESEARCH (TAG "b")'
+  assertContains "$out" '* 3 FETCH (UID 3)'
+  assertContains "after an expunge \$ follows the message" "$out" '* 2 FETCH (UID 3)'
+  assertContains "$out" "$(printf '* SEARCH 1 3\ng OK')"
+}
+
 # A background session fed through a fifo: start_bg NAME DIR; say NAME LINE.
 start_bg() {
   rm -f "$T_TMP/$1.in" "$T_TMP/$1.out"; mkfifo "$T_TMP/$1.in"

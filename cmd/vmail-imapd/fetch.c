@@ -24,6 +24,30 @@ struct item_s {
   uint64_t off, len;
 };
 
+stralloc saved_uids = STRALLOC_ZERO;
+
+int parse_set(imap_cursor *c, stralloc *ranges, int uid)
+{
+  size_t count = saved_uids.len / sizeof(uint32_t), n = box_count();
+  if (!imap_char(c, '$')) return imap_seqset(c, ranges);
+  for (size_t i = 0; i < count; i++)
+  {
+    uint32_t v, r[2];
+    memcpy(&v, saved_uids.s + i * sizeof v, sizeof v);
+    if (!uid)
+    {
+      /* the message's current sequence number, if it is still here */
+      size_t lo = 0, hi = n;
+      while (lo < hi) { size_t mid = lo + (hi - lo) / 2; if (box_msg(mid)->uid < v) lo = mid + 1; else hi = mid; }
+      if (lo >= n || box_msg(lo)->uid != v) continue;
+      v = (uint32_t)(lo + 1);
+    }
+    r[0] = r[1] = v;
+    if (!stralloc_catb(ranges, (char const *)r, sizeof r)) die_nomem();
+  }
+  return 1;
+}
+
 int select_set(stralloc const *ranges, int uid, genalloc *indexes)
 {
   size_t n = box_count(), count = ranges->len / (2 * sizeof(uint32_t));
@@ -347,7 +371,7 @@ void cmd_fetch(imap_cursor *c, char const *tag, int uid)
   summary sum = { 0, 0, 0, 0, 0, 0, STRALLOC_ZERO };
   stralloc pending = STRALLOC_ZERO;
   size_t n;
-  if (!imap_sp(c) || !imap_seqset(c, &ranges) || !imap_sp(c)) goto bad;
+  if (!imap_sp(c) || !parse_set(c, &ranges, uid) || !imap_sp(c)) goto bad;
   if (imap_char(c, '('))
   {
     do { if (!parse_item(c, &items, &sections) || genalloc_len(item, &items) > FETCH_ITEMS_MAX) goto bad; }

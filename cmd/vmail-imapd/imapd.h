@@ -123,6 +123,10 @@ void cmd_store(imap_cursor *c, char const *tag, int uid);
 void cmd_copy(imap_cursor *c, char const *tag, int uid, int move);
 void cmd_append(imap_cursor *c, char const *tag);
 void cmd_expunge(imap_cursor *c, char const *tag, int uid);
+/* A sequence set, or "$" (SEARCHRES, RFC 5182: the last SEARCH ... SAVE),
+ * into ranges of UIDs (uid) or of sequence numbers. */
+int parse_set(imap_cursor *c, stralloc *ranges, int uid);
+extern stralloc saved_uids;   /* uint32_t UIDs the last SAVE kept */
 /* messages (0-based indexes, ascending) selected by a sequence set */
 int select_set(stralloc const *ranges, int uid, genalloc *indexes);
 

@@ -488,6 +488,7 @@ int mailbox_open(mailbox *b, char const *name, int readonly)
 
 void mailbox_close(mailbox *b)
 {
+  if (b == &box) saved_uids.len = 0;
   mailbox_free_msgs(b);
   imap_cache_free(&b->cache);
   b->cache_loaded = 0;

@@ -17,7 +17,7 @@
 #define USAGE "vmail-imapd"
 
 #define CAPABILITIES "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT" \
-  " SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH CHILDREN STATUS=SIZE"
+  " SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES CHILDREN STATUS=SIZE"
 
 mailbox box;
 char const *imapd_user = "-";
@@ -95,6 +95,7 @@ static void cmd_select(imap_cursor *c, char const *tag, int readonly)
   if (!imap_sp(c) || !imap_astring(c, &name)) { reply_bad(tag, "Syntax: SELECT mailbox"); return; }
   /* optional select parameters, e.g. (CONDSTORE): not supported, ignored */
   if (box.selected) { mailbox_close(&box); out("* OK [CLOSED] Previous mailbox closed\r\n"); }
+  saved_uids.len = 0;
   if (!stralloc_0(&name)) die_nomem();
   r = mailbox_open(&box, name.s, readonly);
   stralloc_free(&name);

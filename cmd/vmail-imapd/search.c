@@ -8,7 +8,7 @@
 #include "mime.h"
 #include "imapd.h"
 
-enum { RET_MIN = 1, RET_MAX = 2, RET_COUNT = 4, RET_ALL = 8 };
+enum { RET_MIN = 1, RET_MAX = 2, RET_COUNT = 4, RET_ALL = 8, RET_SAVE = 16 };
 
 typedef struct ctx_s ctx;
 struct ctx_s {
@@ -83,10 +83,10 @@ static int crit(imap_cursor *c, ctx *x, unsigned depth)
     if (r < 0 || !imap_char(c, ')')) return -1;
     return r;
   }
-  if ((imap_peek(c) >= '0' && imap_peek(c) <= '9') || imap_peek(c) == '*')
+  if ((imap_peek(c) >= '0' && imap_peek(c) <= '9') || imap_peek(c) == '*' || imap_peek(c) == '$')
   {
     stralloc ranges = STRALLOC_ZERO;
-    int r = imap_seqset(c, &ranges);
+    int r = parse_set(c, &ranges, 0);
     if (r && m) r = imap_seqset_has(&ranges, (uint32_t)x->seq, (uint32_t)box_count()) ? 1 : 0;
     else r = r ? 0 : -1;
     stralloc_free(&ranges);
@@ -137,7 +137,7 @@ static int crit(imap_cursor *c, ctx *x, unsigned depth)
   if (K("UID"))
   {
     stralloc ranges = STRALLOC_ZERO;
-    int r = imap_sp(c) && imap_seqset(c, &ranges);
+    int r = imap_sp(c) && parse_set(c, &ranges, 1);
     size_t count = box_count();
     if (r && m) r = imap_seqset_has(&ranges, m->uid, count ? box_msg(count - 1)->uid : 0) ? 1 : 0;
     else r = r ? 0 : -1;
@@ -193,7 +193,7 @@ static void ctx_done(ctx *x)
 void cmd_search(imap_cursor *c, char const *tag, int uid)
 {
   ctx x;
-  stralloc word = STRALLOC_ZERO, all = STRALLOC_ZERO;
+  stralloc word = STRALLOC_ZERO, all = STRALLOC_ZERO, saved = STRALLOC_ZERO;
   genalloc hits = GENALLOC_ZERO;
   unsigned ret = 0;
   int esearch = 0;
@@ -216,7 +216,8 @@ void cmd_search(imap_cursor *c, char const *tag, int uid)
       else if (!strcasecmp(word.s, "MAX")) ret |= RET_MAX;
       else if (!strcasecmp(word.s, "COUNT")) ret |= RET_COUNT;
       else if (!strcasecmp(word.s, "ALL")) ret |= RET_ALL;
-      else if (strcasecmp(word.s, "SAVE")) goto bad;
+      else if (!strcasecmp(word.s, "SAVE")) ret |= RET_SAVE;
+      else goto bad;
       imap_sp(c);
     }
     if (!ret) ret = RET_ALL;
@@ -249,13 +250,22 @@ void cmd_search(imap_cursor *c, char const *tag, int uid)
     {
       uint32_t v = uid ? box_msg(i)->uid : (uint32_t)(i + 1);
       if (!genalloc_append(uint32_t, &hits, &v)) die_nomem();
+      if ((ret & RET_SAVE) && !stralloc_catb(&saved, (char const *)&box_msg(i)->uid, sizeof(uint32_t))) die_nomem();
     }
+  }
+  if (ret & RET_SAVE)
+  {
+    /* RFC 5182: kept for "$"; SAVE alone asks for no ESEARCH answer */
+    if (!stralloc_copyb(&saved_uids, saved.s ? saved.s : "", saved.len)) die_nomem();
+    ret &= ~RET_SAVE;
+    if (!ret) esearch = -1;
   }
   {
     uint32_t const *h = genalloc_s(uint32_t, &hits);
     size_t count = genalloc_len(uint32_t, &hits);
     if (imap4rev2 && !esearch) { esearch = 1; ret = RET_ALL; }   /* RFC 9051 7.3.4 */
-    if (!esearch)
+    if (esearch < 0) ;
+    else if (!esearch)
     {
       out("* SEARCH");
       for (size_t i = 0; i < count; i++) { out(" "); outu(h[i]); }
@@ -292,6 +302,6 @@ void cmd_search(imap_cursor *c, char const *tag, int uid)
  end:
   ctx_done(&x);
   stralloc_free(&x.raw); stralloc_free(&x.arg); stralloc_free(&x.arg2);
-  stralloc_free(&word); stralloc_free(&all);
+  stralloc_free(&word); stralloc_free(&all); stralloc_free(&saved);
   genalloc_free(uint32_t, &hits);
 }

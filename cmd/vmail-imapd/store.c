@@ -38,7 +38,7 @@ void cmd_store(imap_cursor *c, char const *tag, int uid)
   int mode, silent = 0, list;
   unsigned kwbefore = box.keyword_count;
   size_t n;
-  if (!imap_sp(c) || !imap_seqset(c, &ranges) || !imap_sp(c)) goto bad;
+  if (!imap_sp(c) || !parse_set(c, &ranges, uid) || !imap_sp(c)) goto bad;
   mode = imap_char(c, '+') ? 1 : imap_char(c, '-') ? -1 : 0;
   if (!imap_atom(c, &word) || !stralloc_0(&word)) goto bad;
   if (!strcasecmp(word.s, "FLAGS.SILENT")) silent = 1;
@@ -92,7 +92,7 @@ void cmd_copy(imap_cursor *c, char const *tag, int uid, int move)
   genalloc indexes = GENALLOC_ZERO, src = GENALLOC_ZERO, dst = GENALLOC_ZERO;
   size_t n;
   char num[UINT32_FMT];
-  if (!imap_sp(c) || !imap_seqset(c, &ranges) || !imap_sp(c)) { reply_bad(tag, move ? "Syntax: MOVE set mailbox" : "Syntax: COPY set mailbox"); goto end; }
+  if (!imap_sp(c) || !parse_set(c, &ranges, uid) || !imap_sp(c)) { reply_bad(tag, move ? "Syntax: MOVE set mailbox" : "Syntax: COPY set mailbox"); goto end; }
   if (!target(c, tag, &name, &dir)) goto end;
   if (move && box.readonly) { reply_no(tag, "[READ-ONLY] Mailbox is read-only"); goto end; }
   if (select_set(&ranges, uid, &indexes) < 0) { reply_bad(tag, "Invalid message sequence number"); goto end; }
@@ -237,7 +237,7 @@ void cmd_append(imap_cursor *c, char const *tag)
 void cmd_expunge(imap_cursor *c, char const *tag, int uid)
 {
   stralloc ranges = STRALLOC_ZERO;
-  if (uid && (!imap_sp(c) || !imap_seqset(c, &ranges))) { reply_bad(tag, "Syntax: UID EXPUNGE set"); goto end; }
+  if (uid && (!imap_sp(c) || !parse_set(c, &ranges, 1))) { reply_bad(tag, "Syntax: UID EXPUNGE set"); goto end; }
   if (!imap_at_end(c)) { reply_bad(tag, "Syntax: EXPUNGE"); goto end; }
   if (box.readonly) { reply_no(tag, "[READ-ONLY] Mailbox is read-only"); goto end; }
   if (uid)
