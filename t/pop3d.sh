@@ -137,8 +137,8 @@ testUidlFromDovecotUidlist() {
   printf '3 V1276528487 N12 G3085f01b7f11094c501100008c4a11c1\n11 W15 :1276528487.M364837P9451.kurkku,S=14,W=15:2,\n' \
     > "$BOX/dovecot-uidlist"
   out=$(pop3 UIDL QUIT | tr -d '\r')
-  # Dovecot's pop3_uidl_format %08Xu%08Xv
-  assertContains "$out" "1 0000000B4C164767"
+  # Dovecot's pop3_uidl_format %08Xu%08Xv, which Dovecot writes in lower case
+  assertContains "$out" "1 0000000b4c164767"
   assertContains "$out" "2 1700000002.M1P1.h"
 }
 

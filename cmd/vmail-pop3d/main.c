@@ -175,13 +175,15 @@ static void uidl_put(message const *m)
   char const *base = msg_base(m);
   if (m->uid)
   {
-    /* Dovecot's default pop3_uidl_format %08Xu%08Xv: migrated clients keep theirs */
-    static char const upper[] = "0123456789ABCDEF";
+    /* Dovecot's default pop3_uidl_format %08Xu%08Xv: migrated clients keep
+       theirs. Dovecot's %X writes lower-case hex digits (checked against
+       Dovecot 2.3 by t/bench/pop3), so these are lower case too. */
+    static char const hexdigit[] = "0123456789abcdef";
     char x[16];
     for (i = 0; i < 8; i++)
     {
-      x[7 - i] = upper[(m->uid >> (4 * i)) & 15];
-      x[15 - i] = upper[(uidvalidity >> (4 * i)) & 15];
+      x[7 - i] = hexdigit[(m->uid >> (4 * i)) & 15];
+      x[15 - i] = hexdigit[(uidvalidity >> (4 * i)) & 15];
     }
     put(x, sizeof x);
     return;
