@@ -4,11 +4,18 @@
  * syntax. Text keys use lib/mime's decoded, case-insensitive matching. */
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+#include <skalibs/djbunix.h>
 #include <skalibs/types.h>
 #include "mime.h"
 #include "imapd.h"
 
 enum { RET_MIN = 1, RET_MAX = 2, RET_COUNT = 4, RET_ALL = 8, RET_SAVE = 16 };
+
+/* Header keys need only the header section: at most this much is read for
+ * them (the rest of a longer header section is not searched). */
+#define SEARCH_HEADER_MAX (256 * 1024)
+#define SEARCH_READ_CHUNK 8192
 
 typedef struct ctx_s ctx;
 struct ctx_s {
@@ -17,19 +24,43 @@ struct ctx_s {
   int uidmode;
   stralloc raw;
   mime_message *mime;
-  int loaded, failed;
+  int loaded;          /* 0 nothing, 1 the header section, 2 the whole message */
+  int failed;
   stralloc arg, arg2;
 };
 
-static mime_message *need_mime(ctx *x)
+/* Reads the header section (up to its blank line) into raw. */
+static int read_head(msg *m, stralloc *raw)
 {
-  if (!x->loaded)
+  int fd = msg_open(&box, m);
+  raw->len = 0;
+  if (fd < 0) return -1;
+  while (raw->len < SEARCH_HEADER_MAX)
   {
-    x->loaded = 1;
-    if (msg_read(&box, x->m, &x->raw) < 0) { x->failed = 1; return 0; }
-    if (!(x->mime = mime_parse(x->raw.s ? x->raw.s : "", x->raw.len))) die_nomem();
+    ssize_t r;
+    size_t from = raw->len > 3 ? raw->len - 3 : 0;
+    if (!stralloc_readyplus(raw, SEARCH_READ_CHUNK)) die_nomem();
+    r = read(fd, raw->s + raw->len, SEARCH_READ_CHUNK);
+    if (r < 0) { fd_close(fd); return -1; }
+    if (!r) break;
+    raw->len += (size_t)r;
+    if (memmem(raw->s + from, raw->len - from, "\n\n", 2) || memmem(raw->s + from, raw->len - from, "\n\r\n", 3)) break;
   }
-  return x->failed ? 0 : x->mime;
+  fd_close(fd);
+  return 0;
+}
+
+/* The message parsed: the header section only (whole == 0) or all of it. */
+static mime_message *need_mime(ctx *x, int whole)
+{
+  int want = whole ? 2 : 1;
+  if (x->failed) return 0;
+  if (x->loaded >= want) return x->mime;
+  if (x->mime) { mime_free(x->mime); x->mime = 0; }
+  x->loaded = want;
+  if ((whole ? msg_read(&box, x->m, &x->raw) : read_head(x->m, &x->raw)) < 0) { x->failed = 1; return 0; }
+  if (!(x->mime = mime_parse(x->raw.s ? x->raw.s : "", x->raw.len))) die_nomem();
+  return x->mime;
 }
 
 static int64_t day_of(int64_t t) { return t >= 0 ? t / 86400 : -((-t + 86399) / 86400); }
@@ -62,7 +93,7 @@ static int text_key(ctx *x, char const *field, int kind)
   mime_message *mm;
   int r;
   if (!x->m) return 0;
-  if (!(mm = need_mime(x))) return 0;
+  if (!(mm = need_mime(x, kind != 0))) return 0;
   r = kind == 0 ? mime_header_contains(mm, field, x->arg.s)
     : kind == 1 ? mime_body_contains(mm, x->arg.s) : mime_text_contains(mm, x->arg.s);
   if (r < 0) die_nomem();
@@ -153,7 +184,7 @@ static int crit(imap_cursor *c, ctx *x, unsigned depth)
     {
       if (key[1] == 'E' || key[1] == 'e')
       {
-        if (!need_mime(x)) return 0;
+        if (!need_mime(x, 0)) return 0;
         t = mime_date(x->mime);
         if (!t) { if (msg_stat(&box, m) < 0) return 0; t = m->internaldate; }
       }
