@@ -28,7 +28,7 @@ setUp() { rm -f "$T_TMP"/q/* "$T_TMP/queue-exit"; }
 # pipelining client may; replies on stdout without CRs, log in $T_TMP/log
 smtpd() {
   s=$1; shift
-  printf "$s" | env "$@" vmail-smtpd 2>"$T_TMP/log" | tr -d '\r'
+  printf "$s" | env "$@" "$SMTPD" 2>"$T_TMP/log" | tr -d '\r'
 }
 
 queued() { ls "$T_TMP"/q/*.env 2>/dev/null | while read -r f; do [ -s "$f" ] && echo "$f"; done | wc -l | tr -d ' '; }
@@ -37,6 +37,7 @@ last_env() { ls "$T_TMP"/q/*.env | tail -n 1 | xargs cat | tr '\0' '|'; }
 b64() { printf "$1" | base64 -w0; }
 
 HELO='EHLO client.test\r\n'
+SMTPD=${T_SMTPD:-vmail-smtpd}   # T_SMTPD: another build, e.g. with sanitizers
 PLAIN=$(printf '\0postmaster@example.com\0password' | base64 -w0)
 
 testGreetingAndExtensions() {
@@ -231,7 +232,7 @@ testLongLines() {
   out=$(smtpd "${HELO}NOOP $long\r\nNOOP\r\n")
   assertContains "$out" "500 5.5.2 Error: line too long"
   assertContains "$(echo "$out" | tail -n 1)" "250 2.0.0"
-  out=$({ printf "$HELO"; head -c 200000 /dev/zero | tr '\0' x; printf '\r\nNOOP\r\n'; } | vmail-smtpd 2>/dev/null | tr -d '\r')
+  out=$({ printf "$HELO"; head -c 200000 /dev/zero | tr '\0' x; printf '\r\nNOOP\r\n'; } | "$SMTPD" 2>/dev/null | tr -d '\r')
   assertContains "endless lines end the session" "$out" "421 4.7.0"
 }
 
@@ -247,7 +248,7 @@ testTooManyErrorsDisconnects() {
 }
 
 testTimeout() {
-  out=$({ printf "${HELO}"; sleep 3; printf 'NOOP\r\n'; } | VMAIL_TIMEOUT=1 vmail-smtpd 2>"$T_TMP/log" | tr -d '\r')
+  out=$({ printf "${HELO}"; sleep 3; printf 'NOOP\r\n'; } | VMAIL_TIMEOUT=1 "$SMTPD" 2>"$T_TMP/log" | tr -d '\r')
   assertContains "$out" "421 4.4.2"
   assertNotContains "$out" "250 2.0.0 Ok"
   assertContains "$(cat "$T_TMP/log")" "end=timeout"
@@ -259,7 +260,7 @@ testEarlyTalkerRefused() {
   assertNotContains "$out" "220 "
   assertNotContains "$out" "250"
   # a client that waits for the greeting is served
-  out=$( (sleep 0.6; printf "${HELO}QUIT\r\n") | VMAIL_GREETDELAY=300 vmail-smtpd 2>/dev/null | tr -d '\r')
+  out=$( (sleep 0.6; printf "${HELO}QUIT\r\n") | VMAIL_GREETDELAY=300 "$SMTPD" 2>/dev/null | tr -d '\r')
   assertContains "$out" "220 mx.test"
   assertContains "$out" "221 2.0.0"
 }
@@ -348,7 +349,7 @@ testLogLines() {
 }
 
 testUsage() {
-  vmail-smtpd -x </dev/null >/dev/null 2>&1
+  "$SMTPD" -x </dev/null >/dev/null 2>&1
   assertEquals 100 $?
 }
 
