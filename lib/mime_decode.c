@@ -305,12 +305,20 @@ static unsigned long fold(unsigned long c)
 int mime_casefold(char const *s, size_t len, stralloc *out)
 {
   size_t i = 0;
-  if (!stralloc_readyplus(out, len)) return 0;
+  /* folding keeps a UTF-8 sequence's length; a stray byte read as Latin-1
+   * grows to two: twice the input is always room enough */
+  if (!stralloc_readyplus(out, len * 2)) return 0;
   while (i < len)
   {
     unsigned char c = s[i];
-    if (c < 0x80) { if (!stralloc_catb(out, (char[]){ (char)(c >= 'A' && c <= 'Z' ? c + 32 : c) }, 1)) return 0; i++; continue; }
-    if (!put_utf8(out, fold(utf8_next((unsigned char const *)s, len, &i)))) return 0;
+    if (c < 0x80) { out->s[out->len++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c); i++; continue; }
+    {
+      unsigned long cp = fold(utf8_next((unsigned char const *)s, len, &i));
+      char *o = out->s + out->len;
+      if (cp < 0x800) { o[0] = (char)(0xc0 | cp >> 6); o[1] = (char)(0x80 | (cp & 63)); out->len += 2; }
+      else if (cp < 0x10000) { o[0] = (char)(0xe0 | cp >> 12); o[1] = (char)(0x80 | (cp >> 6 & 63)); o[2] = (char)(0x80 | (cp & 63)); out->len += 3; }
+      else { o[0] = (char)(0xf0 | cp >> 18); o[1] = (char)(0x80 | (cp >> 12 & 63)); o[2] = (char)(0x80 | (cp >> 6 & 63)); o[3] = (char)(0x80 | (cp & 63)); out->len += 4; }
+    }
   }
   return 1;
 }
