@@ -283,7 +283,7 @@ static size_t hash_name(char const *s, size_t len)
  * give one message two UIDs. */
 static int assign_uids(mailbox *b, genalloc *list)
 {
-  uidlist u = UIDLIST_ZERO, kept = UIDLIST_ZERO;
+  uidlist u = UIDLIST_ZERO, kept = UIDLIST_ZERO, *target;
   size_t n = genalloc_len(entry, list), count, pos = 0, cap = 16, nnew = 0, mask;
   entry *e = genalloc_s(entry, list);
   genalloc ordered = GENALLOC_ZERO;
@@ -336,16 +336,19 @@ static int assign_uids(mailbox *b, genalloc *list)
           && (!stralloc_catb(&kept.names, names[i], lens[i] + 1)
               || !stralloc_catb(&kept.uids, u.uids.s + i * sizeof(uint32_t), sizeof(uint32_t)))) die_nomem();
   }
+  /* the list new UIDs go to is chosen once: changed flips with the first
+     new message, and kept is empty unless it was compacted above */
+  target = changed ? &kept : &u;
   for (size_t a = 0; a < nnew; a++)
   {
     entry *x = &e[fresh[a]];
-    x->uid = uidlist_add(changed ? &kept : &u, x->file + 4, x->base_len);
+    x->uid = uidlist_add(target, x->file + 4, x->base_len);
     if (x->uid) changed = 1;
   }
   /* UIDs must persist, even for EXAMINE and STATUS */
-  if (changed && uidlist_write(b->dir.s, kept.nextuid ? &kept : &u) < 0) goto end;
+  if (changed && uidlist_write(b->dir.s, target) < 0) goto end;
   b->uidvalidity = u.uidvalidity;
-  b->uidnext = kept.nextuid ? kept.nextuid : u.nextuid;
+  b->uidnext = target->nextuid;
   for (size_t i = 0; i < count; i++)
     if (slot[i] != SIZE_MAX && !genalloc_append(entry, &ordered, &e[slot[i]])) die_nomem();
   for (size_t a = 0; a < nnew; a++)
