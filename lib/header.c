@@ -77,6 +77,6 @@ int header_has_delivered_to(char const *msg, size_t len, char const *addr)
 
 char const *header_eol(char const *msg, size_t len)
 {
-  char const *nl = memchr(msg, '\n', len);
+  char const *nl = len ? memchr(msg, '\n', len) : 0;
   return nl && nl > msg && nl[-1] == '\r' ? "\r\n" : "\n";
 }

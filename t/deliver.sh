@@ -206,6 +206,13 @@ testMaildirOptionSkipsLookup() {
   rm -rf "$T_TMP/box" "$T_TMP/box2"
 }
 
+testEmptyMessageGetsOnlyTheAddedLines() {
+  vmail-deliver -f a@b.c user2@example.com < /dev/null
+  assertEquals 0 $?
+  f=$(only_new "$U2")
+  assertEquals "2 lines" 2 "$(wc -l < "$f" | tr -d ' ')"
+}
+
 testVerboseLogsOneLine() {
   printf 'x\n' | vmail-deliver -v postmaster@example.com 2>"$T_TMP/err"
   assertEquals 0 $?

@@ -245,9 +245,11 @@ static void deliver_one(struct options const *o, struct message const *m, char c
 
 int main(int argc, char const *const *argv)
 {
-  struct options o = { 0 };
-  struct message m = { .prefix = STRALLOC_ZERO };
-  struct outcome out = { .temp = STRALLOC_ZERO, .perm = STRALLOC_ZERO, .skipped = STRALLOC_ZERO };
+  /* static: what is allocated lives until exit, and stays reachable */
+  static struct options o;
+  static struct message m = { .prefix = STRALLOC_ZERO };
+  static struct outcome out = { .temp = STRALLOC_ZERO, .perm = STRALLOC_ZERO, .skipped = STRALLOC_ZERO };
+  static stralloc boxes = STRALLOC_ZERO, why = STRALLOC_ZERO;
   PROG = "vmail-deliver";
 
   options(argc, argv, &o);
@@ -255,7 +257,6 @@ int main(int argc, char const *const *argv)
   if (o.maildir) deliver_one(&o, &m, o.recipient, o.maildir, &out);
   else
   {
-    stralloc boxes = STRALLOC_ZERO, why = STRALLOC_ZERO;
     int r = resolve_address(o.recipient, &boxes, &why);
     if (r != RESOLVE_OK) strerr_dief1x(resolve_exitcode(r), why.s);
     if (!stralloc_0(&boxes)) dienomem();
