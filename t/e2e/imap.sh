@@ -243,7 +243,30 @@ def list_extended():
         out("special", line)
     m.logout()
 
-{"session": session, "moments": moments, "idle_others": idle_others, "bytes": bytes_roundtrip,
+def append_many(clients, each):
+    """clients processes APPEND each messages at once: every UID distinct and stable."""
+    import multiprocessing
+    def work(k):
+        m = connect()
+        for i in range(int(each)):
+            m.append("INBOX", None, None, b"From: p%d@example.org\r\nSubject: c%d m%d\r\n\r\nx\r\n" % (k, k, i))
+        m.logout()
+    ps = [multiprocessing.Process(target=work, args=(k,)) for k in range(int(clients))]
+    for p in ps: p.start()
+    for p in ps: p.join()
+    m = connect(); out("select", m.select("INBOX"))
+    u1 = m.uid("SEARCH", None, "ALL")[1][0].split()
+    m.logout()
+    m = connect(); m.select("INBOX")
+    u2 = m.uid("SEARCH", None, "ALL")[1][0].split()
+    out("count", len(u1)); out("distinct", len(set(u1))); out("stable", u1 == u2)
+    m.logout()
+
+def flag(seq, flags):
+    m = connect(); m.select("INBOX"); out("store", m.store(seq, "+FLAGS", flags)[0]); m.logout()
+
+{"append_many": append_many, "flag": flag,
+ "session": session, "moments": moments, "idle_others": idle_others, "bytes": bytes_roundtrip,
  "search_utf8": search_utf8, "list_extended": list_extended, "idle": idle, "two": two, "uids": uids, "login": login_only}[sys.argv[1]](*sys.argv[2:])
 PY
 }
@@ -368,10 +391,12 @@ RC
   assertEquals "pushed to the server" 3 "$(($(count_files "$BOX/cur") + $(count_files "$BOX/new")))"
   assertEquals "flag pushed" 1 "$(ls "$BOX/cur" | grep -c ':2,[A-Z]*S')"
   assertEquals "folder pushed" 1 "$(count_files "$BOX/.Local/cur")"
-  # a server-side change is pulled
+  # server-side changes are pulled: a new message, a flag
   deliver "$BOX" "after the first sync"
+  imap_py flag 1:* '(\Flagged)' >/dev/null
   mbsync_run
   assertEquals "pulled the newcomer" 4 "$(($(count_files "$L/INBOX/cur") + $(count_files "$L/INBOX/new")))"
+  assertEquals "pulled the server's flags" 4 "$(find "$L/INBOX" -type f -name '*:2,*F*' | wc -l)"
   # no change: nothing moves, nothing is downloaded again
   ls -R "$L" | grep -v mbsync > "$T_TMP/before.local"; ls -R "$BOX" | grep -v -e uidlist -e keywords > "$T_TMP/before.remote"
   mbsync -Dn -c "$T_TMP/mbsyncrc" -a >"$T_TMP/mbsync.out" 2>&1; rc=$?
@@ -387,6 +412,7 @@ RC
 testMuttReadsOverImapInBatchMode() {
   empty_box "$BOX"
   deliver "$BOX" "for mutt" "mutt was here"
+  sleep 1; deliver "$BOX" "mutt deletes me"
   cat > "$T_TMP/muttrc" <<RC
 set imap_user="$USER"
 set imap_pass="$E2E_PASSWORD"
@@ -400,14 +426,17 @@ set wait_key=no
 set confirmappend=no
 set mark_old=no
 set sort=date
+set resolve=yes
+set delete=yes
 RC
   # mutt needs a terminal: script(1) gives it one; it pipes message 1 to a
   # file, flags it, and quits
-  TERM=vt100 timeout 30 script -qec "mutt -n -F '$T_TMP/muttrc' -e 'push \"<pipe-message>cat > $T_TMP/mutt.msg<enter><flag-message><sync-mailbox><quit>\"'" /dev/null \
+  TERM=vt100 timeout 30 script -qec "mutt -n -F '$T_TMP/muttrc' -e 'push \"<pipe-message>cat > $T_TMP/mutt.msg<enter><flag-message><delete-message><sync-mailbox><quit>\"'" /dev/null \
     >"$T_TMP/mutt.screen" 2>&1
   assertTrue "mutt piped the message (see $T_TMP/mutt.screen)" "grep -q 'mutt was here' '$T_TMP/mutt.msg'"
   assertTrue "Subject came along" "grep -q '^Subject: for mutt' '$T_TMP/mutt.msg'"
   assertEquals "mutt's flag stored on the server" 1 "$(ls "$BOX/cur" | grep -c ':2,[A-Z]*F')"
+  assertEquals "mutt's delete expunged on the server" 1 "$(count_files "$BOX/cur")"
 }
 
 testFetchmailOverImap() {
@@ -430,6 +459,14 @@ RC
   assertEquals "fetchmail deleted them on the server" 0 "$(($(count_files "$BOX/cur") + $(count_files "$BOX/new")))"
   HOME=$T_TMP fetchmail -f "$T_TMP/fetchmailrc" --nodetach -i "$T_TMP/fetchids" >>"$T_TMP/fetchmail.out" 2>&1
   assertEquals "nothing more: exit 1 (no mail)" 1 $?
+  # keep: messages stay, marked \Seen, and are not fetched again
+  deliver "$BOX" "fetch kept" "kept body"
+  : > "$T_TMP/fetched"
+  HOME=$T_TMP fetchmail -f "$T_TMP/fetchmailrc" --nodetach --keep -i "$T_TMP/fetchids" >>"$T_TMP/fetchmail.out" 2>&1
+  assertEquals "kept message fetched" 1 "$(grep -c '^Subject: fetch kept' "$T_TMP/fetched")"
+  assertEquals "kept on the server, seen" 1 "$(ls "$BOX/cur" | grep -c ':2,[A-Z]*S')"
+  HOME=$T_TMP fetchmail -f "$T_TMP/fetchmailrc" --nodetach --keep -i "$T_TMP/fetchids" >>"$T_TMP/fetchmail.out" 2>&1
+  assertEquals "not fetched twice" 1 "$(grep -c '^Subject: fetch kept' "$T_TMP/fetched")"
 }
 
 testDovecotMaildirKeepsUids() {
@@ -514,6 +551,40 @@ testListReturnSpecialUseAndStatus() {
   done
   assertTrue "LIST-STATUS answers" "echo '$out' | grep -Eq '^status=\"?INBOX\"? \\(MESSAGES [0-9]+ UNSEEN [0-9]+\\)'"
   assertEquals "only special-use folders" 0 "$(echo "$out" | grep '^special=' | grep -c INBOX)"
+}
+
+# two deliveries between two syncs of a folder whose uid list needs no
+# compaction: both numbered after the old message, which keeps its UID
+testTwoDeliveriesBetweenSyncsKeepUids() {
+  empty_box "$BOX"
+  deliver "$BOX" old
+  imap_py uids INBOX >/dev/null    # compacts the list after empty_box
+  first=$(imap_py uids INBOX | sed -n 's/^uids=//p')
+  uidvalidity=$(imap_py uids INBOX | sed -n 's/^uidvalidity=//p')
+  deliver "$BOX" new1; deliver "$BOX" new2
+  out=$(imap_py uids INBOX); echo "$out"
+  assertContains "$out" 'exists=3'
+  assertContains "$out" "uids=$first $((first + 1)) $((first + 2))"
+  assertContains "UIDVALIDITY unchanged" "$out" "uidvalidity=$uidvalidity"
+  out=$(imap_py uids INBOX)
+  assertContains "still so at the next login" "$out" "uids=$first $((first + 1)) $((first + 2))"
+}
+
+testConcurrentAppendsGetDistinctStableUids() {
+  empty_box "$BOX"
+  out=$(imap_py append_many 5 20); echo "$out"
+  assertContains "$out" 'count=100'
+  assertContains "$out" 'distinct=100'
+  assertContains "$out" 'stable=True'
+}
+
+testServiceLogsOneLinePerSessionWithoutPassword() {
+  imap_py login >/dev/null
+  sleep 1
+  log=$E2E_RUN/log/imap/current
+  assertTrue "session lines in $log" "grep -q 'session user=postmaster@example.com' '$log'"
+  assertTrue "the session's end" "grep 'session user=postmaster@example.com' '$log' | grep -q 'end=logout'"
+  assertFalse "no password in the log" "grep -qF '$E2E_PASSWORD' '$log'"
 }
 
 testWrongPasswordRefusedOverTheNetwork() {
