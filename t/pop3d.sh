@@ -166,6 +166,9 @@ testSizeCacheIsUsed() {
   # a cached size is believed without reading the message again
   printf '1700000001.M1P1.h 14 99\n' > "$BOX/vmail-pop3-sizes"
   assertContains "$(pop3 STAT QUIT | tr -d '\r')" "+OK 1 99"
+  # RETR corrects it
+  pop3 'RETR 1' QUIT >/dev/null
+  assertEquals "1700000001.M1P1.h 14 17" "$(cat "$BOX/vmail-pop3-sizes")"
   # a malformed cache is ignored and rebuilt
   printf '1700000001.M1P1.h 14' > "$BOX/vmail-pop3-sizes"
   assertContains "$(pop3 STAT QUIT | tr -d '\r')" "+OK 1 17"

@@ -312,7 +312,8 @@ static void do_retrieve(message *m, long lines)
   }
   close(fd);
   if (lines >= 0) return;
-  if (!m->sized) { m->size = sent; m->sized = 1; sizes_dirty = 1; }
+  /* learned, or corrected should a file have changed in place */
+  if (!m->sized || m->size != sent) { m->size = sent; m->sized = 1; sizes_dirty = 1; }
   tally.retrieved++;
   tally.bytes += sent;
   mark_seen(m);
