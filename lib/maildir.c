@@ -25,23 +25,33 @@ static int fsync_parent(char *path)
 {
   char *slash = strrchr(path, '/');
   int fd, r;
-  if (!slash) return 0;
   if (slash == path) return 0;   /* the root itself: nothing to do */
-  *slash = 0;
-  fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  *slash = '/';
+  if (!slash) fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);   /* a relative name */
+  else
+  {
+    *slash = 0;
+    fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    *slash = '/';
+  }
   if (fd < 0) return -1;
   r = fsync(fd);
   fd_close(fd);
   return r;
 }
 
+/* mkdir 0700: 1 created, 0 already there, -1 error. */
+static int mkdir_new(char const *path)
+{
+  if (mkdir(path, 0700) == 0) return 1;
+  return errno == EEXIST ? 0 : -1;
+}
+
 /* mkdir 0700; a directory created here is made durable in its parent, so
  * that a message fsynced into it cannot vanish with the directory. */
 static int mkdir_one(char *path)
 {
-  if (mkdir(path, 0700) == 0) return fsync_parent(path);
-  return errno == EEXIST ? 0 : -1;
+  int r = mkdir_new(path);
+  return r > 0 ? fsync_parent(path) : r;
 }
 
 static int mkdir_parents(stralloc *p)
@@ -61,15 +71,19 @@ int maildir_make(char const *dir)
 {
   static char const *const sub[] = { "/tmp", "/new", "/cur" };
   stralloc p = STRALLOC_ZERO;
-  int r = 0, e = 0;
+  int r = 0, e = 0, made = 0;
   if (!stralloc_copys(&p, dir) || !stralloc_0(&p)) return -1;
   if (mkdir_parents(&p) < 0) { r = -1; e = errno; }
   for (unsigned int i = 0; !r && i < 3; i++)
   {
+    int m;
     p.len = 0;
     if (!stralloc_cats(&p, dir) || !stralloc_cats(&p, sub[i]) || !stralloc_0(&p)) { r = -1; e = ENOMEM; }
-    else if (mkdir_one(p.s) < 0) { r = -1; e = errno; }
+    else if ((m = mkdir_new(p.s)) < 0) { r = -1; e = errno; }
+    else made |= m;
   }
+  /* the three share a parent: one fsync of it covers them */
+  if (!r && made && fsync_parent(p.s) < 0) { r = -1; e = errno; }
   stralloc_free(&p);
   errno = e;
   return r;
