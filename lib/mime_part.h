@@ -1,5 +1,5 @@
-/* mime_part: the inside of lib/mime, shared by its files (mime.c parses and
- * serves sections, mime_imap.c writes ENVELOPE and BODYSTRUCTURE,
+/* mime_part: the inside of lib/mime, shared by its files (mime.c parses,
+ * mime_section.c serves sections, mime_imap.c writes ENVELOPE and BODYSTRUCTURE,
  * mime_decode.c decodes, mime_search.c searches, mime_date.c reads dates).
  * Not for use outside lib/mime*.c: the public interface is mime.h.
  *
