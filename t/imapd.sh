@@ -367,6 +367,31 @@ testModifiedUtf7FolderNames() {
   assertContains "$out" 'd NO [CANNOT]'
 }
 
+testSeveralNewMessagesIntoAnExistingList() {
+  newbox "$T_TMP/m"
+  msg "$T_TMP/m/new/1700000001.M1P1.h" one
+  printf 'a SELECT INBOX\n' | session "$T_TMP/m" >/dev/null
+  for i in 2 3 4; do msg "$T_TMP/m/new/170000000$i.M${i}P$i.h" "n$i"; done
+  out=$(printf 'a SELECT INBOX\nb UID FETCH 1:* (UID)\n' | session "$T_TMP/m")
+  assertContains "$out" '* 4 EXISTS'
+  assertContains "$out" '* 4 FETCH (UID 4)'
+  out=$(printf 'a SELECT INBOX\n' | session "$T_TMP/m")
+  assertContains "list still readable" "$out" 'a OK [READ-WRITE]'
+  assertContains "$out" '* OK [UIDNEXT 5]'
+  assertEquals "$(printf 'V1 %s 5\n1 1700000001.M1P1.h\n2 1700000002.M2P2.h\n3 1700000003.M3P3.h\n4 1700000004.M4P4.h' "$(head -1 "$T_TMP/m/vmail-uidlist" | cut -d' ' -f2)")" "$(cat "$T_TMP/m/vmail-uidlist")"
+}
+
+testSessionEndIsNotAnsweredByTheLogin() {
+  # a server that exits 111 after answering must not get a NO from the login
+  printf '#!/bin/sh\nexec vmail-imapd "$@"\n' > "$T_TMP/imapd-then-fail"
+  printf '#!/bin/sh\nvmail-imapd; exit 111\n' > "$T_TMP/imapd-111"
+  chmod 755 "$T_TMP/imapd-111"
+  out=$(printf 'a LOGIN postmaster@example.com password\r\nb LOGOUT\r\n' \
+        | VMAIL_AUTH_PLAINTEXT=1 vmail-imap-login "$T_TMP/imapd-111" 2>/dev/null | tr -d '\r')
+  assertContains "$out" 'a OK [CAPABILITY'
+  assertNotContains "$out" 'a NO'
+}
+
 # A background session fed through a fifo: start_bg NAME DIR; say NAME LINE.
 start_bg() {
   rm -f "$T_TMP/$1.in" "$T_TMP/$1.out"; mkfifo "$T_TMP/$1.in"

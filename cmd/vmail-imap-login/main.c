@@ -9,7 +9,9 @@
 #include <strings.h>
 #include <unistd.h>
 #include <skalibs/buffer.h>
+#include <skalibs/djbunix.h>
 #include <skalibs/strerr.h>
+#include <skalibs/types.h>
 #include "checkpw.h"
 #include "imap_io.h"
 #include "imap_parse.h"
@@ -65,16 +67,26 @@ static void capabilities(void)
 static void login(char const *tag, char const *user, char const *password)
 {
   char const *argv[2 + SERVER_ARGS_MAX + 1];
+  char fdnum[UINT_FMT], started;
   unsigned n = 0;
-  int r;
+  int r, p[2];
   argv[n++] = checkpw_prog;
   for (unsigned i = 0; server_argv[i] && i < SERVER_ARGS_MAX; i++) argv[n++] = server_argv[i];
   argv[n] = 0;
-  if (setenv("VMAIL_IMAP_TAG", tag, 1) < 0) strerr_diefu1sys(111, "set environment");
+  /* The server writes a byte on this pipe when it starts: then it has
+     answered the tag and served the session, whatever its exit code, and
+     nothing more may be said to the client here. */
+  if (pipe(p) < 0 || coe(p[0]) < 0) strerr_diefu1sys(111, "create pipe");
+  fdnum[uint_fmt(fdnum, (unsigned)p[1])] = 0;
+  if (setenv("VMAIL_IMAP_TAG", tag, 1) < 0 || setenv("VMAIL_IMAP_STARTED_FD", fdnum, 1) < 0)
+    strerr_diefu1sys(111, "set environment");
   flush();
   r = checkpw_run(argv, user, password);
-  if (r == 0) _exit(0);    /* the server ran the session to its end */
+  close(p[1]);
+  if (r == 0 || read(p[0], &started, 1) == 1) _exit(0);
+  close(p[0]);
   unsetenv("VMAIL_IMAP_TAG");
+  unsetenv("VMAIL_IMAP_STARTED_FD");
   if (r == 1)
   {
     reply(tag, "NO [AUTHENTICATIONFAILED] Authentication failed");

@@ -245,6 +245,13 @@ int main(int argc, char const *const *argv)
   PROG = "vmail-imapd";
   if (argc > 1 && argv[1][0] == '-') strerr_dieusage(100, USAGE);
   if (getenv("USER")) imapd_user = getenv("USER");
+  {
+    /* tell vmail-imap-login that the session is ours from now on */
+    char const *x = getenv("VMAIL_IMAP_STARTED_FD");
+    unsigned fd;
+    if (x && uint0_scan(x, &fd) && fd > 2) { if (write((int)fd, "1", 1) < 0) { /* the login is gone: nothing to tell */ } close((int)fd); }
+    unsetenv("VMAIL_IMAP_STARTED_FD");
+  }
   special_use_create();
   if (login_tag && *login_tag)
   {
