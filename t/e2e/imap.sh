@@ -265,7 +265,23 @@ def append_many(clients, each):
 def flag(seq, flags):
     m = connect(); m.select("INBOX"); out("store", m.store(seq, "+FLAGS", flags)[0]); m.logout()
 
-{"append_many": append_many, "flag": flag,
+def limits():
+    """A literal over the limit is refused before it is sent (tagged NO/BAD, or BYE);
+    an over-long line ends in BYE or BAD."""
+    s = socket.create_connection(("127.0.0.1", PORT))
+    wait_for(s, rb"\* OK[^\n]*\n", 5)
+    raw(s, 'a LOGIN "%s" "%s"' % (USER, PASS)); wait_for(s, rb"a (OK|NO|BAD)[^\n]*\n", 5)
+    raw(s, "b APPEND INBOX {70000000}")
+    line, _ = wait_for(s, rb"(\+|b (OK|NO|BAD)|\* BYE)[^\n]*\n", 5); out("big_literal", line)
+    s.close()
+    s = socket.create_connection(("127.0.0.1", PORT))
+    wait_for(s, rb"\* OK[^\n]*\n", 5)
+    raw(s, 'a LOGIN "%s" "%s"' % (USER, PASS)); wait_for(s, rb"a (OK|NO|BAD)[^\n]*\n", 5)
+    s.sendall(b"d NOOP " + b"x" * 200000 + b"\r\n")
+    line, _ = wait_for(s, rb"(\* BYE|d (OK|NO|BAD))[^\n]*\n", 5); out("long_line", line)
+    s.close()
+
+{"limits": limits, "append_many": append_many, "flag": flag,
  "session": session, "moments": moments, "idle_others": idle_others, "bytes": bytes_roundtrip,
  "search_utf8": search_utf8, "list_extended": list_extended, "idle": idle, "two": two, "uids": uids, "login": login_only}[sys.argv[1]](*sys.argv[2:])
 PY
@@ -585,6 +601,14 @@ testServiceLogsOneLinePerSessionWithoutPassword() {
   assertTrue "session lines in $log" "grep -q 'session user=postmaster@example.com' '$log'"
   assertTrue "the session's end" "grep 'session user=postmaster@example.com' '$log' | grep -q 'end=logout'"
   assertFalse "no password in the log" "grep -qF '$E2E_PASSWORD' '$log'"
+}
+
+# vmail-imapd(8): literals up to 64 MiB, lines up to 65536 bytes
+testLimitsOverTheNetwork() {
+  out=$(imap_py limits); echo "$out"
+  assertTrue "a 70 MB literal refused without a continuation: $(echo "$out" | grep big_literal)" \
+    "echo '$out' | grep -Eq '^big_literal=(b (NO|BAD)|\* BYE)'"
+  assertTrue "a 200 KB line refused: $(echo "$out" | grep long_line)" "echo '$out' | grep -Eq '^long_line=(\\* BYE|d BAD)'"
 }
 
 testWrongPasswordRefusedOverTheNetwork() {
