@@ -142,6 +142,16 @@ testUidlFromDovecotUidlist() {
   assertContains "$out" "2 1700000002.M1P1.h"
 }
 
+testMessageInNewAndCurListedOnce() {
+  # a crash between link and unlink can leave both names of one message
+  store new 1700000001.M1P1.h 'Subject: a\n\nx\n'
+  store cur 1700000001.M1P1.h:2,S 'Subject: a\n\nx\n'
+  out=$(pop3 UIDL QUIT | tr -d '\r')
+  assertContains "$out" "+OK 1 messages"
+  assertContains "$out" "1 1700000001.M1P1.h
+."
+}
+
 testUnfitBaseNameGetsDigestUidl() {
   long=17000000$(printf '%080d' 0).h
   store new "$long" 'Subject: a\n\nx\n'
