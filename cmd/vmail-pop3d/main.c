@@ -408,7 +408,7 @@ static void load_mailbox(void)
 }
 
 /* One session lock per mailbox: a second session is refused with [IN-USE]
- * (RFC 2449 8.1.1) rather than let two sessions number the same messages. */
+ * (RFC 2449 8.1.2) rather than let two sessions number the same messages. */
 static int lock_mailbox(void)
 {
   int fd = open(POP3_LOCK_NAME, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
