@@ -75,7 +75,7 @@ static void deadline_in(tain *deadline, unsigned secs)
   tain_addsec_g(deadline, secs);
 }
 
-int imap_read_command(stralloc *cmd, size_t literal_max, unsigned timeout_secs)
+int imap_read_command(stralloc *cmd, size_t line_max, size_t literal_max, unsigned timeout_secs)
 {
   tain deadline;
   unsigned lines = 0;
@@ -87,7 +87,7 @@ int imap_read_command(stralloc *cmd, size_t literal_max, unsigned timeout_secs)
     uint64_t n;
     int nonsync, r;
     if (++lines > IMAP_COMMAND_LINES_MAX) { errno = E2BIG; return -1; }
-    r = line_into(cmd, IMAP_LINE_MAX, &deadline);
+    r = line_into(cmd, line_max, &deadline);
     if (r <= 0) return r;
     end = cmd->len - 1;
     if (end > start && cmd->s[end - 1] == '\r') end--;

@@ -7,8 +7,7 @@
  * continuation "+ OK\r\n" on buffer_1 (flushed) before its bytes are read;
  * {N+} (LITERAL+, RFC 7888) does not.
  * Functions return 1 ok, 0 end of input, -1 error with errno: ETIMEDOUT (no
- * input before the deadline), E2BIG (a line over IMAP_LINE_MAX or too many
- * lines), EMSGSIZE (a literal over the caller's limit), or a read error. */
+ * input before the deadline), E2BIG (a line over its limit or too many lines), EMSGSIZE (a literal over the caller's limit), or a read error. */
 #ifndef VMAIL_IMAP_IO_H
 #define VMAIL_IMAP_IO_H
 
@@ -18,9 +17,10 @@
 /* RFC 9051 5.4: an idle client may be logged out after at least 30 minutes. */
 #define IMAP_AUTOLOGOUT_SECS 1800
 
-/* Reads one whole command into cmd (replacing its contents). literal_max
- * bounds each literal (at most IMAP_LITERAL_MAX). */
-int imap_read_command(stralloc *cmd, size_t literal_max, unsigned timeout_secs);
+/* Reads one whole command into cmd (replacing its contents). line_max
+ * bounds each line (at most IMAP_LINE_MAX), literal_max each literal (at
+ * most IMAP_LITERAL_MAX). */
+int imap_read_command(stralloc *cmd, size_t line_max, size_t literal_max, unsigned timeout_secs);
 
 /* Reads one line (CRLF or LF stripped) into line, e.g. IDLE's DONE or an
  * AUTHENTICATE response. */

@@ -22,7 +22,7 @@
 #define LOGIN_TIMEOUT_SECS 60         /* RFC 9051 5.4 allows less before login */
 #define LOGIN_FAILURES_MAX 3          /* failed logins before BYE */
 #define LOGIN_BAD_COMMANDS_MAX 10     /* syntax errors before BYE */
-#define LOGIN_LITERAL_MAX 4096        /* a user name or password fits */
+#define LOGIN_COMMAND_MAX 4096        /* each line or literal: a user name and password fit */
 #define LOGIN_CREDENTIAL_MAX 255      /* RFC 4616 2 */
 #define SERVER_ARGS_MAX 16
 
@@ -42,12 +42,17 @@ static void reply(char const *tag, char const *rest)
   out(tag); out(" "); out(rest); out("\r\n"); flush();
 }
 
-static void bye(char const *text, char const *reason)
+static void log_end(char const *reason)
 {
   char const *ip = getenv("TCPREMOTEIP");
+  strerr_warni("login end=", reason, " ip=", ip ? ip : "-");
+}
+
+static void bye(char const *text, char const *reason)
+{
   out("* BYE "); out(text); out("\r\n");
   buffer_flush(buffer_1);
-  strerr_warni("login end=", reason, " ip=", ip ? ip : "-");
+  log_end(reason);
   _exit(0);
 }
 
@@ -166,7 +171,7 @@ int main(int argc, char const *const *argv)
   for (;;)
   {
     imap_cursor c;
-    int r = imap_read_command(&cmd, LOGIN_LITERAL_MAX, LOGIN_TIMEOUT_SECS);
+    int r = imap_read_command(&cmd, LOGIN_COMMAND_MAX, LOGIN_COMMAND_MAX, LOGIN_TIMEOUT_SECS);
     if (r == 0) bye("Connection closed", "disconnect");
     if (r < 0)
     {
@@ -192,6 +197,7 @@ int main(int argc, char const *const *argv)
     {
       out("* BYE Logging out\r\n");
       reply(tag.s, "OK Logout completed");
+      log_end("logout");
       return 0;
     }
     else if (!strcasecmp(word.s, "ID"))

@@ -263,7 +263,7 @@ int main(int argc, char const *const *argv)
   for (;;)
   {
     imap_cursor c;
-    int r = imap_read_command(&cmd, IMAP_LITERAL_MAX, IMAP_AUTOLOGOUT_SECS);
+    int r = imap_read_command(&cmd, IMAP_LINE_MAX, IMAP_LITERAL_MAX, IMAP_AUTOLOGOUT_SECS);
     if (r == 0) { log_session("disconnect"); return 0; }
     if (r < 0)
     {
