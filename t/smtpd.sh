@@ -80,9 +80,9 @@ testLocalMessageQueued() {
 }
 
 testAliasAndNullSender() {
-  out=$(smtpd "${HELO}MAIL FROM:<>\r\nRCPT TO:<alias@example.com>\r\nRCPT TO:<user2@EXAMPLE.COM>\r\nDATA\r\nx\r\n.\r\n")
+  out=$(smtpd "${HELO}MAIL FROM:<>\r\nRCPT TO:<alias@example.com>\r\nRCPT TO:<user2@EXAMPLE.COM>\r\nRCPT TO:<user2@example.com>\r\nDATA\r\nx\r\n.\r\n")
   assertContains "$out" "250 2.0.0 Ok: queued"
-  assertEquals "F|Talias@example.com|Tuser2@example.com||" "$(last_env)"
+  assertEquals "duplicates once" "F|Talias@example.com|Tuser2@example.com||" "$(last_env)"
 }
 
 testUnknownUser550() {

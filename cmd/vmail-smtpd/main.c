@@ -199,8 +199,14 @@ static void do_mail(struct smtp_cmd const *cmd)
 static void reply_rcpt(char const *code, char const *addr, char const *text)
 {
   io_puts(code); io_puts(" <"); io_puts(addr); io_puts(">: ");
-  io_reply(text);
-  ++session.errors;
+  reply_error(text);
+}
+
+static int rcpt_known(char const *addr)
+{
+  for (char const *r = tx.rcpts.s; r < tx.rcpts.s + tx.rcpts.len; r += strlen(r) + 1)
+    if (!strcmp(r, addr)) return 1;
+  return 0;
 }
 
 static void log_reject(char const *addr, char const *why)
@@ -254,6 +260,7 @@ static void do_rcpt(struct smtp_cmd const *cmd)
       reply_rcpt("451 4.3.0", addr.s, "Temporary lookup failure, try again later");
       return;
   }
+  if (rcpt_known(addr.s)) { io_reply("250 2.1.5 Ok (duplicate)"); return; }   /* one delivery */
   if (!stralloc_catb(&tx.rcpts, addr.s, strlen(addr.s) + 1)) strerr_diefu1sys(111, "allocate");
   tx.nrcpt++;
   io_reply("250 2.1.5 Ok");

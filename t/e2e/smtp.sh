@@ -142,6 +142,8 @@ testRelayDeniedWithoutAuthAllowedWith() {
   assertContains "$(cat "$VMAIL_LOGDIR/smtpd/current")" "ip=127.0.0.2 helo="
   assertTrue "logged as accepted for the remote recipient" \
     "grep 'auth=postmaster@example.com' '$VMAIL_LOGDIR/smtpd/current' | grep -q 'to=<someone@elsewhere.example.net> size=[0-9]* result=accepted'"
+  sleep 1   # vmail-send has a look at it, and keeps it: there is no remote delivery here
+  assertTrue "queued for the remote recipient" "grep -lq someone@elsewhere.example.net '$VMAIL_QUEUE_DIR'/env/*"
 }
 
 testSubmissionNeedsAuth() {
