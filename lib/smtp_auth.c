@@ -38,8 +38,10 @@ int smtp_base64_decode(char const *in, size_t len, stralloc *out)
 int smtp_auth_plain(char const *in, size_t len, stralloc *buf,
                     char const **user, char const **password)
 {
-  char const *nul1 = memchr(in, 0, len), *nul2;
+  char const *nul1, *nul2;
   size_t zlen, ulen, plen;
+  if (!len) return 0;                  /* an empty response: in may be null */
+  nul1 = memchr(in, 0, len);
   if (!nul1) return 0;
   zlen = (size_t)(nul1 - in);
   nul2 = memchr(nul1 + 1, 0, len - zlen - 1);
