@@ -1,6 +1,8 @@
 /* Fuzz target: the SMTP parsers (lib/smtp_cmd, lib/smtp_data, lib/smtp_auth).
  * The input is used as a command line, as a DATA / BDAT stream (whole and
- * byte by byte, which must agree), and as an AUTH response. */
+ * byte by byte, which must agree; only CRLF.CRLF ends DATA, and a clean body
+ * encoded again gives back exactly the input: no smuggling, exact dot
+ * handling), and as an AUTH response. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,60 @@ static size_t decode(char const *s, size_t n, enum smtp_data_mode mode, size_t s
   return o;
 }
 
+/* What a client sends for a body (LF line ends, no CR): CRLF line ends,
+ * a line end added if missing, dot-stuffed in DOT mode, then the terminator. */
+static size_t encode(char const *body, size_t len, enum smtp_data_mode mode, char *wire)
+{
+  size_t w = 0;
+  int bol = 1;
+  for (size_t i = 0; i < len; i++)
+  {
+    if (mode == SMTP_DATA_DOT && bol && body[i] == '.') wire[w++] = '.';
+    if (body[i] == '\n') wire[w++] = '\r';
+    wire[w++] = body[i];
+    bol = body[i] == '\n';
+  }
+  if (mode == SMTP_DATA_DOT)
+  {
+    if (!bol) { memcpy(wire + w, "\r\n", 2); w += 2; }
+    memcpy(wire + w, ".\r\n", 3);
+    w += 3;
+  }
+  return w;
+}
+
+/* The body ends only at CRLF "." CRLF (or "." CRLF first of all): the
+ * consumed input ends so, and holds no such terminator earlier. */
+static void check_end(char const *s, size_t used)
+{
+  if (used == 3) { if (memcmp(s, ".\r\n", 3)) __builtin_trap(); return; }
+  if (used < 5 || memcmp(s + used - 5, "\r\n.\r\n", 5) || !memcmp(s, ".\r\n", 3)) __builtin_trap();
+  for (size_t i = 0; i + 5 < used; i++)
+    if (!memcmp(s + i, "\r\n.\r\n", 5)) __builtin_trap();
+}
+
+/* Exact dot-unstuffing: what a client encodes (s as the body, its CRs
+ * dropped) decodes to exactly that body, ending exactly at the terminator. */
+static void round_trip(char const *s, size_t n)
+{
+  char *body = malloc(n + 2), *wire = malloc(2 * n + 8), *out = malloc(2 * n + 10);
+  size_t len = 0;
+  for (size_t i = 0; i < n; i++) if (s[i] != '\r') body[len++] = s[i];
+  for (int mode = SMTP_DATA_DOT; mode <= SMTP_DATA_CHUNK; mode++)
+  {
+    struct smtp_data d;
+    size_t w = encode(body, len, mode, wire), o, used;
+    smtp_data_init(&d, mode);
+    used = smtp_data_decode(&d, wire, w, out, &o);
+    o += smtp_data_finish(&d, out + o);
+    if (used != w || d.flags || d.done != (mode == SMTP_DATA_DOT)) __builtin_trap();
+    /* DOT mode gives back the body with its last line ended */
+    if (o < len || memcmp(out, body, len)) __builtin_trap();
+    if (o != len + (mode == SMTP_DATA_DOT && len && body[len-1] != '\n')) __builtin_trap();
+  }
+  free(body); free(wire); free(out);
+}
+
 static void data(char const *s, size_t n)
 {
   char *a = malloc(n + 2), *b = malloc(n + 2);
@@ -61,8 +117,16 @@ static void data(char const *s, size_t n)
     /* no CR survives in a clean message; LF only where CRLF was */
     if (!(fa & SMTP_DATA_BARE) && memchr(a, '\r', la)) __builtin_trap();
     if (mode == SMTP_DATA_CHUNK && da) __builtin_trap();
+    if (mode == SMTP_DATA_DOT && da)
+    {
+      struct smtp_data d;
+      size_t o;
+      smtp_data_init(&d, SMTP_DATA_DOT);
+      check_end(s, smtp_data_decode(&d, s, n, b, &o));
+    }
   }
   free(a); free(b);
+  round_trip(s, n);
 }
 
 static void auth(char const *s, size_t n)
