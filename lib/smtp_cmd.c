@@ -94,11 +94,12 @@ static int mail_param(char const *s, size_t len, struct smtp_path *p)
   if (prefix_nocase(s, len, "SIZE="))
   {
     uint64_t n = 0;
-    if (len == 5 || len > 5 + 19) return 0;   /* digits, below 2^64 */
+    if (len == 5) return 0;
     for (size_t i = 5; i < len; i++)
     {
       if (s[i] < '0' || s[i] > '9') return 0;
-      n = n * 10 + (uint64_t)(s[i] - '0');
+      /* a size past 2^64 is as good as 2^64 - 1: too big (RFC 1870 6: 552) */
+      n = n > (UINT64_MAX - 9) / 10 ? UINT64_MAX : n * 10 + (uint64_t)(s[i] - '0');
     }
     p->size = n;
     return 1;

@@ -215,8 +215,8 @@ testMaxRecipients() {
 }
 
 testSizeLimits() {
-  out=$(smtpd "${HELO}MAIL FROM:<a@b.org> SIZE=1001\r\nQUIT\r\n" VMAIL_DATABYTES=1000)
-  assertContains "$out" "552 5.3.4"
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org> SIZE=1001\r\nMAIL FROM:<a@b.org> SIZE=123456789012345678901234567890\r\nQUIT\r\n" VMAIL_DATABYTES=1000)
+  assertEquals "SIZE above the limit, even above 2^64" 2 "$(echo "$out" | grep -c '^552 5.3.4')"
   make_message "$T_TMP/big" 3000
   body=$(sed 's/$/\\r/' < "$T_TMP/big" | tr -d '\n' | sed 's/\\r/\\r\\n/g; s/\r//g')
   out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nDATA\r\n${body}.\r\nNOOP\r\n" VMAIL_DATABYTES=1000)
