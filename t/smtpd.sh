@@ -322,8 +322,13 @@ testDisconnectMidDataLeavesNothing() {
   assertNotContains "$out" "queued"
   assertEquals "the queue got no envelope" 0 "$(queued)"
   assertContains "$(cat "$T_TMP/log")" "end=disconnect"
+  assertContains "the message is logged too" "$(cat "$T_TMP/log")" "from=<a@b.org> nrcpt=1 to=<postmaster@example.com> size=25 result=aborted code=-"
   out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nBDAT 100\r\nshort")
   assertEquals 0 "$(queued)"
+  assertContains "$(cat "$T_TMP/log")" "result=aborted"
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nBDAT 5\r\nfirstBDAT 5\r\nsecon")
+  assertEquals "after a whole chunk, too" 0 "$(queued)"
+  assertEquals 1 "$(grep -c 'result=aborted' "$T_TMP/log")"
 }
 
 testQueueFailures() {
@@ -342,6 +347,7 @@ testLogLines() {
   smtpd "${HELO}MAIL FROM:<s@example.org>\r\nRCPT TO:<postmaster@example.com>\r\nRCPT TO:<alias@example.com>\r\nDATA\r\nhello\r\n.\r\nQUIT\r\n" TCPREMOTEHOST=client.example.org >/dev/null
   log=$(cat "$T_TMP/log")
   assertContains "$log" "message id="
+  assertTrue "the queue process, whose pid ends vmail-queue's id" "echo '$log' | grep -q 'message id=[0-9]*\.[0-9]*\.1 qp=[1-9][0-9]* ip='"
   assertContains "$log" "ip=192.0.2.1 helo=client.test auth=- from=<s@example.org> nrcpt=2 to=<postmaster@example.com>,<alias@example.com> size=6 result=accepted code=250"
   assertContains "$log" "session ip=192.0.2.1 helo=client.test auth=- messages=1 errors=0 end=quit"
   assertNotContains "no message content in logs" "$log" "hello"

@@ -60,6 +60,8 @@ static struct
   struct smtp_data body;
   uint64_t size;          /* decoded bytes so far */
   int toobig;
+  char id[64];            /* the message's id once its body has begun, else "" */
+  pid_t qp;               /* its $VMAIL_QUEUE process */
 } tx = { .state = S_GREETED };
 
 static char line[SMTP_LINE_MAX + 2];
@@ -87,6 +89,8 @@ static void log_client(stralloc *sa)
   stralloc_cats(sa, " auth="); cat_clean(sa, session.authuser[0] ? session.authuser : "-", SMTP_AUTH_FIELD_MAX);
 }
 
+static void log_message(char const *result, char const *code);
+
 static void tx_reset(void)
 {
   if (queue_running()) queue_abort();
@@ -97,6 +101,7 @@ static void tx_reset(void)
   tx.chunking = 0;
   tx.size = 0;
   tx.toobig = 0;
+  tx.id[0] = 0;
 }
 
 void session_end(char const *why)
@@ -107,6 +112,7 @@ void session_end(char const *why)
   if (ending) _exit(0);
   ending = 1;
   if (queue_running()) queue_abort();
+  if (tx.id[0]) log_message("aborted", "-");   /* the client left mid-body */
   io_flush();
   resolver_stop();
   stralloc_cats(&sa, "session");
@@ -296,11 +302,15 @@ static char const *protocol(void)
   return session.authuser[0] ? "ESMTPA" : "ESMTP";
 }
 
-/* Starts the queue child and gives it our Received header (RFC 5321 4.4). */
-static int message_begin(char const *id)
+/* Names the message (tx.id), starts the queue child and gives it our
+ * Received header (RFC 5321 4.4). */
+static int message_begin(void)
 {
   stralloc h = STRALLOC_ZERO;
+  char const *id = tx.id;
   if (!queue_start(session.timeout)) return 0;
+  message_id(tx.id);
+  tx.qp = queue_child();
   stralloc_cats(&h, "Received: from ");
   stralloc_cats(&h, session.helo);
   stralloc_cats(&h, " (");
@@ -312,7 +322,7 @@ static int message_begin(char const *id)
   if (tx.nrcpt == 1) { stralloc_cats(&h, "\n\tfor <"); stralloc_cats(&h, tx.rcpts.s); stralloc_cats(&h, ">"); }
   stralloc_cats(&h, "; ");
   cat_date(&h);
-  if (!stralloc_cats(&h, "\n")) { stralloc_free(&h); queue_abort(); return 0; }
+  if (!stralloc_cats(&h, "\n")) { stralloc_free(&h); queue_abort(); tx.id[0] = 0; return 0; }
   queue_write(h.s, h.len);
   stralloc_free(&h);
   return 1;
@@ -332,12 +342,15 @@ static void message_put(char const *s, size_t n)
   queue_write(s, n);
 }
 
-static void log_message(char const *id, char const *result, char const *code)
+/* The message's one log line; code: the reply (its first word is logged).
+ * The message is then done with: it is not logged again. */
+static void log_message(char const *result, char const *code)
 {
   stralloc sa = STRALLOC_ZERO;
   char fmt[UINT64_FMT];
   char const *r = tx.rcpts.s;
-  stralloc_cats(&sa, "message id="); stralloc_cats(&sa, id);
+  stralloc_cats(&sa, "message id="); stralloc_cats(&sa, tx.id);
+  stralloc_cats(&sa, " qp="); stralloc_catb(&sa, fmt, pid_fmt(fmt, tx.qp));
   log_client(&sa);
   stralloc_cats(&sa, " from=<"); cat_clean(&sa, tx.from.s, ~(size_t)0);
   stralloc_cats(&sa, "> nrcpt="); stralloc_catb(&sa, fmt, uint_fmt(fmt, tx.nrcpt));
@@ -350,13 +363,14 @@ static void log_message(char const *id, char const *result, char const *code)
   }
   stralloc_cats(&sa, " size="); stralloc_catb(&sa, fmt, uint64_fmt(fmt, tx.size));
   stralloc_cats(&sa, " result="); stralloc_cats(&sa, result);
-  stralloc_cats(&sa, " code="); stralloc_catb(&sa, code, 3);
+  stralloc_cats(&sa, " code="); stralloc_catb(&sa, code, strcspn(code, " "));
   log_line(&sa);
   stralloc_free(&sa);
+  tx.id[0] = 0;
 }
 
 /* The body is complete: judge it, queue it, answer, end the transaction. */
-static void message_end(char const *id)
+static void message_end(void)
 {
   char const *reply;
   char const *result = "rejected";
@@ -391,13 +405,15 @@ static void message_end(char const *id)
   }
   if (!reply)
   {
+    char id[sizeof tx.id];
+    memcpy(id, tx.id, sizeof id);
     session.messages++;
-    log_message(id, result, "250");
+    log_message(result, "250");
     io_puts("250 2.0.0 Ok: queued as "); io_reply(id);
   }
   else
   {
-    log_message(id, result, reply);
+    log_message(result, reply);
     reply_error(reply);
   }
   tx_reset();
@@ -413,12 +429,10 @@ static int data_allowed(void)
 
 static void do_data(struct smtp_cmd const *cmd)
 {
-  char id[64];
   if (cmd->arglen) { reply_error("501 5.5.4 Syntax: DATA"); return; }
   if (!data_allowed()) return;
   if (tx.chunking) { reply_error("503 5.5.1 Error: DATA after BDAT"); return; }
-  message_id(id);
-  if (!message_begin(id)) { reply_error("451 4.3.0 Temporary queue failure, try again later"); return; }
+  if (!message_begin()) { reply_error("451 4.3.0 Temporary queue failure, try again later"); return; }
   smtp_data_init(&tx.body, SMTP_DATA_DOT);
   io_reply("354 End data with <CR><LF>.<CR><LF>");
   while (!tx.body.done)
@@ -442,7 +456,7 @@ static void do_data(struct smtp_cmd const *cmd)
     }
     io_skip(used);
   }
-  message_end(id);
+  message_end();
 }
 
 static void do_bdat(struct smtp_cmd const *cmd)
@@ -450,7 +464,6 @@ static void do_bdat(struct smtp_cmd const *cmd)
   uint64_t size, left;
   int last, ok;
   char out[sizeof line + 1];
-  static char id[64];
   if (!smtp_bdat_parse(cmd->arg, cmd->arglen, &size, &last))
   {
     /* without a size we cannot find the next command */
@@ -460,8 +473,7 @@ static void do_bdat(struct smtp_cmd const *cmd)
   ok = tx.state == S_MAIL && tx.nrcpt;
   if (ok && !tx.chunking)
   {
-    message_id(id);
-    if (!message_begin(id)) ok = -1;
+    if (!message_begin()) ok = -1;
     else { smtp_data_init(&tx.body, SMTP_DATA_CHUNK); tx.chunking = 1; }
   }
   for (left = size; left;)   /* RFC 3030 2: the chunk is read whatever the reply */
@@ -485,7 +497,7 @@ static void do_bdat(struct smtp_cmd const *cmd)
   if (!ok) { data_allowed(); return; }
   if (tx.toobig)
   {
-    log_message(id, "toobig", "552");
+    log_message("toobig", "552");
     reply_error("552 5.3.4 Message size exceeds fixed maximum message size");
     tx_reset();
     tx.state = S_FAILED_CHUNKS;
@@ -499,7 +511,7 @@ static void do_bdat(struct smtp_cmd const *cmd)
     return;
   }
   message_put(out, smtp_data_finish(&tx.body, out));
-  message_end(id);
+  message_end();
 }
 
 /* ---- AUTH ---- */

@@ -27,6 +27,8 @@ static buffer msg;
 
 int queue_running(void) { return pid != 0; }
 
+pid_t queue_child(void) { return pid; }
+
 int queue_start(unsigned timeout_seconds)
 {
   int m[2], e[2];

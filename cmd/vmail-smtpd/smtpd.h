@@ -47,6 +47,7 @@ void resolver_stop(void);
 /* queue.c: one message at a time */
 int queue_start(unsigned timeout_seconds);          /* 1 ok, 0 could not start */
 int queue_running(void);
+pid_t queue_child(void);                            /* its pid (0: none) */
 void queue_write(char const *s, size_t len);        /* errors are remembered */
 /* Closes the message, sends the envelope, waits: the child's exit code, or
  * -1 if it could not be given the whole message and envelope. */

@@ -144,6 +144,9 @@ testRelayDeniedWithoutAuthAllowedWith() {
     "grep 'auth=postmaster@example.com' '$VMAIL_LOGDIR/smtpd/current' | grep -q 'to=<someone@elsewhere.example.net> size=[0-9]* result=accepted'"
   sleep 1   # vmail-send has a look at it, and keeps it: there is no remote delivery here
   assertTrue "queued for the remote recipient" "grep -lq someone@elsewhere.example.net '$VMAIL_QUEUE_DIR'/env/*"
+  qp=$(grep 'auth=postmaster@example.com' "$VMAIL_LOGDIR/smtpd/current" | grep 'to=<someone@elsewhere.example.net>' | sed -n 's/.* qp=\([0-9]*\) .*/\1/p' | tail -n 1)
+  assertTrue "the log's qp=$qp ends the queue id" \
+    "grep -l someone@elsewhere.example.net '$VMAIL_QUEUE_DIR'/env/* | grep -q '\.$(printf %07d "$qp")\$'"
 }
 
 testSubmissionNeedsAuth() {
@@ -175,6 +178,7 @@ testDisconnectMidDataLeavesNothing() {
   assertEquals "nothing half-written" 0 "$(count_files "$VMAIL_QUEUE_DIR/tmp")"
   assertEquals "nothing delivered" "$before" "$(mails)"
   assertContains "$(cat "$VMAIL_LOGDIR/smtpd/current")" "helo=cut.test auth=- messages=0 errors=0 end="
+  assertTrue "logged as aborted" "grep 'helo=cut.test' '$VMAIL_LOGDIR/smtpd/current' | grep -q 'message id=.* result=aborted'"
 }
 
 testEarlyTalkerRefused() {
