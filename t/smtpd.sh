@@ -150,6 +150,44 @@ testAuthFailures() {
   assertNotContains "$(cat "$T_TMP/log")" "password"
 }
 
+testAuthEdgeCases() {
+  out=$(smtpd "${HELO}AUTH\r\nAUTH PLAIN =\r\nAUTH PLAIN\r\n=\r\nAUTH LOGIN\r\n$(b64 user2@example.com)\r\n*\r\nAUTH LOGIN\r\n!!\r\nAUTH PLAIN $(b64 'user2@example.com\0postmaster@example.com\0password')\r\nQUIT\r\n" VMAIL_AUTH_PLAINTEXT=1)
+  assertContains "no mechanism" "$out" "501 5.5.4 Syntax: AUTH"
+  assertEquals "empty responses ('='), and an authzid that is not the user" 3 "$(echo "$out" | grep -c '^535 5.7.8')"
+  assertContains "LOGIN cancelled at the password" "$out" "334 UGFzc3dvcmQ6
+501 5.0.0"
+  assertContains "LOGIN bad base64" "$out" "334 VXNlcm5hbWU6
+501 5.5.2"
+  assertNotContains "$out" "235"
+  assertContains "$out" "221 2.0.0"
+  log=$(cat "$T_TMP/log")
+  assertEquals "one log line per failed AUTH" 3 "$(echo "$log" | grep -c '^vmail-smtpd: info: authfail ip=192.0.2.1 helo=client.test auth=- mech=PLAIN user=<[^ ]*> result=fail$')"
+  assertContains "$log" "session ip=192.0.2.1 helo=client.test auth=- messages=0 errors=6 end=quit"
+  # a wrong password is logged with the name tried, never the password
+  out=$(smtpd "${HELO}AUTH LOGIN $(b64 user2@example.com)\r\n$(b64 Wr0ngSecret)\r\nQUIT\r\n" VMAIL_AUTH_PLAINTEXT=1)
+  assertContains "$out" "535 5.7.8"
+  assertContains "$(cat "$T_TMP/log")" "authfail ip=192.0.2.1 helo=client.test auth=- mech=LOGIN user=<user2@example.com> result=fail"
+  assertNotContains "$(cat "$T_TMP/log")" "Wr0ngSecret"
+}
+
+testAuthFailuresCountAsErrors() {
+  s=$HELO; i=0; while [ $i -lt 25 ]; do s="${s}AUTH PLAIN $(b64 '\0postmaster@example.com\0guess'$i)\r\n"; i=$((i + 1)); done
+  out=$(smtpd "${s}AUTH PLAIN $PLAIN\r\n" VMAIL_AUTH_PLAINTEXT=1)
+  assertEquals 20 "$(echo "$out" | grep -c '^535 5.7.8')"
+  assertContains "$out" "421 4.7.0 Too many errors"
+  assertNotContains "no more guesses after the limit" "$out" "235"
+  assertContains "$(cat "$T_TMP/log")" "errors=20 end=errors"
+}
+
+testAuthDatabaseDownIsTemporary() {
+  out=$(smtpd "${HELO}AUTH PLAIN $PLAIN\r\nMAIL FROM:<a@b.org>\r\nRCPT TO:<u@elsewhere.org>\r\nQUIT\r\n" \
+        VMAIL_AUTH_PLAINTEXT=1 VMAIL_DB_SOCKET="$T_TMP/no-such.sock" VMAIL_DB_TIMEOUT=2)
+  assertContains "$out" "454 4.7.0"
+  assertNotContains "$out" "535"
+  assertNotContains "$out" "235"
+  assertContains "$(cat "$T_TMP/log")" "mech=PLAIN user=<postmaster@example.com> result=tempfail"
+}
+
 testSubmissionRequiresAuth() {
   out=$(smtpd "${HELO}MAIL FROM:<postmaster@example.com>\r\nAUTH PLAIN $PLAIN\r\nMAIL FROM:<postmaster@example.com>\r\nRCPT TO:<u@elsewhere.org>\r\n" \
         VMAIL_SUBMISSION=1 VMAIL_AUTH_PLAINTEXT=1 RELAYCLIENT=)

@@ -540,13 +540,28 @@ static int auth_response(char const *inline_resp, size_t inlen, char const *prom
   return 1;
 }
 
-static void auth_done(char const *user, char const *password)
+/* A failed AUTH: one log line (the name tried, never the password), then
+ * the reply, which counts as an error. */
+static void auth_failed(char const *mech, char const *user, char const *reply)
+{
+  stralloc sa = STRALLOC_ZERO;
+  stralloc_cats(&sa, "authfail");
+  log_client(&sa);
+  stralloc_cats(&sa, " mech="); stralloc_cats(&sa, mech);
+  stralloc_cats(&sa, " user=<"); cat_clean(&sa, user, SMTP_AUTH_FIELD_MAX);
+  stralloc_cats(&sa, "> result="); stralloc_cats(&sa, reply[0] == '4' ? "tempfail" : "fail");
+  log_line(&sa);
+  stralloc_free(&sa);
+  reply_error(reply);
+}
+
+static void auth_done(char const *mech, char const *user, char const *password)
 {
   size_t ulen = strlen(user);
   int r;
   if (!ulen || ulen > SMTP_AUTH_FIELD_MAX || strlen(password) > SMTP_AUTH_FIELD_MAX)
   {
-    reply_error("535 5.7.8 Authentication credentials invalid");
+    auth_failed(mech, user, "535 5.7.8 Authentication credentials invalid");
     return;
   }
   io_flush();   /* the check can take a while; the client need not wait for earlier replies */
@@ -556,8 +571,8 @@ static void auth_done(char const *user, char const *password)
     memcpy(session.authuser, user, ulen + 1);
     io_reply("235 2.7.0 Authentication successful");
   }
-  else if (r == 1) reply_error("535 5.7.8 Authentication credentials invalid");
-  else reply_error("454 4.7.0 Temporary authentication failure");
+  else if (r == 1) auth_failed(mech, user, "535 5.7.8 Authentication credentials invalid");
+  else auth_failed(mech, user, "454 4.7.0 Temporary authentication failure");
 }
 
 static void do_auth(struct smtp_cmd const *cmd)
@@ -570,6 +585,7 @@ static void do_auth(struct smtp_cmd const *cmd)
   if (tx.state == S_GREETED) { reply_error("503 5.5.1 Error: send EHLO first"); return; }
   if (tx.state != S_READY) { reply_error("503 5.5.1 Error: AUTH not allowed during a mail transaction"); return; }
   while (mechlen < cmd->arglen && mech[mechlen] != ' ') mechlen++;
+  if (!mechlen) { reply_error("501 5.5.4 Syntax: AUTH mechanism [initial-response]"); return; }
   resp = mechlen < cmd->arglen ? mech + mechlen + 1 : 0;
   if (resp) resplen = cmd->arglen - mechlen - 1;
   if (mechlen == 5 && !strncasecmp(mech, "PLAIN", 5))
@@ -578,8 +594,8 @@ static void do_auth(struct smtp_cmd const *cmd)
     if (auth_response(resp, resplen, "334 ", &a))
     {
       if (!smtp_auth_plain(a.s, a.len, &plain, &user, &password))
-        reply_error("535 5.7.8 Authentication credentials invalid");
-      else auth_done(user, password);
+        auth_failed("PLAIN", "", "535 5.7.8 Authentication credentials invalid");
+      else auth_done("PLAIN", user, password);
     }
   }
   else if (mechlen == 5 && !strncasecmp(mech, "LOGIN", 5))
@@ -589,8 +605,8 @@ static void do_auth(struct smtp_cmd const *cmd)
         && stralloc_0(&a) && stralloc_0(&b))
     {
       if (strlen(a.s) + 1 != a.len || strlen(b.s) + 1 != b.len)
-        reply_error("535 5.7.8 Authentication credentials invalid");
-      else auth_done(a.s, b.s);
+        auth_failed("LOGIN", a.s, "535 5.7.8 Authentication credentials invalid");
+      else auth_done("LOGIN", a.s, b.s);
     }
   }
   else reply_error("504 5.5.4 Unrecognized authentication type");
