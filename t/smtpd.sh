@@ -222,6 +222,54 @@ testRsetEndsTransaction() {
   assertEquals 2 "$(echo "$out" | grep -c '^250 2.1.0')"
 }
 
+# RFC 2920: the replies to a group of commands go out together, once the
+# group has been read; here the RCPT check takes a second (a slow resolver),
+# and the EHLO and MAIL replies wait for it instead of going out at once.
+testPipelinedRepliesBatched() {
+  printf '#!/bin/sh\nsleep 1\nexec vmail-resolve\n' > "$T_TMP/slow-resolve"
+  chmod 755 "$T_TMP/slow-resolve"
+  # prints each reply line as "WRITE SECONDS LINE": WRITE counts our reads
+  out=$(VMAIL_RESOLVE="$T_TMP/slow-resolve" python3 -c '
+import os, subprocess, sys, time
+p = subprocess.Popen([sys.argv[1]], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+out = p.stdout.fileno()
+t0 = time.monotonic()
+def chunk():
+    return os.read(out, 65536)
+greeting = chunk()
+p.stdin.write(b"EHLO client.test\r\nMAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\n")
+p.stdin.flush()
+n, b = 1, chunk()
+while b:
+    for l in b.decode().split("\r\n")[:-1]: print("%d %.1f %s" % (n, time.monotonic() - t0, l))
+    if b"2.1.5" in b: p.stdin.write(b"QUIT\r\n"); p.stdin.close()
+    n, b = n + 1, chunk()
+' "$SMTPD")
+  ehlo=$(echo "$out" | grep ' 250-PIPELINING$' | cut -d' ' -f1,2)
+  mail=$(echo "$out" | grep ' 250 2.1.0' | cut -d' ' -f1,2)
+  rcpt=$(echo "$out" | grep ' 250 2.1.5' | cut -d' ' -f1,2)
+  assertEquals "EHLO and RCPT replies in one write" "$rcpt" "$ehlo"
+  assertEquals "MAIL and RCPT replies in one write" "$rcpt" "$mail"
+  assertTrue "sent after the RCPT check ($rcpt)" "[ '${rcpt#* }' != 0.0 ]"
+  assertContains "$out" "221 2.0.0"
+}
+
+# Two whole transactions in one write: the end of one body (CRLF.CRLF or the
+# last BDAT chunk) is followed at once by the next commands.
+testPipelinedMessagesBackToBack() {
+  out=$(smtpd "${HELO}MAIL FROM:<one@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nDATA\r\nSubject: one\r\n.\r\nMAIL FROM:<two@b.org>\r\nRCPT TO:<user2@example.com>\r\nBDAT 14 LAST\r\nSubject: two\r\nMAIL FROM:<three@b.org>\r\nRCPT TO:<alias@example.com>\r\nDATA\r\nSubject: three\r\n.\r\nQUIT\r\n")
+  assertEquals 3 "$(echo "$out" | grep -c '^250 2.0.0 Ok: queued as')"
+  assertContains "$out" "221 2.0.0"
+  assertEquals 3 "$(queued)"
+  envs=$(cat "$T_TMP"/q/*.env | tr '\0' '|')
+  for e in "Fone@b.org|Tpostmaster@example.com||" "Ftwo@b.org|Tuser2@example.com||" "Fthree@b.org|Talias@example.com||"; do
+    assertContains "$envs" "$e"
+  done
+  for n in one two three; do
+    assertEquals "Subject: $n alone in its message" 1 "$(grep -l "^Subject: " "$T_TMP"/q/*.msg | xargs grep -l "^Subject: $n\$" | wc -l)"
+  done
+}
+
 testSyntaxErrors() {
   out=$(smtpd "${HELO}MAIL FROM:a@b.org\r\nMAIL FROM:<a@>\r\nMAIL FROM:<a@b.org> FOO=bar\r\nMAIL TO:<a@b.org>\r\nMAIL FROM:<a@b.org>\r\nRCPT TO:<bad address>\r\nRCPT TO:<>\r\nRCPT TO:<postmaster@example.com> NOTIFY=NEVER\r\nDATA x\r\n")
   assertEquals 2 "$(echo "$out" | grep -c '^501 5.5.4 Syntax: MAIL')"
@@ -343,6 +391,11 @@ testBdatChunks() {
   assertContains "$out" "250 2.0.0 Ok: queued"
   assertEquals "$(printf 'Subject: c\n\nabc\n.')" "$(last_msg | sed '1,3d')"
   assertContains "transaction over" "$out" "503 5.5.1 Error: need MAIL"
+  rm -f "$T_TMP"/q/*
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nBDAT 5\r\nend\r\nBDAT 0 LAST\r\nQUIT\r\n")
+  assertContains "$out" "250 2.0.0 5 octets received"
+  assertContains "BDAT 0 LAST ends it" "$out" "250 2.0.0 Ok: queued"
+  assertEquals "end" "$(last_msg | sed '1,3d')"
   out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nBDAT 3\r\nabcDATA\r\nBDAT x\r\nNOOP\r\n")
   assertContains "DATA after BDAT" "$out" "503 5.5.1 Error: DATA after BDAT"
   assertContains "$out" "501 5.5.4 Syntax: BDAT"
