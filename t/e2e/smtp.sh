@@ -67,6 +67,22 @@ elif cmd == "early":
         if out.startswith("554"):
             break
     print(out)
+elif cmd == "limit":
+    # n sessions held open, all greeted; one more waits until one of them ends
+    n, held = int(sys.argv[3]), []
+    for i in range(n):
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        if not s.recv(4096).startswith(b"220"):
+            print("session %d not greeted" % i); sys.exit(1)
+        held.append(s)
+    extra = socket.create_connection(("127.0.0.1", port), timeout=1.5)
+    try:
+        print("greeted beyond the limit: %r" % extra.recv(4096))
+    except socket.timeout:
+        held.pop().close()
+        extra.settimeout(10)
+        print("waited, then %s" % extra.recv(4096).decode().split(" ")[0])
+    for s in held: s.close()
 elif cmd == "relay":
     print(raw(b"EHLO relay.test\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<someone@elsewhere.example.net>\r\nQUIT\r\n", src=sys.argv[3]))
 PY
@@ -185,6 +201,13 @@ testEarlyTalkerRefused() {
   out=$(python3 "$T_TMP/client.py" early "$E2E_SMTP")
   assertContains "$out" "554 5.5.0"
   assertNotContains "$out" "250"
+}
+
+testConnectionLimit() {
+  for port in "$E2E_SMTP" "$E2E_SUBMISSION"; do
+    out=$(python3 "$T_TMP/client.py" limit "$port" 100)
+    assertEquals "port $port: tcpserver -c 100" "waited, then 220" "$out"
+  done
 }
 
 testHundredConcurrentSessions() {
