@@ -99,6 +99,27 @@ testDatabaseTroubleIs451NeverPermanent() {
   assertNotContains "$out" "554"
 }
 
+# One vmail-resolve for the whole session; one that dies is replaced at the
+# next RCPT, and its RCPT gets a temporary failure.
+testResolverKeptForSession() {
+  printf '#!/bin/sh\necho start >> "%s/starts"\n[ "$(wc -l < "%s/starts")" -eq 1 ] && [ -e "%s/crash" ] && exit 1\nexec vmail-resolve\n' \
+    "$T_TMP" "$T_TMP" "$T_TMP" > "$T_TMP/counting-resolve"
+  chmod 755 "$T_TMP/counting-resolve"
+  rm -f "$T_TMP/starts" "$T_TMP/crash"
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nRCPT TO:<nobody@example.com>\r\nRSET\r\nMAIL FROM:<a@b.org>\r\nRCPT TO:<user2@example.com>\r\nRCPT TO:<u@elsewhere.org>\r\nQUIT\r\n" \
+        VMAIL_RESOLVE="$T_TMP/counting-resolve")
+  assertEquals 2 "$(echo "$out" | grep -c '^250 2.1.5')"
+  assertContains "$out" "550 5.1.1"
+  assertContains "$out" "554 5.7.1"
+  assertEquals "one co-process for four RCPTs" 1 "$(wc -l < "$T_TMP/starts")"
+  rm -f "$T_TMP/starts"; touch "$T_TMP/crash"
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nRCPT TO:<postmaster@example.com>\r\nQUIT\r\n" \
+        VMAIL_RESOLVE="$T_TMP/counting-resolve")
+  assertContains "a dead co-process: try again" "$out" "451 4.3.0 <postmaster@example.com>"
+  assertContains "a fresh one answers" "$out" "250 2.1.5"
+  assertEquals 2 "$(wc -l < "$T_TMP/starts")"
+}
+
 testRelayDeniedWithoutTrust() {
   out=$(smtpd "${HELO}MAIL FROM:<a@example.org>\r\nRCPT TO:<u@elsewhere.org>\r\nDATA\r\nQUIT\r\n")
   assertContains "$out" "554 5.7.1 <u@elsewhere.org>: Relay access denied"
