@@ -235,6 +235,12 @@ testOtherCommands() {
   assertContains "$out" "502 5.5.1 Error: EXPN"
   assertContains "$out" "502 5.5.1 Error: STARTTLS"
   assertContains "lowercase verbs" "$out" "221 2.0.0"
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRSET now\r\nVRFY\r\nQUIT please\r\nRCPT TO:<postmaster@example.com>\r\nQUIT\r\n")
+  assertContains "$out" "501 5.5.4 Syntax: RSET"
+  assertContains "$out" "501 5.5.4 Syntax: VRFY"
+  assertContains "$out" "501 5.5.4 Syntax: QUIT"
+  assertContains "no RSET happened, no QUIT either" "$out" "250 2.1.5"
+  assertContains "$out" "221 2.0.0"
 }
 
 testRsetEndsTransaction() {

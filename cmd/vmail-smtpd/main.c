@@ -638,13 +638,18 @@ static void command(char *l, size_t len)
     case SMTP_DATA: do_data(&cmd); break;
     case SMTP_BDAT: do_bdat(&cmd); break;
     case SMTP_AUTH: do_auth(&cmd); break;
-    case SMTP_RSET: tx_reset(); io_reply("250 2.0.0 Ok"); break;
+    case SMTP_RSET:   /* RSET and QUIT take no argument (RFC 5321 4.1.1.5, 4.1.1.10) */
+      if (cmd.arglen) { reply_error("501 5.5.4 Syntax: RSET"); break; }
+      tx_reset(); io_reply("250 2.0.0 Ok"); break;
     case SMTP_NOOP: io_reply("250 2.0.0 Ok"); break;
-    case SMTP_VRFY: io_reply("252 2.5.0 Cannot VRFY user, but will accept message and attempt delivery"); break;
+    case SMTP_VRFY:
+      if (!cmd.arglen) { reply_error("501 5.5.4 Syntax: VRFY address"); break; }
+      io_reply("252 2.5.0 Cannot VRFY user, but will accept message and attempt delivery"); break;
     case SMTP_EXPN: reply_error("502 5.5.1 Error: EXPN not implemented"); break;
     case SMTP_HELP: io_reply("214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP VRFY HELP QUIT AUTH"); break;
     case SMTP_STARTTLS: reply_error("502 5.5.1 Error: STARTTLS not available"); break;
     case SMTP_QUIT:
+      if (cmd.arglen) { reply_error("501 5.5.4 Syntax: QUIT"); break; }
       reply_host("221 2.0.0 ", " closing connection");
       session_end("quit");
     case SMTP_UNKNOWN:
