@@ -3,12 +3,35 @@
 #include <skalibs/stralloc.h>
 #include "addr.h"
 
-/* RFC 5322 atext, plus every byte >= 0x80 (RFC 6531 UTF-8 local parts). */
+/* RFC 5322 atext, plus every byte >= 0x80 (RFC 6531 UTF-8 local parts;
+ * utf8_ok checks that those bytes form UTF-8). */
 static int atext(unsigned char c)
 {
   if (c >= 0x80) return 1;
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return 1;
   return c && strchr("!#$%&'*+-/=?^_`{|}~", c) != 0;
+}
+
+/* Is s[0..len) well-formed UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF)? ASCII is. */
+static int utf8_ok(char const *s, size_t len)
+{
+  for (size_t i = 0; i < len; )
+  {
+    unsigned char c = s[i];
+    unsigned char lo = 0x80, hi = 0xbf;
+    size_t n;
+    if (c < 0x80) { i++; continue; }
+    if (c >= 0xc2 && c <= 0xdf) n = 1;
+    else if (c >= 0xe0 && c <= 0xef) { n = 2; if (c == 0xe0) lo = 0xa0; if (c == 0xed) hi = 0x9f; }
+    else if (c >= 0xf0 && c <= 0xf4) { n = 3; if (c == 0xf0) lo = 0x90; if (c == 0xf4) hi = 0x8f; }
+    else return 0;
+    if (len - i - 1 < n) return 0;
+    if ((unsigned char)s[i+1] < lo || (unsigned char)s[i+1] > hi) return 0;
+    for (size_t k = 2; k <= n; k++) if (((unsigned char)s[i+k] & 0xc0) != 0x80) return 0;
+    i += n + 1;
+  }
+  return 1;
 }
 
 void addr_lower(char *s)
@@ -19,7 +42,7 @@ void addr_lower(char *s)
 int addr_domain_ok(char const *d, size_t len)
 {
   size_t label = 0;
-  if (!len || len > ADDR_DOMAIN_MAX) return 0;
+  if (!len || len > ADDR_DOMAIN_MAX || !utf8_ok(d, len)) return 0;
   for (size_t i = 0; i < len; i++)
   {
     unsigned char c = d[i];
@@ -39,7 +62,7 @@ int addr_domain_ok(char const *d, size_t len)
 int addr_parse(char const *s, size_t len, stralloc *out)
 {
   size_t at, i;
-  if (!len || len > ADDR_MAX || memchr(s, 0, len)) return 0;
+  if (!len || len > ADDR_MAX || memchr(s, 0, len) || !utf8_ok(s, len)) return 0;
   for (at = len; at > 0; at--) if (s[at-1] == '@') break;
   if (!at) return 0;
   at--;

@@ -14,7 +14,7 @@
 #define ADDR_MAX        254   /* RFC 3696 errata: whole path minus brackets */
 
 /* Checks that s (len bytes, no NUL needed) is local@domain with a dot-atom or
- * UTF-8 local part and a valid domain name, and writes it to out, NUL-terminated,
+ * UTF-8 local part and a valid domain name, all well-formed UTF-8 (RFC 3629), and writes it to out, NUL-terminated,
  * with the domain lowercased. Quoted local parts are refused. */
 int addr_parse(char const *s, size_t len, stralloc *out);
 
@@ -22,7 +22,7 @@ int addr_parse(char const *s, size_t len, stralloc *out);
 size_t addr_at(char const *addr);
 
 /* Is domain a syntactically valid host name (letters, digits, hyphens, dots,
- * UTF-8; labels 1..63)? */
+ * well-formed UTF-8; labels 1..63)? */
 int addr_domain_ok(char const *domain, size_t len);
 
 /* Writes the address without its +extension (the first delimiter character

@@ -186,6 +186,14 @@ testReconnectsWhenServerDropsConnection() {
   assertEquals "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster" "$(sed -n 3p "$T_TMP/out2")"
 }
 
+testMalformedUtf8IsABadAddress() {
+  for a in 'a\377@example.com' '\300\257@example.com' '\355\240\200@example.com' 'a@ex\344mple.com'; do
+    err=$(vmail-resolve "$(printf "$a")" 2>&1 >/dev/null); rc=$?
+    assertEquals "$a" 100 "$rc"
+    assertContains "$a" "$err" "invalid address"
+  done
+}
+
 testMailuserIsReadOnly() {
   # the servers' account can read the tables and nothing more
   out=$(mariadb --no-defaults -S "$VMAIL_DB_SOCKET" -u mailuser -p"$(cat "$VMAIL_DB_PASSWORD_FILE")" mailserver \
