@@ -25,8 +25,10 @@ struct walk
   stralloc *why;
   stralloc path;        /* alias sources being expanded, NUL-separated */
   unsigned int count;
+  unsigned int lookups;
   int first_failure;
   int temp;             /* any temporary failure spoils the whole answer */
+  int overflow;         /* so does going over a limit of resolve.h */
 };
 
 char const *resolve_kind(int s)
@@ -68,6 +70,13 @@ static int fail(struct walk *w, int status, char const *what, char const *addr)
   return status;
 }
 
+/* Too big to expand: the whole answer is a failure, not the first part of it. */
+static int overflow(struct walk *w, char const *what, char const *addr)
+{
+  if (!w->temp && !w->overflow) { w->overflow = 1; w->first_failure = 0; }
+  return fail(w, RESOLVE_LOOP, what, addr);
+}
+
 static int emit(struct walk *w, char const *kind, char const *addr, char const *maildir)
 {
   stralloc line = STRALLOC_ZERO;
@@ -84,7 +93,7 @@ static int emit(struct walk *w, char const *kind, char const *addr, char const *
       if (n == line.len && !memcmp(w->out->s + i, line.s, n)) { stralloc_free(&line); return RESOLVE_OK; }
       i += n;
     }
-    if (++w->count > RESOLVE_RECIPIENTS_MAX) { stralloc_free(&line); return fail(w, RESOLVE_LOOP, "too many recipients expanding ", addr); }
+    if (++w->count > RESOLVE_RECIPIENTS_MAX) { stralloc_free(&line); return overflow(w, "too many recipients expanding ", addr); }
     ok = stralloc_catb(w->out, line.s, line.len);
   }
   stralloc_free(&line);
@@ -105,7 +114,7 @@ static int expand(struct walk *w, char const *dests, unsigned int depth)
 {
   int any = 0;
   stralloc one = STRALLOC_ZERO, parsed = STRALLOC_ZERO;
-  while (*dests)
+  while (*dests && !w->overflow)
   {
     size_t n;
     dests += strspn(dests, ", \t\r\n");
@@ -169,6 +178,7 @@ static int resolve_level(struct walk *w, char const *addr, unsigned int depth)
   int looping = in_path(w, addr);
 
   if (depth > RESOLVE_DEPTH_MAX) return fail(w, RESOLVE_LOOP, "alias chain too deep at ", addr);
+  if (++w->lookups > RESOLVE_LOOKUPS_MAX) return overflow(w, "too many alias lookups expanding ", addr);
   addr_strip_extension(addr, delimiters(), &stripped);
   if (!stralloc_catb(&catchall, "@", 1) || !stralloc_cats(&catchall, domain) || !stralloc_0(&catchall))
     return fail(w, RESOLVE_TEMP, "out of memory at ", addr);
@@ -218,7 +228,7 @@ static int resolve_level(struct walk *w, char const *addr, unsigned int depth)
 
 int resolve_address(char const *address, stralloc *out, stralloc *why)
 {
-  struct walk w = { .out = out, .why = why, .path = STRALLOC_ZERO, .count = 0, .first_failure = 0, .temp = 0 };
+  struct walk w = { .out = out, .why = why, .path = STRALLOC_ZERO };
   stralloc parsed = STRALLOC_ZERO;
   size_t mark = out->len;
   int r;
@@ -231,6 +241,7 @@ int resolve_address(char const *address, stralloc *out, stralloc *why)
   r = resolve_level(&w, parsed.s, 0);
   stralloc_free(&parsed); stralloc_free(&w.path);
   if (w.temp) { out->len = mark; return RESOLVE_TEMP; }
+  if (w.overflow) { out->len = mark; return RESOLVE_LOOP; }
   if (out->len > mark) return RESOLVE_OK;
   if (r == RESOLVE_OK) r = w.first_failure ? w.first_failure : RESOLVE_NOUSER;
   out->len = mark;

@@ -6,6 +6,9 @@
  * our domains are resolved again (chains), with loop detection and depth and
  * fan-out limits; an alias that names its own source (user@d -> user@d,
  * copy@x) delivers to the user. Destinations outside our domains are remote.
+ * A branch that loops, nests too deep or names nobody is skipped when others
+ * deliver; going over RESOLVE_RECIPIENTS_MAX or RESOLVE_LOOKUPS_MAX fails the
+ * whole address (RESOLVE_LOOP), never delivers to part of it.
  *
  * Environment: VMAIL_ROOT (default /var/mail/vhosts), VMAIL_RECIPIENT_DELIMITER
  * (default "+"; empty disables extensions). */
@@ -16,6 +19,8 @@
 
 #define RESOLVE_DEPTH_MAX      20     /* alias chain length */
 #define RESOLVE_RECIPIENTS_MAX 1000   /* final recipients of one address */
+#define RESOLVE_LOOKUPS_MAX    5000   /* queries for one address: aliases that
+                                         share members must not cost 2^depth */
 
 enum resolve_status
 {

@@ -186,6 +186,41 @@ testReconnectsWhenServerDropsConnection() {
   assertEquals "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster" "$(sed -n 3p "$T_TMP/out2")"
 }
 
+testSharedMembersCostLinearNotExponential() {
+  # aN and bN both -> aN+1 and bN+1: 2^18 paths to one user. Expanding every
+  # path took minutes per RCPT; the lookup limit ends it within a second or so
+  sql "INSERT INTO virtual_domains (id, name) VALUES (6, 'dag.test');
+       INSERT INTO virtual_users (domain_id, password, email) VALUES (6, '', 'end@dag.test')"
+  i=0; rows=""
+  while [ $i -lt 18 ]; do
+    n=$((i + 1))
+    rows="$rows(6, 'a$i@dag.test', 'a$n@dag.test,b$n@dag.test'),(6, 'b$i@dag.test', 'a$n@dag.test,b$n@dag.test'),"
+    i=$n
+  done
+  sql "INSERT INTO virtual_aliases (domain_id, source, destination) VALUES $rows(6, 'a18@dag.test', 'end@dag.test'), (6, 'b18@dag.test', 'end@dag.test')"
+  out=$(vmail-resolve a10@dag.test); rc=$?
+  assertEquals "a small diamond resolves" 0 "$rc"
+  assertEquals "local end@dag.test $VMAIL_ROOT/dag.test/end" "$out"
+  out=$(timeout 30 vmail-resolve a0@dag.test 2>"$T_TMP/dag.err"); rc=$?
+  assertEquals 100 "$rc"
+  assertEquals "no partial answer" "" "$out"
+  assertContains "$(cat "$T_TMP/dag.err")" "too many alias lookups"
+}
+
+testTooManyRecipientsFailsTheWholeAddress() {
+  # 1001 members: refused as a whole, never delivered to the first 1000
+  sql "INSERT INTO virtual_domains (id, name) VALUES (7, 'big.test')"
+  for n in 1000 1001; do
+    rows=$(seq 1 $n | sed "s/.*/(7, 'big$n@big.test', 'm&@far.test')/" | paste -sd, -)
+    sql "INSERT INTO virtual_aliases (domain_id, source, destination) VALUES $rows"
+  done
+  assertEquals 1000 "$(vmail-resolve big1000@big.test | grep -c '^remote m')"
+  out=$(vmail-resolve big1001@big.test 2>"$T_TMP/big.err"); rc=$?
+  assertEquals 100 "$rc"
+  assertEquals "" "$out"
+  assertContains "$(cat "$T_TMP/big.err")" "too many recipients"
+}
+
 testMalformedUtf8IsABadAddress() {
   for a in 'a\377@example.com' '\300\257@example.com' '\355\240\200@example.com' 'a@ex\344mple.com'; do
     err=$(vmail-resolve "$(printf "$a")" 2>&1 >/dev/null); rc=$?
