@@ -134,6 +134,10 @@ static int classify(unsigned int e)
     case ER_DUP_ENTRY: case ER_NO_REFERENCED_ROW: case ER_NO_REFERENCED_ROW_2:
     case ER_ROW_IS_REFERENCED: case ER_ROW_IS_REFERENCED_2: case ER_DATA_TOO_LONG:
     case ER_BAD_NULL_ERROR: case ER_TABLEACCESS_DENIED_ERROR: case ER_TABLE_EXISTS_ERROR:
+    /* a value the column's character set cannot hold (an emoji in the
+       tutorial's 3-byte utf8 tables): it can be neither stored nor found */
+    case ER_CANT_AGGREGATE_2COLLATIONS: case ER_CANT_AGGREGATE_3COLLATIONS:
+    case ER_CANT_AGGREGATE_NCOLLATIONS: case ER_TRUNCATED_WRONG_VALUE_FOR_FIELD:
       return DB_REFUSED;
     default: return DB_TEMP;
   }

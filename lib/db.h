@@ -12,8 +12,9 @@
  * pasted into SQL. Return convention for every function here:
  *   >= 0  success (a row count where stated)
  *   DB_TEMP    temporary failure (server down, timeout): the caller exits 111
- *   DB_REFUSED the server refused the change (duplicate key, foreign key):
- *              a permanent answer to this request
+ *   DB_REFUSED the server refused the change (duplicate key, foreign key)
+ *              or a value (a character its column cannot hold): a
+ *              permanent answer to this request
  * db_error() then says why in one line. A lost connection ("server has gone
  * away") is reopened and the statement retried once before DB_TEMP. */
 #ifndef VMAIL_DB_H

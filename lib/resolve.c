@@ -100,6 +100,12 @@ static int emit(struct walk *w, char const *kind, char const *addr, char const *
   return ok ? RESOLVE_OK : fail(w, RESOLVE_TEMP, "out of memory at ", addr);
 }
 
+static int fits_utf8mb3(char const *s)
+{
+  for (; *s; s++) if ((unsigned char)*s >= 0xf0) return 0;
+  return 1;
+}
+
 static int in_path(struct walk *w, char const *addr)
 {
   for (size_t i = 0; i < w->path.len; i += strlen(w->path.s + i) + 1)
@@ -185,6 +191,16 @@ static int resolve_level(struct walk *w, char const *addr, unsigned int depth)
   params[0] = addr; params[1] = stripped.s;
   params[2] = addr; params[3] = stripped.s; params[4] = catchall.s; params[5] = domain;
   n = db_exec(LOOKUP_SQL, params, 6, &rows);
+  if (n == DB_REFUSED)
+  {
+    /* A key with a character outside the BMP, which the tutorial's 3-byte
+       utf8 columns cannot hold, matches nothing (MariaDB refuses to compare
+       it): look the others up, e.g. bob@ for bob+<emoji>@. */
+    for (unsigned int i = 0; i < 6; i++) if (!fits_utf8mb3(params[i])) params[i] = 0;
+    rows.len = 0;
+    n = db_exec(LOOKUP_SQL, params, 6, &rows);
+    if (n == DB_REFUSED) { r = fail(w, RESOLVE_BAD, "the database cannot compare ", addr); goto end; }
+  }
   if (n < 0) { r = fail(w, RESOLVE_TEMP, db_error(), ""); goto end; }
 
   if (!n)

@@ -56,6 +56,15 @@ testOversizedInputRefused() {
   assertNotEquals 0 $?
 }
 
+testCharacterTheTableCannotHoldIsABadLogin() {
+  # a 4-byte UTF-8 character cannot be in the tutorial's utf8 columns; MariaDB
+  # refuses to compare it, which is no user, not a temporary failure
+  checkpw "$(printf '\360\237\230\200@example.com')" secret true 2>/dev/null
+  assertEquals 1 $?
+  checkpw "$(printf 'a\377@example.com')" secret true 2>/dev/null
+  assertEquals 1 $?
+}
+
 testYescryptBcryptSha256Accepted() {
   for scheme in y 2b 5; do
     # libxcrypt itself makes the salt and the hash, as another tool would

@@ -229,6 +229,25 @@ testMalformedUtf8IsABadAddress() {
   done
 }
 
+testCharacterOutsideTheTablesCharsetIsUnknownNotTemporary() {
+  # the tutorial's utf8 columns hold 3-byte characters; MariaDB refuses to
+  # compare a 4-byte one with them, which must not read as database trouble
+  err=$(vmail-resolve "$(printf '\360\237\230\200@example.com')" 2>&1 >/dev/null); rc=$?
+  assertEquals 100 "$rc"
+  assertContains "$err" "no such user"
+  err=$(vmail-resolve "$(printf 'x@\360\237\230\200.com')" 2>&1 >/dev/null); rc=$?
+  assertEquals 100 "$rc"
+  assertContains "$err" "domain is not ours"
+  # the extension is stripped, the rest still found
+  out=$(vmail-resolve "$(printf 'postmaster+\360\237\216\211@example.com')")
+  assertEquals "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster" "$out"
+  # and a catch-all still takes it
+  sql "INSERT INTO virtual_aliases (domain_id, source, destination) VALUES (1, '@example.com', 'user2@example.com')"
+  out=$(printf '\360\237\230\200@example.com\n' | vmail-resolve)
+  sql "DELETE FROM virtual_aliases WHERE source = '@example.com'"
+  assertEquals "local user2@example.com $VMAIL_ROOT/example.com/user2" "$(echo "$out" | head -n 1)"
+}
+
 testMailuserIsReadOnly() {
   # the servers' account can read the tables and nothing more
   out=$(mariadb --no-defaults -S "$VMAIL_DB_SOCKET" -u mailuser -p"$(cat "$VMAIL_DB_PASSWORD_FILE")" mailserver \

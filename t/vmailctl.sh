@@ -421,6 +421,21 @@ testQueryBadAddressIs100() {
   assertContains "$err" "invalid address"
 }
 
+# ---- what the database cannot hold: refused, 100 --------------------------
+
+testCharacterTheTableCannotHoldIs100() {
+  # 4-byte UTF-8 (an emoji): the tutorial's utf8 columns cannot store it;
+  # MariaDB refuses the value, which is a permanent answer, not a failure
+  emoji=$(printf '\360\237\230\200')
+  ctl_pw pw user add "$emoji@example.com" -
+  assertEquals "user add" 100 "$rc"
+  ctl alias add alias@example.com "$emoji@elsewhere.org"
+  assertEquals "alias add" 100 "$rc"
+  ctl domain add "x$emoji.test"
+  assertEquals "domain add" 100 "$rc"
+  assertEquals "nothing stored" "2 1" "$(sql 'SELECT COUNT(*) FROM virtual_domains') $(sql 'SELECT COUNT(*) FROM virtual_aliases')"
+}
+
 # ---- database down: one line, 111 ----------------------------------------
 
 testDatabaseDownIs111() {
