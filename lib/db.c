@@ -236,14 +236,25 @@ static int exec_once(char const *sql, char const *const *params, unsigned int np
   return n;
 }
 
+/* Is a transaction open? Its earlier statements die with the connection, so
+ * a statement of it must not be retried alone on a new one (autocommit). */
+static int in_transaction(void)
+{
+  unsigned int status = 0;
+  if (!conn || mariadb_get_infov(conn, MARIADB_CONNECTION_SERVER_STATUS, &status)) return 0;
+  return (status & SERVER_STATUS_IN_TRANS) != 0;
+}
+
 int db_exec(char const *sql, char const *const *params, unsigned int nparams, stralloc *rows)
 {
   size_t mark = rows ? rows->len : 0;
   unsigned int err;
+  int trans = in_transaction();
   int r = exec_once(sql, params, nparams, rows, &err);
   if (r >= 0 || !is_lost(err)) return r;
   if (rows) rows->len = mark;
   db_close();
+  if (trans) return DB_TEMP;
   return exec_once(sql, params, nparams, rows, &err);
 }
 

@@ -16,7 +16,8 @@
  *              or a value (a character its column cannot hold): a
  *              permanent answer to this request
  * db_error() then says why in one line. A lost connection ("server has gone
- * away") is reopened and the statement retried once before DB_TEMP. */
+ * away") is reopened and the statement retried once before DB_TEMP, except
+ * inside a transaction, which the lost connection took with it: DB_TEMP. */
 #ifndef VMAIL_DB_H
 #define VMAIL_DB_H
 

@@ -436,6 +436,30 @@ testCharacterTheTableCannotHoldIs100() {
   assertEquals "nothing stored" "2 1" "$(sql 'SELECT COUNT(*) FROM virtual_domains') $(sql 'SELECT COUNT(*) FROM virtual_aliases')"
 }
 
+# ---- a connection lost in a transaction: nothing half done ---------------
+
+testConnectionLostInTransactionChangesNothing() {
+  # The server drops vmailctl's connection while it adds the second of two
+  # alias rows in one transaction. The first row went with the connection;
+  # the second must not then be retried alone, committed on a new one.
+  # (While the trigger sleeps, the processlist shows its statement.)
+  sql "CREATE TRIGGER slow_alias BEFORE INSERT ON virtual_aliases FOR EACH ROW
+       SET @slow = IF(NEW.destination = 'slow@example.com', SLEEP(3), 0)"
+  vmailctl alias add team@example.com postmaster@example.com slow@example.com >"$T_TMP/out" 2>"$T_TMP/err" &
+  pid=$!
+  i=0; id=""
+  while [ -z "$id" ] && [ $i -lt 50 ]; do
+    sleep 0.1; i=$((i + 1))
+    id=$(sql "SELECT id FROM information_schema.processlist WHERE info LIKE 'SET @slow%'")
+  done
+  [ -n "$id" ] && sql "KILL $id"
+  wait $pid; rc=$?
+  sql "DROP TRIGGER slow_alias"
+  assertNotEquals "the insert was caught" "" "$id"
+  assertEquals 111 "$rc"
+  assertEquals "no row of team@" 0 "$(sql "SELECT COUNT(*) FROM virtual_aliases WHERE source = 'team@example.com'")"
+}
+
 # ---- database down: one line, 111 ----------------------------------------
 
 testDatabaseDownIs111() {
