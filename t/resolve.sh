@@ -248,6 +248,13 @@ testCharacterOutsideTheTablesCharsetIsUnknownNotTemporary() {
   assertEquals "local user2@example.com $VMAIL_ROOT/example.com/user2" "$(echo "$out" | head -n 1)"
 }
 
+testArgumentsDatabaseDownIsOneLine() {
+  err=$(VMAIL_DB_SOCKET=$T_TMP/nonexistent.sock vmail-resolve alias@example.com a@example.com b@example.com 2>&1); rc=$?
+  assertEquals 111 "$rc"
+  assertEquals 1 "$(printf '%s\n' "$err" | wc -l)"
+  assertContains "$err" "vmail-resolve: fatal: unable to connect to MariaDB"
+}
+
 testMailuserIsReadOnly() {
   # the servers' account can read the tables and nothing more
   out=$(mariadb --no-defaults -S "$VMAIL_DB_SOCKET" -u mailuser -p"$(cat "$VMAIL_DB_PASSWORD_FILE")" mailserver \

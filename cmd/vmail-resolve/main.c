@@ -1,5 +1,6 @@
 /* vmail-resolve: virtual address -> final recipients and Maildirs.
- * With arguments, answers each and exits with the worst code. Without, reads
+ * With arguments, answers each and exits with the worst code (at once on a
+ * temporary failure). Without, reads
  * one address per line and answers each with a flushed block ending in an
  * empty line, so a server can keep it running as a co-process. */
 #include <errno.h>
@@ -78,6 +79,12 @@ int main(int argc, char const *const *argv)
     out.len = 0;
     r = resolve_address(argv[i], &out, &why);
     code = resolve_exitcode(r);
+    if (r == RESOLVE_TEMP)
+    {
+      /* the next addresses would fail alike: one line, once */
+      if (!buffer_flush(buffer_1)) strerr_diefu1sys(111, "write to stdout");
+      strerr_dief1x(111, why.s);
+    }
     if (r == RESOLVE_OK) put(out.s, out.len);
     else strerr_warnw1x(why.s);
     if (code > worst) worst = code;
