@@ -52,8 +52,24 @@ testMalformedInputExits1() {
 }
 
 testOversizedInputRefused() {
-  head -c 600 /dev/zero | tr '\0' a | vmail-checkpw true 3<&0 2>/dev/null
-  assertNotEquals 0 $?
+  # 512 bytes are read and checked (a wrong password: logged); 513 are a bad
+  # login before any lookup, exit 1 as checkpassword has it, not 111
+  user=postmaster@example.com
+  pw=$(head -c $((512 - ${#user} - 2)) /dev/zero | tr '\0' p)
+  err=$(printf '%s\0%s\0' "$user" "$pw" | vmail-checkpw true 3<&0 2>&1); rc=$?
+  assertEquals "512 bytes" 1 "$rc"
+  assertContains "512 bytes" "$err" "auth fail reason=password"
+  err=$(printf '%s\0%sp\0' "$user" "$pw" | vmail-checkpw true 3<&0 2>&1); rc=$?
+  assertEquals "513 bytes" 1 "$rc"
+  assertEquals "513 bytes: nothing looked up" "" "$err"
+  head -c 100000 /dev/zero | tr '\0' a | vmail-checkpw true 3<&0 2>/dev/null
+  assertEquals "100000 bytes" 1 $?
+}
+
+testCredentialsDescriptorClosedForProg() {
+  # like checkpassword: fd 3 is read to the end and closed before prog runs
+  out=$(checkpw postmaster@example.com secret sh -c '{ true <&3; } 2>/dev/null && echo open || echo closed')
+  assertEquals "closed" "$out"
 }
 
 testCharacterTheTableCannotHoldIsABadLogin() {

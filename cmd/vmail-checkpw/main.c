@@ -65,7 +65,10 @@ int main(int argc, char const *const *argv)
   PROG = "vmail-checkpw";
   if (argc < 2) strerr_dieusage(100, USAGE);
   len = checkpw_read(3, input);
+  /* more than the interface allows is a bad login, as in checkpassword */
+  if (len < 0 && errno == EMSGSIZE) { explicit_bzero(input, sizeof input); return 1; }
   if (len < 0) strerr_diefu1sys(111, "read credentials from fd 3");
+  close(3);
   if (!checkpw_parse(input, (size_t)len, &user, &password)) { explicit_bzero(input, sizeof input); return 1; }
 
   if (!addr_parse(user, strlen(user), &login)) { login.len = 0; stralloc_catb(&login, "", 1); }
