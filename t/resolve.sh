@@ -186,6 +186,22 @@ testReconnectsWhenServerDropsConnection() {
   assertEquals "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster" "$(sed -n 3p "$T_TMP/out2")"
 }
 
+testDepthLimit() {
+  # c1 -> c2 -> ... -> c21 -> end, a user: from c2, 20 hops are followed;
+  # from c1, 21 are too deep
+  sql "INSERT INTO virtual_domains (id, name) VALUES (5, 'deep.test');
+       INSERT INTO virtual_users (domain_id, password, email) VALUES (5, '', 'end@deep.test')"
+  i=1; rows=""
+  while [ $i -le 20 ]; do rows="$rows(5, 'c$i@deep.test', 'c$((i + 1))@deep.test'),"; i=$((i + 1)); done
+  sql "INSERT INTO virtual_aliases (domain_id, source, destination) VALUES $rows(5, 'c21@deep.test', 'end@deep.test')"
+  out=$(vmail-resolve c2@deep.test); rc=$?
+  assertEquals "20 hops" 0 "$rc"
+  assertEquals "local end@deep.test $VMAIL_ROOT/deep.test/end" "$out"
+  err=$(vmail-resolve c1@deep.test 2>&1 >/dev/null); rc=$?
+  assertEquals "21 hops" 100 "$rc"
+  assertContains "$err" "too deep"
+}
+
 testSharedMembersCostLinearNotExponential() {
   # aN and bN both -> aN+1 and bN+1: 2^18 paths to one user. Expanding every
   # path took minutes per RCPT; the lookup limit ends it within a second or so
@@ -253,6 +269,62 @@ testArgumentsDatabaseDownIsOneLine() {
   assertEquals 111 "$rc"
   assertEquals 1 "$(printf '%s\n' "$err" | wc -l)"
   assertContains "$err" "vmail-resolve: fatal: unable to connect to MariaDB"
+}
+
+testOverTcp() {
+  # VMAIL_DB_HOST/VMAIL_DB_PORT: a TCP relay to the private server's socket
+  port=$((${T_PORT_BASE:-12000} + 306))
+  python3 - "$port" "$VMAIL_DB_SOCKET" <<'PY' &
+import socket, sys, threading
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(sys.argv[1]))); srv.listen(8); srv.settimeout(20)
+def pump(a, b):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d: break
+            b.sendall(d)
+    except OSError:
+        pass
+    b.close()
+while True:
+    try: c, _ = srv.accept()
+    except socket.timeout: break
+    u = socket.socket(socket.AF_UNIX); u.connect(sys.argv[2])
+    threading.Thread(target=pump, args=(c, u), daemon=True).start()
+    threading.Thread(target=pump, args=(u, c), daemon=True).start()
+PY
+  relay=$!
+  i=0; until timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+  out=$(VMAIL_DB_SOCKET= VMAIL_DB_HOST=127.0.0.1 VMAIL_DB_PORT=$port vmail-resolve alias@example.com); rc=$?
+  kill $relay 2>/dev/null; wait $relay 2>/dev/null
+  assertEquals 0 "$rc"
+  assertEquals "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster" "$out"
+}
+
+testServerThatStopsAnsweringTimesOut() {
+  # the connect/read timeout: a co-process asks while MariaDB is frozen, gets
+  # "error temp" within VMAIL_DB_TIMEOUT (and its one retry), and answers
+  # again once the server is back
+  fifo=$T_TMP/in3; mkfifo "$fifo"
+  ( VMAIL_DB_TIMEOUT=1 vmail-resolve < "$fifo" > "$T_TMP/out3" 2>/dev/null ) &
+  exec 9>"$fifo"
+  echo alias@example.com >&9
+  i=0; while [ "$(grep -c '^$' "$T_TMP/out3" 2>/dev/null)" != 1 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+  dbpid=$(cat "$T_DB/db.pid")
+  kill -STOP "$dbpid"
+  start=$(date +%s)
+  echo postmaster@example.com >&9
+  i=0; while [ "$(grep -c '^$' "$T_TMP/out3" 2>/dev/null)" != 2 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+  took=$(($(date +%s) - start))
+  kill -CONT "$dbpid"
+  echo alias@example.com >&9
+  i=0; while [ "$(grep -c '^$' "$T_TMP/out3" 2>/dev/null)" != 3 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+  exec 9>&-
+  wait
+  assertContains "$(sed -n 3p "$T_TMP/out3")" "error temp"
+  assertTrue "answered in ${took}s" "[ $took -le 5 ]"
+  assertEquals "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster" "$(sed -n 5p "$T_TMP/out3")"
 }
 
 testMailuserIsReadOnly() {
