@@ -53,6 +53,24 @@ testRunningTwiceIsSafe() {
   assertTrue "smtp after restart" "port_answers $E2E_SMTP"
 }
 
+testStopAfterSvscanDied() {
+  # s6-svscan killed: its supervisors still run the services; make stop
+  # must end them all the same
+  svscan=$(pgrep -f "^s6-svscan $E2E_RUN/service")
+  assertNotEquals "s6-svscan found" "" "$svscan"
+  kill -9 $svscan
+  i=0; while kill -0 $svscan 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+  assertTrue "services still up without s6-svscan" "port_answers $E2E_SMTP"
+  e2e_stop
+  assertFalse "smtp closed" "port_answers $E2E_SMTP"
+  assertFalse "pop3 closed" "port_answers $E2E_POP3"
+  for d in "$E2E_RUN"/service/*/ "$E2E_RUN"/service/*/log/; do
+    assertFalse "no supervisor left in $d" "s6-svok '$d'"
+  done
+  e2e_start
+  assertTrue "starts again" "port_answers $E2E_SMTP"
+}
+
 testStopEndsEverything() {
   e2e_stop
   assertFalse "smtp closed" "port_answers $E2E_SMTP"

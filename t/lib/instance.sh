@@ -133,10 +133,26 @@ Logs: run/log/<service>/current.  Stop with: make stop
 MSG
 }
 
+# Is anything of the supervision tree still running: s6-svscan, or an
+# s6-supervise of a service or of its logger?
+supervision_alive() {
+  svscan_running && return 0
+  for d in "$RUN"/service/*/ "$RUN"/service/*/log/; do s6-svok "$d" 2>/dev/null && return 0; done
+  return 1
+}
+
 stop() {
   if [ -d "$RUN/service" ]; then
-    s6-svscanctl -t "$RUN/service" 2>/dev/null
-    i=0; while [ -p "$RUN/service/.s6-svscan/control" ] && s6-svscanctl -z "$RUN/service" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+    if svscan_running; then
+      s6-svscanctl -t "$RUN/service" 2>/dev/null
+    else
+      # s6-svscan is gone (killed) but its supervisors still run their
+      # services: tell each to stop its service and exit
+      for d in "$RUN"/service/*/ "$RUN"/service/*/log/; do
+        s6-svok "$d" 2>/dev/null && s6-svc -dx "$d" 2>/dev/null
+      done
+    fi
+    i=0; while supervision_alive && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
   fi
   db_stop "$RUN/db"
   echo "vmail: stopped"
