@@ -117,6 +117,9 @@ start() {
       sleep 0.1
     done
   done
+  # the paths to type: relative from the tree when run/ is the tree's own
+  here=$RUN stopcmd="VMAIL_RUN_DIR=$RUN make stop"
+  [ "$RUN" = "$TOP/run" ] && here=run stopcmd="make stop"
   cat <<MSG
 vmail is running under $RUN, as $(id -un), on 127.0.0.1:
   SMTP $VMAIL_SMTP_PORT  submission $VMAIL_SUBMISSION_PORT  POP3 $VMAIL_POP3_PORT  IMAP $VMAIL_IMAP_PORT
@@ -124,12 +127,12 @@ vmail is running under $RUN, as $(id -un), on 127.0.0.1:
 Demo: domain example.com, user postmaster@example.com, password $(cat "$RUN/demo-password"),
       alias alias@example.com -> postmaster@example.com
 Try:
-  . run/vmail.env
+  . $here/vmail.env
   vmail-resolve alias@example.com
   vmailctl query alias@example.com
-  printf 'postmaster@example.com\\0%s\\0' "\$(cat run/demo-password)" | vmail-checkpw env 3<&0
-  echo hello | mail -s hi postmaster@example.com; ls run/mail/example.com/postmaster/new
-Logs: run/log/<service>/current.  Stop with: make stop
+  printf 'postmaster@example.com\\0%s\\0' "\$(cat $here/demo-password)" | vmail-checkpw env 3<&0
+  echo hello | mail -s hi postmaster@example.com; ls $here/mail/example.com/postmaster/new
+Logs: $here/log/<service>/current.  Stop with: $stopcmd
 MSG
 }
 
