@@ -45,6 +45,13 @@ bin/%: $$(patsubst cmd/$$(pc).c,build/cmd/$$(pc).o,$$(wildcard cmd/$$*/*.c)) bui
 	@mkdir -p bin
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) build/libvmail.a $(LDLIBS)
 
+# vmailctl init reads the sql/ that make install puts under PREFIX: its
+# object is rebuilt whenever PREFIX differs from the last build's.
+build/prefix: FORCE
+	@mkdir -p build; echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
+build/cmd/vmailctl/init.o: build/prefix
+build/cmd/vmailctl/init.o: CPPFLAGS += -DSQL_DIR_DEFAULT='"$(PREFIX)/share/vmail/sql"'
+
 deps:
 	@sh t/lib/deps.sh
 
@@ -80,5 +87,5 @@ endif
 clean:
 	rm -rf build bin
 
-.PHONY: all deps check run stop fuzz fuzz-run install clean
+.PHONY: all deps check run stop fuzz fuzz-run install clean FORCE
 .SECONDARY:

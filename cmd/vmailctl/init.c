@@ -16,7 +16,9 @@
 #include "vmailctl.h"
 
 #define USAGE "vmailctl init"
-#define SQL_DIR_DEFAULT "/usr/local/share/vmail/sql"
+#ifndef SQL_DIR_DEFAULT
+#define SQL_DIR_DEFAULT "/usr/local/share/vmail/sql"   /* the Makefile sets it from PREFIX */
+#endif
 #define SQL_FILE_MAX (1024 * 1024)   /* a schema or migration file */
 #define MIGRATIONS_MAX 1000          /* files in migrations/ */
 #define LOCK_SECONDS "30"            /* wait for another vmailctl init */
