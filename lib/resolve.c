@@ -115,8 +115,10 @@ static int in_path(struct walk *w, char const *addr)
 
 static int resolve_level(struct walk *w, char const *addr, unsigned int depth);
 
-/* Resolves each destination of a comma/space separated alias value. */
-static int expand(struct walk *w, char const *dests, unsigned int depth)
+/* Resolves each destination of a comma/space separated alias value of addr.
+ * A destination @otherdomain is addr's local part in otherdomain, as in
+ * Postfix's virtual(5): a row @a.example -> @b.example aliases a whole domain. */
+static int expand(struct walk *w, char const *addr, char const *dests, unsigned int depth)
 {
   int any = 0;
   stralloc one = STRALLOC_ZERO, parsed = STRALLOC_ZERO;
@@ -126,7 +128,12 @@ static int expand(struct walk *w, char const *dests, unsigned int depth)
     dests += strspn(dests, ", \t\r\n");
     n = strcspn(dests, ", \t\r\n");
     if (!n) break;
-    if (!addr_parse(dests, n, &parsed)) { one.len = 0; stralloc_catb(&one, dests, n); stralloc_0(&one); fail(w, RESOLVE_BAD, "invalid alias destination ", one.s ? one.s : ""); }
+    one.len = 0;
+    if (dests[0] == '@' && !stralloc_catb(&one, addr, addr_at(addr)))
+    { stralloc_free(&one); stralloc_free(&parsed); return fail(w, RESOLVE_TEMP, "out of memory at ", addr); }
+    if (!stralloc_catb(&one, dests, n) || !stralloc_0(&one))
+    { stralloc_free(&one); stralloc_free(&parsed); return fail(w, RESOLVE_TEMP, "out of memory at ", addr); }
+    if (!addr_parse(one.s, one.len - 1, &parsed)) fail(w, RESOLVE_BAD, "invalid alias destination ", one.s);
     else
     {
       int r = resolve_level(w, parsed.s, depth + 1);
@@ -224,7 +231,7 @@ static int resolve_level(struct walk *w, char const *addr, unsigned int depth)
       if (!stralloc_cats(&w->path, addr) || !stralloc_0(&w->path)) { r = fail(w, RESOLVE_TEMP, "out of memory at ", addr); goto end; }
       {
         size_t mark = w->path.len - strlen(addr) - 1;
-        r = expand(w, hit, depth);
+        r = expand(w, addr, hit, depth);
         w->path.len = mark;
       }
       goto end;

@@ -5,7 +5,9 @@
  * the +extension, then the catch-all alias @domain. Alias destinations in
  * our domains are resolved again (chains), with loop detection and depth and
  * fan-out limits; an alias that names its own source (user@d -> user@d,
- * copy@x) delivers to the user. Destinations outside our domains are remote.
+ * copy@x) delivers to the user. A destination @otherdomain is the address's
+ * local part in otherdomain (Postfix's domain alias). Destinations outside
+ * our domains are remote.
  * A branch that loops, nests too deep or names nobody is skipped when others
  * deliver; going over RESOLVE_RECIPIENTS_MAX or RESOLVE_LOOKUPS_MAX fails the
  * whole address (RESOLVE_LOOP), never delivers to part of it.

@@ -327,6 +327,20 @@ testServerThatStopsAnsweringTimesOut() {
   assertEquals "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster" "$(sed -n 5p "$T_TMP/out3")"
 }
 
+testDomainAliasAsPostfixHasIt() {
+  # virtual(5): a result @otherdomain is the same user in otherdomain, so a
+  # row @alias.test -> @other.test aliases the whole domain
+  sql "INSERT INTO virtual_domains (id, name) VALUES (8, 'alias.test'), (9, 'fwd.test');
+       INSERT INTO virtual_aliases (domain_id, source, destination) VALUES
+         (8, '@alias.test', '@other.test'), (9, '@fwd.test', '@far.example')"
+  assertEquals "local dan@other.test $VMAIL_ROOT/other.test/dan" "$(vmail-resolve dan@alias.test)"
+  assertEquals "with its extension" "local carol@other.test $VMAIL_ROOT/other.test/carol" "$(vmail-resolve carol+x@alias.test)"
+  assertEquals "remote Joe@far.example" "$(vmail-resolve Joe@fwd.test)"
+  err=$(vmail-resolve nobody@alias.test 2>&1 >/dev/null); rc=$?
+  assertEquals 100 "$rc"
+  assertContains "$err" "no such user: nobody@other.test"
+}
+
 testMailuserIsReadOnly() {
   # the servers' account can read the tables and nothing more
   out=$(mariadb --no-defaults -S "$VMAIL_DB_SOCKET" -u mailuser -p"$(cat "$VMAIL_DB_PASSWORD_FILE")" mailserver \
