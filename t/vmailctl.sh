@@ -325,6 +325,22 @@ testAliasCatchAllAndRemote() {
   assertEquals "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster" "$(vmail-resolve anything@example.com)"
 }
 
+testDomainAlias() {
+  # @domain -> @otherdomain: every address of one domain is the same local
+  # part in the other (Postfix's virtual(5))
+  ctl domain add alias.test
+  ctl alias add @Alias.Test @EXAMPLE.com
+  assertEquals 0 "$rc"
+  assertEquals "@alias.test @example.com" "$(sql "SELECT CONCAT(source, ' ', destination) FROM virtual_aliases WHERE source = '@alias.test'")"
+  ctl query user2@alias.test
+  assertEquals 0 "$rc"
+  assertContains "$out" "alias @alias.test -> @example.com"
+  assertContains "$out" "delivers to: local user2@example.com $VMAIL_ROOT/example.com/user2"
+  ctl alias add @alias.test @bad..test
+  assertEquals 100 "$rc"
+  assertContains "$err" "invalid domain"
+}
+
 testAliasAddRefusals() {
   ctl alias add alias@example.com postmaster@example.com
   assertEquals "duplicate" 100 "$rc"

@@ -30,27 +30,31 @@ static void put(char const *s)
   if (buffer_puts(buffer_1, s) < 0) strerr_diefu1sys(CTL_TEMP, "write to stdout");
 }
 
+/* "@domain" (arg starts with '@'), checked, lowercased, into out. */
+static void at_domain_arg(char const *arg, stralloc *out)
+{
+  stralloc domain = STRALLOC_ZERO;
+  ctl_domain_name(arg + 1, &domain);
+  out->len = 0;
+  if (!stralloc_catb(out, "@", 1) || !stralloc_cats(out, domain.s) || !stralloc_0(out))
+    strerr_diefu1sys(CTL_TEMP, "allocate");
+  stralloc_free(&domain);
+}
+
 /* SOURCE is an address or "@domain"; writes it lowercased to out and
  * returns the offset of its domain. */
 static size_t source_arg(char const *arg, stralloc *out)
 {
-  if (arg[0] == '@')
-  {
-    stralloc domain = STRALLOC_ZERO;
-    ctl_domain_name(arg + 1, &domain);
-    out->len = 0;
-    if (!stralloc_catb(out, "@", 1) || !stralloc_cats(out, domain.s) || !stralloc_0(out))
-      strerr_diefu1sys(CTL_TEMP, "allocate");
-    stralloc_free(&domain);
-    return 1;
-  }
+  if (arg[0] == '@') { at_domain_arg(arg, out); return 1; }
   ctl_address(arg, out);
   return addr_at(out->s) + 1;
 }
 
-/* A destination: any valid address, ours or remote. */
+/* A destination: any valid address, ours or remote, or "@domain" (the same
+ * local part in that domain: a domain alias, with a catch-all source). */
 static void destination_arg(char const *arg, stralloc *out)
 {
+  if (arg[0] == '@') { at_domain_arg(arg, out); return; }
   if (!addr_parse(arg, strlen(arg), out)) strerr_dief2x(CTL_REFUSED, "invalid destination address: ", arg);
   if (out->len - 1 > CTL_EMAIL_COLUMN_MAX) strerr_dief2x(CTL_REFUSED, "destination too long for the database (100 bytes): ", arg);
 }
