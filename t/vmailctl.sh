@@ -220,6 +220,14 @@ testUserAddEmptyOrLongPasswordIs100() {
   assertEquals 0 "$(sql "SELECT COUNT(*) FROM virtual_users WHERE email = 'e@example.com'")"
 }
 
+testUserAddPasswordWithNulIs100() {
+  # a NUL would end the password for crypt(3): "abc" would then log in
+  printf 'abc\000def\n' | vmailctl user add nul@example.com - >/dev/null 2>"$T_TMP/err"; rc=$?
+  assertEquals 100 "$rc"
+  assertContains "$(cat "$T_TMP/err")" "NUL"
+  assertEquals 0 "$(sql "SELECT COUNT(*) FROM virtual_users WHERE email = 'nul@example.com'")"
+}
+
 testUserAddWithoutTerminalIs100() {
   setsid -w vmailctl user add t@example.com </dev/null >/dev/null 2>"$T_TMP/err"; rc=$?
   assertEquals 100 "$rc"

@@ -57,6 +57,9 @@ static void accept_line(long n, char *buf, stralloc *pw)
   if (n == -2) strerr_diefu1sys(CTL_TEMP, "read the password");
   if (n == -1 || n > PASSWORD_MAX) { explicit_bzero(buf, LINE_MAX_BYTES + 1); strerr_dief1x(CTL_REFUSED, "password too long (256 bytes at most)"); }
   if (!n) strerr_dief1x(CTL_REFUSED, "empty password refused");
+  /* crypt(3) and the checkpassword interface end a password at a NUL: the
+     rest would be silently dropped */
+  if (memchr(buf, 0, (size_t)n)) { explicit_bzero(buf, LINE_MAX_BYTES + 1); strerr_dief1x(CTL_REFUSED, "password with a NUL byte refused"); }
   pw->len = 0;
   if (!stralloc_catb(pw, buf, (size_t)n) || !stralloc_0(pw)) strerr_diefu1sys(CTL_TEMP, "allocate");
   explicit_bzero(buf, LINE_MAX_BYTES + 1);
