@@ -44,7 +44,6 @@ static ssize_t fill(pop3_input *in, long long deadline)
 int pop3_input_line(pop3_input *in, unsigned int timeout_secs, char **line, size_t *len)
 {
   long long deadline = now_ms() + (long long)timeout_secs * 1000;
-  int toolong = 0;
   if (in->start)
   {
     memmove(in->buf, in->buf + in->start, in->len - in->start);
@@ -60,8 +59,8 @@ int pop3_input_line(pop3_input *in, unsigned int timeout_secs, char **line, size
     {
       size_t n = (size_t)(nl - in->buf);
       in->start = n + 1;
-      if (toolong) { errno = E2BIG; return -1; }
       if (n && in->buf[n - 1] == '\r') n--;
+      if (n > POP3_LINE_MAX) { errno = E2BIG; return -1; }
       in->buf[n] = 0;
       *line = in->buf;
       *len = n;
@@ -69,10 +68,10 @@ int pop3_input_line(pop3_input *in, unsigned int timeout_secs, char **line, size
     }
     if (in->len == sizeof in->buf)
     {
-      /* keep the last byte: it may be the CR of the CRLF still to come */
-      in->buf[0] = in->buf[in->len - 1];
-      in->len = 1;
-      toolong = 1;
+      /* no line end in sight: not waited for, so a flood costs no more than this */
+      in->start = in->len;
+      errno = E2BIG;
+      return -1;
     }
     if (in->flush && !buffer_flush(in->flush)) return -1;
     r = fill(in, deadline);

@@ -7,8 +7,9 @@
  * after the current line stays in the descriptor for the program exec'd
  * next (the login hands the connection to vmail-pop3d).
  * Functions return 1 (a line), 0 end of input, -1 with errno: ETIMEDOUT (no
- * line before the deadline), E2BIG (line over POP3_LINE_MAX, discarded up to
- * its end), or a read error. */
+ * line before the deadline), E2BIG (a line over POP3_LINE_MAX: returned as
+ * soon as the buffer is full, the rest of the line unread, so the caller
+ * ends the session), or a read error. */
 #ifndef VMAIL_POP3_INPUT_H
 #define VMAIL_POP3_INPUT_H
 

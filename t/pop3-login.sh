@@ -185,6 +185,24 @@ testTooManyErrors() {
   assertNotContains "$out" "capability"
 }
 
+testLongLineEndsConnection() {
+  out=$(login "NOOP $(printf '%01019d' 0)" "NOOP $(printf '%01020d' 0)" CAPA)
+  assertEquals "+OK vmail POP3 ready
+-ERR bad command
+-ERR line too long" "$out"
+  assertContains "$(cat "$T_TMP/log")" "end=line-too-long"
+  out=$(login 'AUTH PLAIN' "$(printf '%01030d' 0)" CAPA)
+  assertEquals "+OK vmail POP3 ready
++ 
+-ERR line too long" "$out"
+  # read a byte at a time: a flood without a line end must not keep it busy until the timeout
+  start=$(date +%s)
+  out=$(head -c 50000000 /dev/zero | VMAIL_POP3_LOGIN_TIMEOUT=30 vmail-pop3-login 2>/dev/null | tr -d '\r')
+  assertEquals "+OK vmail POP3 ready
+-ERR line too long" "$out"
+  assertTrue "ended at once" "[ $(($(date +%s) - start)) -lt 10 ]"
+}
+
 testOverlongUserRefused() {
   out=$(login "USER $(printf '%0300d' 0)@example.com" QUIT)
   assertContains "$out" "-ERR"

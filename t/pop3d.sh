@@ -222,10 +222,20 @@ testTooManyErrorsDisconnects() {
   assertNotContains "$out" "+OK 0 0"
 }
 
-testLongLineRefused() {
-  out=$(pop3 "NOOP $(printf '%02000d' 0)" STAT QUIT | tr -d '\r')
-  assertContains "$out" "-ERR line too long"
-  assertContains "$out" "+OK 0 0"
+testLongLineEndsSession() {
+  # 1024 octets before the CRLF is the limit; one more ends the session
+  out=$(pop3 "NOOP $(printf '%01019d' 0)" STAT "NOOP $(printf '%01020d' 0)" STAT QUIT | tr -d '\r')
+  assertEquals "+OK 0 messages
+-ERR unknown command or bad arguments
++OK 0 0
+-ERR line too long" "$out"
+  assertContains "$(cat "$T_TMP/log")" "end=line-too-long"
+  # a flood without a line end is not read to its end nor waited out
+  start=$(date +%s)
+  out=$(head -c 50000000 /dev/zero | (cd "$BOX" && VMAIL_POP3_TIMEOUT=30 vmail-pop3d 2>/dev/null) | tr -d '\r')
+  assertEquals "+OK 0 messages
+-ERR line too long" "$out"
+  assertTrue "ended at once" "[ $(($(date +%s) - start)) -lt 10 ]"
 }
 
 testIdleTimeout() {

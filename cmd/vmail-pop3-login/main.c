@@ -61,6 +61,15 @@ static void error_counted(char const *reply)
   if (++errors >= POP3_LOGIN_ERRORS_MAX) { put("-ERR too many errors\r\n"); end_nologin("errors"); }
 }
 
+/* A line could not be read: the session ends (RFC 2449 4 bounds lines; the
+ * rest of an overlong one is never read). */
+_Noreturn static void read_failed(void)
+{
+  if (errno == ETIMEDOUT) { put("-ERR autologout: idle too long\r\n"); end_nologin("timeout"); }
+  if (errno == E2BIG) { put("-ERR line too long\r\n"); end_nologin("line-too-long"); }
+  end_nologin("read-error");
+}
+
 static void capa(void)
 {
   put("+OK capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
@@ -113,9 +122,8 @@ static void auth(pop3_command const *c, pop3_input *in, unsigned int timeout)
     int r;
     put("+ \r\n");
     r = pop3_input_line(in, timeout, &line, &resplen);
-    if (r < 0 && errno == E2BIG) { error_counted("-ERR response too long\r\n"); return; }
-    if (r < 0 && errno == ETIMEDOUT) { put("-ERR autologout: idle too long\r\n"); end_nologin("timeout"); }
-    if (r <= 0) end_nologin(r ? "read-error" : "eof");
+    if (r < 0) read_failed();
+    if (!r) end_nologin("eof");
     resp = line;
   }
   if (smtp_auth_cancelled(resp, resplen)) { error_counted("-ERR authentication cancelled\r\n"); return; }
@@ -169,13 +177,7 @@ int main(int argc, char const *const *argv)
     size_t len;
     int r = pop3_input_line(&in, timeout, &line, &len);
     if (!r) end_nologin("eof");
-    if (r < 0)
-    {
-      if (errno == ETIMEDOUT) { put("-ERR autologout: idle too long\r\n"); end_nologin("timeout"); }
-      if (errno != E2BIG) end_nologin("read-error");
-      error_counted("-ERR line too long\r\n");
-      continue;
-    }
+    if (r < 0) read_failed();
     if (!pop3_command_parse(line, len, &c)) { error_counted("-ERR bad command\r\n"); continue; }
     switch (c.verb)
     {

@@ -458,11 +458,10 @@ int main(int argc, char const *const *argv)
     if (!r) finish("eof");
     if (r < 0)
     {
+      /* an overlong line ends the session: the rest of it is never read */
       if (errno == ETIMEDOUT) { puts_("-ERR autologout: idle too long\r\n"); finish("timeout"); }
-      if (errno != E2BIG) finish("read-error");
-      reply_err("line too long");
-      if (++errors >= POP3_ERRORS_MAX) { reply_err("too many errors"); finish("errors"); }
-      continue;
+      if (errno == E2BIG) { reply_err("line too long"); finish("line-too-long"); }
+      finish("read-error");
     }
     if (!pop3_command_parse(line, len, &c) || c.verb == POP3_UNKNOWN)
     {
