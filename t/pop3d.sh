@@ -190,6 +190,18 @@ testMessageRemovedByAnotherClient() {
   out=$( { printf 'UIDL\r\n'; sleep 0.3; printf 'RETR 1\r\nQUIT\r\n'; } | (cd "$BOX" && vmail-pop3d 2>/dev/null) &
          sleep 0.15; rm -f "$BOX/new/1700000001.M1P1.h"; wait)
   assertContains "$(printf '%s' "$out" | tr -d '\r')" "-ERR message was removed by another client"
+  # STAT and LIST still answer, the gone message with its stored size
+  store new 1700000001.M1P1.h 'Subject: a\n\nx\n'
+  store new 1700000002.M1P1.h 'Subject: b\n\ny\n'
+  out=$( { printf 'UIDL\r\n'; sleep 0.3; printf 'STAT\r\nLIST\r\nRETR 2\r\nQUIT\r\n'; } | (cd "$BOX" && vmail-pop3d 2>/dev/null) &
+         sleep 0.15; rm -f "$BOX/new/1700000001.M1P1.h"; wait)
+  out=$(printf '%s' "$out" | tr -d '\r')
+  assertContains "$out" "+OK 2 31"
+  assertContains "$out" "1 14
+2 17
+."
+  assertContains "$out" "Subject: b"
+  assertEquals "the gone message is not cached" "1700000002.M1P1.h 14 17" "$(cat "$BOX/vmail-pop3-sizes")"
 }
 
 testMessageRenamedByAnotherClientIsFollowed() {
