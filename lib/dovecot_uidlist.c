@@ -52,14 +52,20 @@ static int parse_header_v1(char const *s, size_t len, dovecot_uidlist *out)
   return scan_u32(s, len, &out->nextuid) == len;
 }
 
-static int add_entry(dovecot_uidlist *out, uint32_t uid, char const *name, size_t len)
+/* pop3_uidl: P's value (pop3_uidllen bytes), or 0 without P. */
+static int add_entry(dovecot_uidlist *out, uint32_t uid, char const *name, size_t len,
+                     char const *pop3_uidl, size_t pop3_uidllen)
 {
   size_t base = 0;
   while (base < len && name[base] != ':') base++;
   if (!base || base > DOVECOT_UIDLIST_BASE_MAX) return 0;
   if (memchr(name, 0, base) || memchr(name, '/', base)) return 0;
+  if (!pop3_uidl) pop3_uidl = "";
+  else if (!pop3_uidllen) { pop3_uidl = name; pop3_uidllen = base; }
+  else if (memchr(pop3_uidl, 0, pop3_uidllen)) pop3_uidllen = 0;   /* unusable: as if absent */
   if (!stralloc_catb(&out->names, name, base) || !stralloc_0(&out->names)) return -1;
   if (!stralloc_catb(&out->uids, (char const *)&uid, sizeof uid)) return -1;
+  if (!stralloc_catb(&out->pop3_uidls, pop3_uidl, pop3_uidllen) || !stralloc_0(&out->pop3_uidls)) return -1;
   return 1;
 }
 
@@ -67,23 +73,27 @@ static int add_entry(dovecot_uidlist *out, uint32_t uid, char const *name, size_
 static int parse_entry(int version, char const *s, size_t len, uint32_t *last, dovecot_uidlist *out)
 {
   uint32_t uid;
+  char const *pop3_uidl = 0;
+  size_t pop3_uidllen = 0;
   size_t n = scan_u32(s, len, &uid);
   if (!n || !uid || uid <= *last || n >= len || s[n] != ' ') return 0;
   *last = uid;
   s += n + 1; len -= n + 1;
   if (version == 3)
   {
-    /* extension fields ("W1234 ") until the one that starts with ':' */
+    /* extension fields ("W1234 ", "Pxyz ") until the one that starts with ':' */
     size_t i = 0;
     while (i < len && s[i] != ':')
     {
+      size_t start = i;
       while (i < len && s[i] != ' ') i++;
+      if (s[start] == 'P') { pop3_uidl = s + start + 1; pop3_uidllen = i - start - 1; }
       while (i < len && s[i] == ' ') i++;
     }
     if (i >= len) return 0;
     s += i + 1; len -= i + 1;
   }
-  return add_entry(out, uid, s, len);
+  return add_entry(out, uid, s, len, pop3_uidl, pop3_uidllen);
 }
 
 int dovecot_uidlist_parse(char const *text, size_t len, dovecot_uidlist *out)
@@ -92,7 +102,7 @@ int dovecot_uidlist_parse(char const *text, size_t len, dovecot_uidlist *out)
   uint32_t last = 0;
   int version, r;
   out->uidvalidity = out->nextuid = 0;
-  out->names.len = out->uids.len = 0;
+  out->names.len = out->uids.len = out->pop3_uidls.len = 0;
   if (len < 2 || text[1] != ' ' || (text[0] != '1' && text[0] != '3')) goto bad;
   version = text[0] - '0';
   /* every loop below advances pos by at least one byte per turn */
@@ -174,5 +184,6 @@ void dovecot_uidlist_free(dovecot_uidlist *l)
 {
   stralloc_free(&l->names);
   stralloc_free(&l->uids);
+  stralloc_free(&l->pop3_uidls);
   l->uidvalidity = l->nextuid = 0;
 }

@@ -9,6 +9,9 @@
  *   version 1  header "1 <uidvalidity> <nextuid>", entries "<uid> <filename>"
  *   version 3  header "3 V<uidvalidity> N<nextuid> [<key><value>]...",
  *              entries "<uid> [<key><value> ]...:<filename>"
+ * Of the entry extensions only P is kept: the POP3 UIDL Dovecot serves for
+ * that message instead of its pop3_uidl_format (set by pop3_save_uidl or the
+ * pop3-migration plugin; an empty P means the base name).
  * UIDs must be non-zero and strictly ascending (Dovecot treats anything
  * else as a broken file, and so does this parser). The list owns its
  * storage; free it with dovecot_uidlist_free (also after a failed parse). */
@@ -28,8 +31,10 @@ typedef struct dovecot_uidlist_s {
   uint32_t nextuid;       /* N field */
   stralloc names;         /* base names (the Maildir file name up to ':'), each NUL-terminated, in file order */
   stralloc uids;          /* uint32_t per name, same order (uids.len / sizeof(uint32_t) entries) */
+  stralloc pop3_uidls;    /* per name, same order, NUL-terminated: P's value (the base name for an
+                             empty P), "" without P */
 } dovecot_uidlist;
-#define DOVECOT_UIDLIST_ZERO { 0, 0, STRALLOC_ZERO, STRALLOC_ZERO }
+#define DOVECOT_UIDLIST_ZERO { 0, 0, STRALLOC_ZERO, STRALLOC_ZERO, STRALLOC_ZERO }
 
 /* Parses the text of a dovecot-uidlist (versions 1 and 3). 1 ok, 0 malformed. Bounded, never crashes. */
 int dovecot_uidlist_parse(char const *text, size_t len, dovecot_uidlist *out);

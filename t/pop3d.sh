@@ -142,6 +142,25 @@ testUidlFromDovecotUidlist() {
   assertContains "$out" "2 1700000002.M1P1.h"
 }
 
+testUidlSavedByDovecotWins() {
+  # P: the UIDL Dovecot serves instead of its format (pop3_save_uidl, the
+  # pop3-migration plugin); an empty P stands for the base name
+  store cur 1276528487.M1P1.kurkku,S=14:2,S 'Subject: a\n\nx\n'
+  store cur 1276528488.M1P1.kurkku,S=14:2,S 'Subject: b\n\ny\n'
+  store new 1276528489.M1P1.kurkku 'Subject: c\n\nz\n'
+  store new 1276528490.M1P1.kurkku 'Subject: d\n\nw\n'
+  printf '3 V1276528487 N15 G3085f01b7f11094c501100008c4a11c1\n11 P00000a7d4c0c9b3f W15 :1276528487.M1P1.kurkku,S=14:2,S\n12 W15 P :1276528488.M1P1.kurkku,S=14\n13 Pbad\001uidl :1276528489.M1P1.kurkku\n14 :1276528490.M1P1.kurkku\n' \
+    > "$BOX/dovecot-uidlist"
+  out=$(pop3 UIDL 'UIDL 1' QUIT | tr -d '\r')
+  assertContains "$out" "+OK unique-id listing follows
+1 00000a7d4c0c9b3f
+2 1276528488.M1P1.kurkku,S=14
+3 0000000d4c164767
+4 0000000e4c164767
+."
+  assertContains "$out" "+OK 1 00000a7d4c0c9b3f"
+}
+
 testMessageInNewAndCurListedOnce() {
   # a crash between link and unlink can leave both names of one message
   store new 1700000001.M1P1.h 'Subject: a\n\nx\n'

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ typedef struct message_s
   uint64_t stored;
   uint64_t size;      /* as sent, once known */
   uint32_t uid;       /* from dovecot-uidlist, 0 if none */
+  size_t saved_uidl;  /* offset in saved_uidls of the UIDL Dovecot saved (its P), or SIZE_MAX */
   unsigned int sized : 1;
   unsigned int deleted : 1;
 } message;
@@ -52,6 +54,7 @@ static int output_dead;   /* a write failed: never try to write again */
 _Noreturn static void finish(char const *end);
 static stralloc names = STRALLOC_ZERO;   /* paths of the messages */
 static genalloc messages = GENALLOC_ZERO;   /* message */
+static stralloc saved_uidls = STRALLOC_ZERO;   /* NUL-terminated */
 static uint32_t uidvalidity;
 static int sizes_dirty;
 static struct { unsigned long retrieved, deleted; uint64_t bytes; } tally;
@@ -171,11 +174,25 @@ static void reply_err(char const *text)
   put("\r\n", 2);
 }
 
+/* RFC 1939 7: 1 to 70 characters 0x21-0x7E. */
+static int uidl_fit(char const *s, size_t len)
+{
+  size_t i;
+  if (!len || len > POP3_UIDL_MAX) return 0;
+  for (i = 0; i < len; i++) if (s[i] < 0x21 || s[i] > 0x7e) return 0;
+  return 1;
+}
+
 static void uidl_put(message const *m)
 {
   size_t i;
-  int printable = m->baselen <= POP3_UIDL_MAX;
   char const *base = msg_base(m);
+  if (m->saved_uidl != SIZE_MAX)
+  {
+    /* what Dovecot's POP3 server sends for it, whatever its uidl format */
+    puts_(saved_uidls.s + m->saved_uidl);
+    return;
+  }
   if (m->uid)
   {
     /* Dovecot's default pop3_uidl_format %08Xu%08Xv: migrated clients keep
@@ -191,9 +208,7 @@ static void uidl_put(message const *m)
     put(x, sizeof x);
     return;
   }
-  for (i = 0; printable && i < m->baselen; i++)
-    if (base[i] < 0x21 || base[i] > 0x7e) printable = 0;
-  if (printable) { put(base, m->baselen); return; }
+  if (uidl_fit(base, m->baselen)) { put(base, m->baselen); return; }
   {
     /* a base name unfit as a unique-id: its SHA-1, just as stable */
     static char const hex[] = "0123456789abcdef";
@@ -377,18 +392,18 @@ static void load_mailbox(void)
   if (!genalloc_ready(message, &messages, n)) strerr_diefu1sys(111, "allocate");
   for (i = 0; i < n; i++)
   {
-    message m = { .path = e[i].path, .baselen = e[i].baselen, .stored = e[i].stored };
+    message m = { .path = e[i].path, .baselen = e[i].baselen, .stored = e[i].stored, .saved_uidl = SIZE_MAX };
     m.sized = pop3_sizes_find(&cache, names.s + m.path + 4, m.baselen, m.stored, &m.size);
     genalloc_append(message, &messages, &m);
   }
   if (r > 0)
   {
     /* dovecot-uidlist in file order against the sorted messages */
-    size_t pos = 0, k = 0, count = dl.uids.len / sizeof(uint32_t);
-    for (; k < count && pos < dl.names.len; k++)
+    size_t pos = 0, upos = 0, k = 0, count = dl.uids.len / sizeof(uint32_t);
+    for (; k < count && pos < dl.names.len && upos < dl.pop3_uidls.len; k++)
     {
-      char const *name = dl.names.s + pos;
-      size_t len = strlen(name), lo = 0, hi = n;
+      char const *name = dl.names.s + pos, *saved = dl.pop3_uidls.s + upos;
+      size_t len = strlen(name), savedlen = strlen(saved), lo = 0, hi = n;
       uint32_t uid;
       memcpy(&uid, dl.uids.s + k * sizeof uid, sizeof uid);
       while (lo < hi)
@@ -398,10 +413,22 @@ static void load_mailbox(void)
         size_t l = m->baselen < len ? m->baselen : len;
         int c = memcmp(msg_base(m), name, l);
         if (!c) c = m->baselen < len ? -1 : m->baselen > len;
-        if (!c) { m->uid = uid; break; }   /* a later duplicate overrides, as in Dovecot */
+        if (!c)
+        {
+          /* a later duplicate overrides, as in Dovecot */
+          m->uid = uid;
+          m->saved_uidl = SIZE_MAX;
+          if (uidl_fit(saved, savedlen))
+          {
+            m->saved_uidl = saved_uidls.len;
+            if (!stralloc_catb(&saved_uidls, saved, savedlen + 1)) strerr_diefu1sys(111, "allocate");
+          }
+          break;
+        }
         if (c < 0) lo = mid + 1; else hi = mid;
       }
       pos += len + 1;
+      upos += savedlen + 1;
     }
   }
   if (cache.entries.len / sizeof(pop3_size_entry) != n) sizes_dirty = 1;   /* drop entries of removed mail */

@@ -25,6 +25,9 @@ int LLVMFuzzerTestOneInput(uint8_t const *data, size_t size)
       pos += n + 1;
     }
     if (i != count) __builtin_trap();
+    /* one saved POP3 UIDL (maybe empty) per entry */
+    for (pos = 0, i = 0; pos < l.pop3_uidls.len; i++) pos += strlen(l.pop3_uidls.s + pos) + 1;
+    if (i != count || pos != l.pop3_uidls.len) __builtin_trap();
   }
   dovecot_uidlist_free(&l);
   return 0;
