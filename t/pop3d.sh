@@ -161,6 +161,20 @@ testUidlSavedByDovecotWins() {
   assertContains "$out" "+OK 1 00000a7d4c0c9b3f"
 }
 
+testUnreadableDovecotUidlistIsTemporary() {
+  store new 1700000001.M1P1.h 'Subject: a\n\nx\n'
+  # a list that cannot be read now: no session with other UIDLs than the next
+  mkdir "$BOX/dovecot-uidlist"
+  out=$(printf 'UIDL\r\n' | (cd "$BOX" && vmail-pop3d 2>/dev/null); echo "rc=$?")
+  assertEquals "exit 111 in silence (the login answers [SYS/TEMP])" "rc=111" "$out"
+  rmdir "$BOX/dovecot-uidlist"
+  # a malformed one is broken for good: base names, and a warning
+  printf 'junk\n' > "$BOX/dovecot-uidlist"
+  out=$(pop3 'UIDL 1' QUIT | tr -d '\r')
+  assertContains "$out" "+OK 1 1700000001.M1P1.h"
+  assertContains "$(cat "$T_TMP/log")" "warning: unable to read dovecot-uidlist"
+}
+
 testMessageInNewAndCurListedOnce() {
   # a crash between link and unlink can leave both names of one message
   store new 1700000001.M1P1.h 'Subject: a\n\nx\n'

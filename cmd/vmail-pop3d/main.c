@@ -32,6 +32,7 @@
 #define POP3_UIDL_MAX 70           /* RFC 1939 7: a unique-id is 1 to 70 characters 0x21-0x7E */
 #define POP3_LOCK_NAME "vmail-pop3.lock"
 #define POP3_OUT_SIZE 65536
+#define POP3_UIDLIST_TRIES 3       /* reads of a dovecot-uidlist that grows while read */
 
 typedef struct message_s
 {
@@ -383,8 +384,14 @@ static void load_mailbox(void)
   if (maildir_scan(".", &list) < 0) strerr_diefu1sys(111, "list the Maildir");
   e = genalloc_s(maildir_entry, &list.entries);
   n = genalloc_len(maildir_entry, &list.entries);
-  r = dovecot_uidlist_read(".", &dl);
-  if (r < 0) strerr_warnwu2sys("read ", DOVECOT_UIDLIST_NAME);   /* UIDLs fall back to base names */
+  /* Dovecot may be appending to it: read again */
+  for (i = 0; (r = dovecot_uidlist_read(".", &dl)) < 0 && errno == EAGAIN && i < POP3_UIDLIST_TRIES; i++) ;
+  if (r < 0)
+  {
+    /* UIDLs that changed for a session would make clients fetch everything again */
+    if (errno != EPROTO && errno != EFBIG) strerr_diefu1sys(111, "read " DOVECOT_UIDLIST_NAME);
+    strerr_warnwu2sys("read ", DOVECOT_UIDLIST_NAME);   /* broken for good: base names */
+  }
   if (pop3_sizes_read(".", &cache) < 0) sizes_dirty = 1;   /* rebuilt at the end */
   uidvalidity = dl.uidvalidity;
   names = list.names;
