@@ -15,13 +15,13 @@ size_t maildir_name_baselen(char const *name)
   return colon ? (size_t)(colon - name) : strlen(name);
 }
 
-int maildir_name_size(char const *name, size_t baselen, uint64_t *size)
+int maildir_name_size(char const *name, size_t baselen, char key, uint64_t *size)
 {
   size_t i;
   /* ",S=" is one of the comma-separated fields after the unique part */
   for (i = 0; i + 3 < baselen; i++)
   {
-    if (name[i] == ',' && name[i + 1] == 'S' && name[i + 2] == '=')
+    if (name[i] == ',' && name[i + 1] == key && name[i + 2] == '=')
     {
       uint64_t v = 0;
       size_t j = i + 3, digits = 0;
@@ -67,7 +67,7 @@ static int scan_sub(int dirfd, char const *sub, maildir_list *list)
     m.path = list->names.len;
     m.baselen = maildir_name_baselen(de->d_name);
     if (!m.baselen) continue;
-    if (!maildir_name_size(de->d_name, m.baselen, &m.stored))
+    if (!maildir_name_size(de->d_name, m.baselen, 'S', &m.stored))
     {
       struct stat st;
       if (fstatat(fd, de->d_name, &st, 0) < 0) { if (errno == ENOENT) continue; goto fail; }

@@ -34,9 +34,10 @@ typedef struct maildir_list_s
  * present in both (a crash between link and unlink) is listed once, cur/. */
 int maildir_scan(char const *dir, maildir_list *list);
 
-/* Size stored in a Maildir name: the value of ",S=" in the base name.
- * 1 found, 0 absent or malformed. */
-int maildir_name_size(char const *name, size_t baselen, uint64_t *size);
+/* A size recorded in a Maildir name: the value of ",S=" (key 'S': the file's
+ * size) or ",W=" (key 'W': the size with CRLF line ends, as Dovecot writes
+ * it) in the base name. 1 found, 0 absent or malformed. */
+int maildir_name_size(char const *name, size_t baselen, char key, uint64_t *size);
 
 /* Base name length of a file name (up to ':' or the end). */
 size_t maildir_name_baselen(char const *name);

@@ -1,8 +1,10 @@
 /* pop3_message.c: CRLF conversion, byte-stuffing and sizes of messages. */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "maildir_scan.h"
 #include "pop3_message.h"
 
 static ssize_t read_chunk(int fd, char *buf)
@@ -41,6 +43,30 @@ int pop3_message_size(int fd, uint64_t *size)
   if (!bol) total += 2;   /* the CRLF added after an unterminated last line */
   *size = total;
   return 0;
+}
+
+int pop3_message_size_named(int fd, char const *base, size_t baselen, uint64_t *size)
+{
+  struct stat st;
+  uint64_t w, s, stored;
+  char last;
+  if (!maildir_name_size(base, baselen, 'W', &w)) return 0;
+  if (fstat(fd, &st) < 0) return -1;
+  stored = (uint64_t)st.st_size;
+  if (maildir_name_size(base, baselen, 'S', &s) && s != stored) return 0;
+  /* every bare LF gains a CR: between the stored size and twice that */
+  if (w < stored || w - stored > stored) return 0;
+  if (!stored) { *size = 0; return 1; }
+  for (;;)
+  {
+    ssize_t r = pread(fd, &last, 1, (off_t)(stored - 1));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return -1;
+    if (!r) return 0;   /* shorter than it was a moment ago */
+    break;
+  }
+  *size = last == '\n' ? w : w + 2;
+  return 1;
 }
 
 static int put(buffer *out, char const *s, size_t len)

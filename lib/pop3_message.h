@@ -17,6 +17,14 @@
 /* Reads all of fd and stores its size as sent in *size. */
 int pop3_message_size(int fd, uint64_t *size);
 
+/* The size as sent of fd without reading it, from its Maildir base name
+ * (baselen bytes): the name's ",W=" (the size with CRLF line ends that
+ * Dovecot records), plus the CRLF an unterminated last line
+ * gets. The name is believed only if its ",S=" (when present) is the file's
+ * size and ",W=" is possible for that size. 1 *size set, 0 the name does not
+ * tell (count with pop3_message_size), -1 error. */
+int pop3_message_size_named(int fd, char const *base, size_t baselen, uint64_t *size);
+
 /* Streams fd to out as the body of a multi-line response, including the
  * terminating ".\r\n" (the "+OK" line is the caller's). lines < 0 sends the
  * whole message; otherwise the header, the blank line and at most lines lines

@@ -151,17 +151,20 @@ static int msg_open(message *m)
   return fd;
 }
 
-/* The size as sent of m: the cache's, or counted once. 1 ok, 0 unreadable.
+/* The size as sent of m: the cache's, else the name's ,W=, else counted
+ * once; then cached. 1 ok, 0 unreadable.
  * A message removed by another client (IMAP) since the scan keeps its
  * stored size, so STAT and LIST still answer; RETR will say it is gone. */
 static int msg_size(message *m)
 {
-  int fd;
+  int fd, r;
   if (m->sized) return 1;
   fd = msg_open(m);
   if (fd < 0 && errno == ENOENT) { m->size = m->stored; return 1; }
   if (fd < 0) return 0;
-  if (pop3_message_size(fd, &m->size) < 0) { close(fd); return 0; }
+  r = pop3_message_size_named(fd, msg_base(m), m->baselen, &m->size);
+  if (!r) r = pop3_message_size(fd, &m->size);
+  if (r < 0) { close(fd); return 0; }
   close(fd);
   m->sized = 1;
   sizes_dirty = 1;
