@@ -104,11 +104,30 @@ static int cat_host(stralloc *sa)
   return 1;
 }
 
-static int copy_all(int out, char const *head, size_t headlen, int in, size_t *total)
+/* Adds to *bare the LFs of s[0..n) without a CR before them (*prev: the byte before s). */
+static void count_bare_lf(char const *s, size_t n, char *prev, size_t *bare)
+{
+  char const *p = s, *end = s + n, *nl;
+  if (!n) return;
+  /* each turn moves past one LF */
+  while ((nl = memchr(p, '\n', (size_t)(end - p))))
+  {
+    if ((nl > s ? nl[-1] : *prev) != '\r') ++*bare;
+    p = nl + 1;
+  }
+  *prev = end[-1];
+}
+
+/* *total: bytes stored; *crlf: the same with every bare LF counted as CRLF
+ * (Dovecot's ",W=", what POP3 and IMAP send). */
+static int copy_all(int out, char const *head, size_t headlen, int in, size_t *total, size_t *crlf)
 {
   char buf[MAILDIR_COPY_BUF];
   off_t off = 0;
+  char prev = 0;
+  size_t bare = 0;
   if (headlen && allwrite(out, head, headlen) < headlen) return -1;
+  count_bare_lf(head, headlen, &prev, &bare);
   *total = headlen;
   while (in >= 0)
   {
@@ -116,9 +135,11 @@ static int copy_all(int out, char const *head, size_t headlen, int in, size_t *t
     if (r < 0) { if (errno == EINTR) continue; return -1; }
     if (!r) break;
     if (allwrite(out, buf, r) < (size_t)r) return -1;
+    count_bare_lf(buf, (size_t)r, &prev, &bare);
     off += r;
     *total += r;
   }
+  *crlf = *total + bare;
   return 0;
 }
 
@@ -151,14 +172,14 @@ static int open_tmp(char const *dir, stralloc *uniq, stralloc *tmp)
   return -1;   /* errno EEXIST */
 }
 
-/* Links tmp to dir/SUB/UNIQUE,S=size[:2,flags]; sub gets "SUB/...", dst the
+/* Links tmp to dir/SUB/UNIQUE,S=size,W=crlf[:2,flags]; sub gets "SUB/...", dst the
  * full path. On a taken name, retries with a new unique part (tmp keeps its
  * own name: it is ours alone). */
-static int link_final(char const *dir, char const *tmp, stralloc *uniq, size_t size,
+static int link_final(char const *dir, char const *tmp, stralloc *uniq, size_t size, size_t crlf,
                       char const *flags, stralloc *sub, stralloc *dst)
 {
-  char num[32];
-  snprintf(num, sizeof num, ",S=%zu", size);
+  char num[64];
+  snprintf(num, sizeof num, ",S=%zu,W=%zu", size, crlf);
   for (unsigned int i = 0; i < MAILDIR_NAME_TRIES; i++)
   {
     if (i && !make_unique(uniq)) { errno = ENOMEM; return -1; }
@@ -179,14 +200,14 @@ int maildir_store(char const *dir, char const *head, size_t headlen, int fd,
                   char const *flags, stralloc *name)
 {
   stralloc uniq = STRALLOC_ZERO, tmp = STRALLOC_ZERO, dst = STRALLOC_ZERO, sub = STRALLOC_ZERO;
-  size_t size = 0;
+  size_t size = 0, crlf = 0;
   int out, e = 0;
 
   out = open_tmp(dir, &uniq, &tmp);
   if (out < 0) { e = errno; goto fail; }
-  if (copy_all(out, head, headlen, fd, &size) < 0 || fsync(out) < 0) { e = errno; fd_close(out); goto fail_unlink; }
+  if (copy_all(out, head, headlen, fd, &size, &crlf) < 0 || fsync(out) < 0) { e = errno; fd_close(out); goto fail_unlink; }
   if (close(out) < 0) { e = errno; goto fail_unlink; }
-  if (link_final(dir, tmp.s, &uniq, size, flags, &sub, &dst) < 0) { e = errno; goto fail_unlink; }
+  if (link_final(dir, tmp.s, &uniq, size, crlf, flags, &sub, &dst) < 0) { e = errno; goto fail_unlink; }
   /* the new name is durable only once its directory is */
   if (fsync_parent(dst.s) < 0)
   {

@@ -1,7 +1,9 @@
 /* maildir: creating Maildirs and storing messages in them, safely.
  *
  * Storing follows the Maildir rules: a unique name
- * (SECONDS.MUSECSPPIDQCOUNTER.HOST,S=SIZE), written into tmp/, fsynced,
+ * (SECONDS.MUSECSPPIDQCOUNTER.HOST,S=SIZE,W=CRLFSIZE: the stored size and,
+ * as Dovecot writes it, the size with every bare LF counted as CRLF, which
+ * POP3 and IMAP report), written into tmp/, fsynced,
  * linked into new/ (or cur/ with flags), the directory fsynced, tmp/ name
  * removed. A crash at any moment leaves at worst a file in tmp/, never a
  * partial message in new/ or cur/. A name already taken (in tmp/ or in the
@@ -25,7 +27,7 @@ int maildir_make(char const *dir);
  * alone (a message held in memory). flags == 0 stores into
  * new/; otherwise into cur/ with ":2,"flags (e.g. "S", "" for none).
  * On success, name (if not 0) holds the stored file's path relative to dir,
- * e.g. "new/1700000000.M1P2Q3.host,S=1234", NUL-terminated. */
+ * e.g. "new/1700000000.M1P2Q3.host,S=1234,W=1270", NUL-terminated. */
 int maildir_store(char const *dir, char const *head, size_t headlen, int fd,
                   char const *flags, stralloc *name);
 

@@ -19,7 +19,7 @@ int pop3_message_size(int fd, uint64_t *size);
 
 /* The size as sent of fd without reading it, from its Maildir base name
  * (baselen bytes): the name's ",W=" (the size with CRLF line ends that
- * Dovecot records), plus the CRLF an unterminated last line
+ * Dovecot and vmail-deliver record), plus the CRLF an unterminated last line
  * gets. The name is believed only if its ",S=" (when present) is the file's
  * size and ",W=" is possible for that size. 1 *size set, 0 the name does not
  * tell (count with pop3_message_size), -1 error. */

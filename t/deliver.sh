@@ -23,6 +23,11 @@ only_new() {
   echo "$1/new/$(ls "$1/new" | head -n 1)"
 }
 
+# The size of file $1 with every bare LF counted as CRLF.
+crlf_size() {
+  python3 -c "import sys; d = open(sys.argv[1], 'rb').read(); print(len(d.replace(b'\r\n', b'\n').replace(b'\n', b'\r\n')))" "$1"
+}
+
 testDeliverCreatesMaildirAndPrependsHeaders() {
   make_message "$T_TMP/msg" 300
   vmail-deliver -f sender@example.org postmaster@example.com < "$T_TMP/msg" 2>"$T_TMP/err"
@@ -39,9 +44,10 @@ testDeliverCreatesMaildirAndPrependsHeaders() {
   assertTrue "cur exists" "[ -d '$PM/cur' ]"
   assertEquals "tmp left empty" 0 "$(count_files "$PM/tmp")"
   size=$(wc -c < "$f" | tr -d ' ')
+  crlf=$(crlf_size "$f")
   case $(basename "$f") in
-    *.M*P*Q*.*,S=$size) ;;
-    *) fail "name $(basename "$f") lacks the unique parts or S=$size" ;;
+    *.M*P*Q*.*,S=$size,W=$crlf) ;;
+    *) fail "name $(basename "$f") lacks the unique parts, S=$size or W=$crlf" ;;
   esac
 }
 
@@ -54,6 +60,15 @@ testHeadersFollowTheMessageLineEnding() {
   f=$(only_new "$U2")
   assertEquals "Return-Path: <a@b.c>" "$(sed -n 1p "$f" | tr -d '\r')"
   assertEquals "every line CRLF" "$(wc -l < "$f")" "$(tr -cd '\r' < "$f" | wc -c)"
+}
+
+testNameRecordsCrlfSize() {
+  # W= counts every bare LF as CRLF (as Dovecot does), also a CRLF split
+  # between two reads (the CR is the 65536th byte)
+  python3 -c "import sys; sys.stdout.buffer.write(b'Subject: mixed\r\n\nlf\ncrlf\r\n' + b'x' * 65509 + b'\r' + b'\n' * 3 + b'\rlast')" > "$T_TMP/msg"
+  vmail-deliver -f a@b.c postmaster@example.com < "$T_TMP/msg"
+  f=$(only_new "$PM")
+  assertContains "$(basename "$f")" ",S=$(wc -c < "$f" | tr -d ' '),W=$(crlf_size "$f")"
 }
 
 testSenderFromEnvironmentAndNullSender() {
