@@ -13,6 +13,7 @@ void pop3_input_init(pop3_input *in, int fd, int onebyte, buffer *flush)
   in->onebyte = onebyte;
   in->flush = flush;
   in->start = in->len = 0;
+  in->output_failed = 0;
 }
 
 static long long now_ms(void)
@@ -73,7 +74,7 @@ int pop3_input_line(pop3_input *in, unsigned int timeout_secs, char **line, size
       errno = E2BIG;
       return -1;
     }
-    if (in->flush && !buffer_flush(in->flush)) return -1;
+    if (in->flush && !buffer_flush(in->flush)) { in->output_failed = 1; return -1; }
     r = fill(in, deadline);
     if (r < 0) return -1;
     if (!r) return 0;

@@ -7,7 +7,8 @@
  * after the current line stays in the descriptor for the program exec'd
  * next (the login hands the connection to vmail-pop3d).
  * Functions return 1 (a line), 0 end of input, -1 with errno: ETIMEDOUT (no
- * line before the deadline), E2BIG (a line over POP3_LINE_MAX: returned as
+ * line before the deadline), the flush's errno when flushing failed (then
+ * output_failed is set), E2BIG (a line over POP3_LINE_MAX: returned as
  * soon as the buffer is full, the rest of the line unread, so the caller
  * ends the session), or a read error. */
 #ifndef VMAIL_POP3_INPUT_H
@@ -22,6 +23,7 @@ typedef struct pop3_input_s
   int fd;
   int onebyte;                    /* read one byte per call: see above */
   buffer *flush;                  /* flushed before blocking; may be 0 */
+  int output_failed;              /* that flush failed: the client is gone or does not read */
   size_t start, len;              /* unread bytes are buf[start..len) */
   char buf[POP3_LINE_MAX + 2];    /* a whole line and its CRLF */
 } pop3_input;

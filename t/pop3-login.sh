@@ -179,6 +179,29 @@ testLoginTimeout() {
 -ERR autologout: idle too long" "$out"
 }
 
+testClientThatStopsReadingIsDropped() {
+  # CAPA and NOOP are no errors: a client that sends them and never reads
+  # fills the socket, and the login must not wait for it forever
+  out=$(VMAIL_POP3_LOGIN_TIMEOUT=1 python3 -c "
+import socket, subprocess
+a, b = socket.socketpair()
+p = subprocess.Popen(['vmail-pop3-login'], stdin=b, stdout=b, stderr=subprocess.PIPE)
+b.close()
+a.setblocking(False)
+try:
+    while True:
+        a.send(b'CAPA\r\n')   # and never read the answer
+except BlockingIOError:
+    pass
+try:
+    p.wait(timeout=15)
+    print(p.stderr.read().decode().strip())
+except subprocess.TimeoutExpired:
+    p.kill()
+    print('still writing after 15s')")
+  assertEquals "vmail-pop3-login: info: nologin ip=- failures=0 end=write-timeout" "$out"
+}
+
 testTooManyErrors() {
   out=$(login X X X X X X X X X X CAPA)
   assertContains "$out" "-ERR too many errors"

@@ -19,6 +19,7 @@
 #include "checkpw.h"
 #include "pop3_command.h"
 #include "pop3_input.h"
+#include "pop3_output.h"
 #include "smtp_auth.h"
 
 #define USAGE "vmail-pop3-login [prog...]"
@@ -28,12 +29,13 @@
 #define POP3_FAIL_DELAY_DEFAULT 1       /* seconds before answering a failed login */
 
 static char outbuf[BUFFER_OUTSIZE_SMALL * 4];
-static buffer out = BUFFER_INIT(&fd_writev, 1, outbuf, sizeof outbuf);
+static buffer out = BUFFER_INIT(&pop3_output_writev, 1, outbuf, sizeof outbuf);
 static char const *const *server_argv;   /* prog... for the checkpassword program */
 static char const *checkpw_prog;
 static unsigned int fail_delay = POP3_FAIL_DELAY_DEFAULT;
 static unsigned int failures, errors;
 static int plaintext_ok;
+static int output_dead;   /* a write failed: never try to write again */
 
 /* A connection that ends before a login: its one log line (vmail-pop3d logs
  * the sessions that got in). */
@@ -41,19 +43,26 @@ _Noreturn static void end_nologin(char const *end)
 {
   char const *ip = getenv("TCPREMOTEIP");
   char n[UINT_FMT];
-  buffer_flush(&out);
+  if (!output_dead) buffer_flush(&out);
   n[uint_fmt(n, failures)] = 0;
   strerr_warni("nologin ip=", ip ? ip : "-", " failures=", n, " end=", end);
   _exit(0);
 }
 
+/* The client is gone, or does not read. */
+_Noreturn static void write_failed(void)
+{
+  output_dead = 1;   /* nothing more to say to it */
+  end_nologin(errno == ETIMEDOUT ? "write-timeout" : "write-error");
+}
+
 static void put(char const *s)
 {
   size_t w = 0;
-  if (!buffer_putall(&out, s, strlen(s), &w)) end_nologin("write-error");   /* the client is gone */
+  if (!buffer_putall(&out, s, strlen(s), &w)) write_failed();
 }
 
-static void flush(void) { if (!buffer_flush(&out)) end_nologin("write-error"); }
+static void flush(void) { if (!buffer_flush(&out)) write_failed(); }
 
 static void error_counted(char const *reply)
 {
@@ -63,8 +72,9 @@ static void error_counted(char const *reply)
 
 /* A line could not be read: the session ends (RFC 2449 4 bounds lines; the
  * rest of an overlong one is never read). */
-_Noreturn static void read_failed(void)
+_Noreturn static void read_failed(pop3_input const *in)
 {
+  if (in->output_failed) write_failed();
   if (errno == ETIMEDOUT) { put("-ERR autologout: idle too long\r\n"); end_nologin("timeout"); }
   if (errno == E2BIG) { put("-ERR line too long\r\n"); end_nologin("line-too-long"); }
   end_nologin("read-error");
@@ -122,7 +132,7 @@ static void auth(pop3_command const *c, pop3_input *in, unsigned int timeout)
     int r;
     put("+ \r\n");
     r = pop3_input_line(in, timeout, &line, &resplen);
-    if (r < 0) read_failed();
+    if (r < 0) read_failed(in);
     if (!r) end_nologin("eof");
     resp = line;
   }
@@ -166,6 +176,8 @@ int main(int argc, char const *const *argv)
      or over TLS (s6-tlsserver / sslserver set SSL_PROTOCOL) */
   plaintext_ok = (x && !strcmp(x, "1")) || getenv("SSL_PROTOCOL");
   signal(SIGPIPE, SIG_IGN);
+  /* a client that stops reading is dropped like one that stops writing */
+  if (pop3_output_init(timeout) < 0) strerr_diefu1sys(111, "set a SIGALRM handler");
   put("+OK vmail POP3 ready\r\n");
   /* one byte at a time: a pipelined command after the login belongs to vmail-pop3d */
   pop3_input_init(&in, 0, 1, &out);
@@ -177,7 +189,7 @@ int main(int argc, char const *const *argv)
     size_t len;
     int r = pop3_input_line(&in, timeout, &line, &len);
     if (!r) end_nologin("eof");
-    if (r < 0) read_failed();
+    if (r < 0) read_failed(&in);
     if (!pop3_command_parse(line, len, &c)) { error_counted("-ERR bad command\r\n"); continue; }
     switch (c.verb)
     {

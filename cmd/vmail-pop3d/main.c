@@ -24,6 +24,7 @@
 #include "pop3_command.h"
 #include "pop3_input.h"
 #include "pop3_message.h"
+#include "pop3_output.h"
 #include "pop3_sizes.h"
 
 #define USAGE "vmail-pop3d"
@@ -46,11 +47,9 @@ typedef struct message_s
   unsigned int deleted : 1;
 } message;
 
-static ssize_t timed_writev(int fd, struct iovec const *v, unsigned int n);
 static char outbuf[POP3_OUT_SIZE];
-static buffer out = BUFFER_INIT(&timed_writev, 1, outbuf, sizeof outbuf);
+static buffer out = BUFFER_INIT(&pop3_output_writev, 1, outbuf, sizeof outbuf);
 static unsigned int timeout = POP3_TIMEOUT_DEFAULT;
-static volatile sig_atomic_t write_timed_out;
 static int output_dead;   /* a write failed: never try to write again */
 _Noreturn static void finish(char const *end);
 static stralloc names = STRALLOC_ZERO;   /* paths of the messages */
@@ -74,21 +73,6 @@ static void log_session(char const *end)
   b[uint64_fmt(b, tally.bytes)] = 0;
   strerr_warni("session user=", user ? user : "-", " ip=", ip ? ip : "-", " retrieved=", r,
                " deleted=", d, " bytes=", b, " end=", end);
-}
-
-static void on_alarm(int sig) { (void)sig; write_timed_out = 1; }
-
-/* A client that stops reading must not hold the session (and the mailbox
- * lock) forever: each write may block at most the autologout time. */
-static ssize_t timed_writev(int fd, struct iovec const *v, unsigned int n)
-{
-  ssize_t r;
-  write_timed_out = 0;
-  alarm(timeout);
-  r = writev(fd, v, n);
-  alarm(0);
-  if (r < 0 && write_timed_out) errno = ETIMEDOUT;
-  return r;
 }
 
 static void put(char const *s, size_t len)
@@ -464,7 +448,6 @@ static int lock_mailbox(void)
 int main(int argc, char const *const *argv)
 {
   pop3_input in;
-  struct sigaction sa;
   unsigned int errors = 0;
   char const *x = getenv("VMAIL_POP3_TIMEOUT"), *maildir = getenv("MAILDIR");
   (void)argv;
@@ -472,10 +455,8 @@ int main(int argc, char const *const *argv)
   if (argc > 1) strerr_dieusage(100, USAGE);
   if (x && *x && (!uint0_scan(x, &timeout) || !timeout)) strerr_dief2x(100, "bad VMAIL_POP3_TIMEOUT: ", x);
   signal(SIGPIPE, SIG_IGN);
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = &on_alarm;   /* no SA_RESTART: the alarm interrupts a blocked write */
-  sigemptyset(&sa.sa_mask);
-  if (sigaction(SIGALRM, &sa, 0) < 0) strerr_diefu1sys(111, "set a SIGALRM handler");
+  /* a client that stops reading: each write may block at most the autologout time */
+  if (pop3_output_init(timeout) < 0) strerr_diefu1sys(111, "set a SIGALRM handler");
   /* Before the first reply any failure exits 111 in silence: the login answers. */
   if (maildir && *maildir && chdir(maildir) < 0) strerr_diefu2sys(111, "chdir to ", maildir);
   if (!lock_mailbox())
@@ -498,8 +479,9 @@ int main(int argc, char const *const *argv)
     if (!r) finish("eof");
     if (r < 0)
     {
-      /* an overlong line ends the session: the rest of it is never read */
+      if (in.output_failed) { output_dead = 1; finish(errno == ETIMEDOUT ? "write-timeout" : "write-error"); }
       if (errno == ETIMEDOUT) { puts_("-ERR autologout: idle too long\r\n"); finish("timeout"); }
+      /* an overlong line ends the session: the rest of it is never read */
       if (errno == E2BIG) { reply_err("line too long"); finish("line-too-long"); }
       finish("read-error");
     }
