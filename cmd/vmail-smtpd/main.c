@@ -210,8 +210,8 @@ static void reply_rcpt(char const *code, char const *addr, char const *text)
 
 static int rcpt_known(char const *addr)
 {
-  for (char const *r = tx.rcpts.s; r < tx.rcpts.s + tx.rcpts.len; r += strlen(r) + 1)
-    if (!strcmp(r, addr)) return 1;
+  for (size_t i = 0; i < tx.rcpts.len; i += strlen(tx.rcpts.s + i) + 1)
+    if (!strcmp(tx.rcpts.s + i, addr)) return 1;
   return 0;
 }
 
