@@ -69,7 +69,7 @@ FUZZ_SRC  := $(wildcard t/fuzz/*.c)
 FUZZ_BINS := $(FUZZ_SRC:t/fuzz/%.c=build/fuzz/%)
 build/fuzz/%: t/fuzz/%.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)
-	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) -lskarnet -lmariadb -lcrypt
+	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $< $(LIB_SRC) -lskarnet -lmariadb -lcrypt
 fuzz: $(FUZZ_BINS)
 fuzz-run: fuzz
 	@sh t/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
