@@ -21,14 +21,15 @@ static MYSQL *conn;
 static struct { char const *sql; MYSQL_STMT *stmt; } cache[DB_MAX_STATEMENTS];
 static unsigned int ncache;
 static char errbuf[512];
-static int admin;
+static enum { ROLE_SERVER, ROLE_AUTH, ROLE_ADMIN } role;
 
-void db_role_admin(void) { admin = 1; }
+void db_role_admin(void) { role = ROLE_ADMIN; }
+void db_role_auth(void) { role = ROLE_AUTH; }
 
-/* The admin variant of a variable when in the admin role and it is set. */
-static char const *role_env(char const *name, char const *admin_name)
+/* The role's variant of a variable when it has one and it is set. */
+static char const *role_env(char const *name, char const *auth_name, char const *admin_name)
 {
-  char const *v = admin ? getenv(admin_name) : 0;
+  char const *v = role == ROLE_ADMIN ? getenv(admin_name) : role == ROLE_AUTH ? getenv(auth_name) : 0;
   return v && *v ? v : getenv(name);
 }
 
@@ -52,11 +53,11 @@ static char const *env_or(char const *name, char const *dflt)
 
 static int read_password(stralloc *pw)
 {
-  char const *file = role_env("VMAIL_DB_PASSWORD_FILE", "VMAIL_DB_ADMIN_PASSWORD_FILE");
+  char const *file = role_env("VMAIL_DB_PASSWORD_FILE", "VMAIL_DB_AUTH_PASSWORD_FILE", "VMAIL_DB_ADMIN_PASSWORD_FILE");
   if (!file || !*file) return 0;
   if (!openreadfileclose(file, pw, DB_PASSWORD_MAX))
   {
-    seterr("unable to read VMAIL_DB_PASSWORD_FILE", strerror(errno));
+    seterr(file, strerror(errno));   /* e.g. "/etc/vmail/db.pw: Permission denied" */
     return DB_TEMP;
   }
   while (pw->len && (pw->s[pw->len-1] == '\n' || pw->s[pw->len-1] == '\r')) pw->len--;
@@ -77,7 +78,7 @@ int db_open(void)
   unsigned int timeout = 5, port = 0;
   char const *host = getenv("VMAIL_DB_HOST");
   char const *sock = getenv("VMAIL_DB_SOCKET");
-  char const *user = role_env("VMAIL_DB_USER", "VMAIL_DB_ADMIN_USER");
+  char const *user = role_env("VMAIL_DB_USER", "VMAIL_DB_AUTH_USER", "VMAIL_DB_ADMIN_USER");
   if (conn) return 0;
   if (!user || !*user) user = "mailuser";
   if (getenv("VMAIL_DB_TIMEOUT") && !uint0_scan(getenv("VMAIL_DB_TIMEOUT"), &timeout))

@@ -31,6 +31,11 @@
  * calls this; servers never do, so they hold only SELECT rights. */
 void db_role_admin(void);
 
+/* Likewise VMAIL_DB_AUTH_USER and VMAIL_DB_AUTH_PASSWORD_FILE, for the one
+ * program that reads password hashes (vmail-checkpw): the ordinary account
+ * can then be one that cannot (sql/grants.sql, vmaillookup). */
+void db_role_auth(void);
+
 /* Connects if not connected. 0 or DB_TEMP. Called implicitly by db_exec. */
 int db_open(void);
 void db_close(void);

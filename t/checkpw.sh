@@ -105,6 +105,18 @@ testDatabaseDownIs111() {
   assertContains "$err" "temporary"
 }
 
+# sql/grants.sql: the servers' account sees no password column, so only
+# vmail-checkpw, with VMAIL_DB_AUTH_USER, reads hashes
+testOnlyTheAuthAccountReadsHashes() {
+  lookup() { mariadb --no-defaults -S "$VMAIL_DB_SOCKET" -u"$VMAIL_DB_USER" -p"$(cat "$VMAIL_DB_PASSWORD_FILE")" mailserver -N -e "$1" 2>&1; }
+  assertEquals "vmaillookup" "$VMAIL_DB_USER"
+  assertContains "the lookup account reads addresses" "$(lookup 'SELECT email FROM virtual_users WHERE id = 1')" "postmaster@example.com"
+  assertContains "but not hashes" "$(lookup 'SELECT password FROM virtual_users')" "denied"
+  assertContains "nor all columns" "$(lookup 'SELECT * FROM virtual_users')" "denied"
+  assertEquals "vmail-checkpw logs in with the auth account" 0 "$(checkpw postmaster@example.com secret true; echo $?)"
+  assertEquals "and needs it" 111 "$(VMAIL_DB_AUTH_USER= VMAIL_DB_AUTH_PASSWORD_FILE= checkpw postmaster@example.com secret true 2>/dev/null; echo $?)"
+}
+
 testNeverLogsPassword() {
   err=$(checkpw postmaster@example.com hunter2-unique true 2>&1 >/dev/null)
   assertContains "$err" "auth fail"

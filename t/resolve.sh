@@ -176,8 +176,8 @@ testReconnectsWhenServerDropsConnection() {
   exec 8>"$fifo"
   echo alias@example.com >&8
   i=0; while [ "$(grep -c '^$' "$T_TMP/out2" 2>/dev/null)" != 1 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-  ids=$(sql "SELECT id FROM information_schema.processlist WHERE user = 'mailuser'")
-  assertNotEquals "a mailuser connection exists" "" "$ids"
+  ids=$(sql "SELECT id FROM information_schema.processlist WHERE user = '$VMAIL_DB_USER'")
+  assertNotEquals "a connection of the server account exists" "" "$ids"
   for id in $ids; do sql "KILL $id" 2>/dev/null; done
   echo postmaster@example.com >&8
   i=0; while [ "$(grep -c '^$' "$T_TMP/out2" 2>/dev/null)" != 2 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done

@@ -2,7 +2,6 @@
  * Reads user\0password\0 on fd 3, verifies with crypt(3), and on success
  * becomes the mail user inside the user's Maildir and execs argv. */
 #include <errno.h>
-#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include "db.h"
 #include "maildir.h"
 #include "password.h"
+#include "privilege.h"
 #include "resolve.h"
 
 #define USAGE "vmail-checkpw prog..."
@@ -37,19 +37,6 @@ static void log_result(char const *result, char const *user)
 {
   char const *ip = getenv("TCPREMOTEIP");
   strerr_warni6x("auth ", result, " user=", user, " ip=", ip ? ip : "-");
-}
-
-static void drop_privileges(void)
-{
-  char const *u = getenv("VMAIL_UID"), *g = getenv("VMAIL_GID");
-  uid_t uid; gid_t gid;
-  if (!u || !*u) return;
-  if (!uid0_scan(u, &uid) || !g || !gid0_scan(g, &gid))
-    strerr_dief1x(111, "VMAIL_UID and VMAIL_GID must both be numbers");
-  if (!uid) strerr_dief1x(111, "refusing VMAIL_UID=0: mail is never handled as root");
-  if (geteuid() == 0 && setgroups(1, &gid) < 0) strerr_diefu1sys(111, "setgroups");
-  if (setgid(gid) < 0) strerr_diefu1sys(111, "setgid");
-  if (setuid(uid) < 0) strerr_diefu1sys(111, "setuid");
 }
 
 int main(int argc, char const *const *argv)
@@ -73,6 +60,7 @@ int main(int argc, char const *const *argv)
 
   if (!addr_parse(user, strlen(user), &login)) { login.len = 0; stralloc_catb(&login, "", 1); }
   params[0] = login.s;
+  db_role_auth();
   n = login.s[0] ? db_exec(USER_SQL, params, 1, &row) : 0;
   /* refused: an address the table cannot hold (an emoji in a utf8mb3
      column), so nobody's; the dummy hash still costs what a login costs */
@@ -93,7 +81,9 @@ int main(int argc, char const *const *argv)
   if (!stralloc_copys(&login, email) || !stralloc_0(&login)) strerr_diefu1sys(111, "allocate");
   addr_lower(login.s);
   if (!resolve_maildir(login.s, &maildir)) strerr_dief2x(111, "unsafe mailbox name for ", login.s);
-  drop_privileges();
+  /* the mail user, never root, touches the Maildir */
+  if (privilege_drop("VMAIL_UID", "VMAIL_GID") < 0)
+    strerr_diefu1sys(111, "become VMAIL_UID/VMAIL_GID (numbers, not 0)");
   if (maildir_make(maildir.s) < 0) strerr_diefu2sys(111, "create Maildir ", maildir.s);
   if (chdir(maildir.s) < 0) strerr_diefu2sys(111, "chdir to ", maildir.s);
   if (setenv("USER", login.s, 1) < 0 || setenv("HOME", maildir.s, 1) < 0

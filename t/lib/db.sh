@@ -4,7 +4,7 @@
 #   db_stop DIR    stop it and wait
 #   db_root DIR [mariadb args]   the client as the server's root
 #   db_setup DIR   create database mailserver, schema, migrations, grants;
-#                  passwords in DIR/mailuser.pw and DIR/admin.pw
+#                  passwords in DIR/mailuser.pw, DIR/lookup.pw and DIR/admin.pw
 SQL_DIR=${SQL_DIR:-$(cd "$(dirname "$0")/.." 2>/dev/null && pwd)/sql}
 
 db_userflag() { [ "$(id -u)" = 0 ] && echo --user=root; }
@@ -57,11 +57,13 @@ db_setup() {
   dir=$1
   [ -s "$dir/mailuser.pw" ] || db_password > "$dir/mailuser.pw"
   [ -s "$dir/admin.pw" ] || db_password > "$dir/admin.pw"
-  chmod 600 "$dir/mailuser.pw" "$dir/admin.pw"
+  [ -s "$dir/lookup.pw" ] || db_password > "$dir/lookup.pw"
+  chmod 600 "$dir/mailuser.pw" "$dir/admin.pw" "$dir/lookup.pw"
   db_root "$dir" -e 'CREATE DATABASE IF NOT EXISTS mailserver' || return 111
   db_root "$dir" mailserver < "$SQL_DIR/schema.sql" || return 111
   for m in "$SQL_DIR"/migrations/*.sql; do db_root "$dir" mailserver < "$m" || return 111; done
   sed -e "s/@MAILUSER_PASSWORD@/$(cat "$dir/mailuser.pw")/" \
-      -e "s/@ADMIN_PASSWORD@/$(cat "$dir/admin.pw")/" "$SQL_DIR/grants.sql" |
+      -e "s/@ADMIN_PASSWORD@/$(cat "$dir/admin.pw")/" \
+      -e "s/@LOOKUP_PASSWORD@/$(cat "$dir/lookup.pw")/" "$SQL_DIR/grants.sql" |
     db_root "$dir" mailserver || return 111
 }

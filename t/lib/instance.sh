@@ -37,7 +37,8 @@ write_env() {
     VMAIL_SQL_DIR="$TOP/sql" \
     VMAIL_HOSTNAME="$(hostname -f 2>/dev/null || hostname)" \
     VMAIL_DB_SOCKET="$RUN/db/db.sock" VMAIL_DB_NAME=mailserver \
-    VMAIL_DB_USER=mailuser VMAIL_DB_PASSWORD_FILE="$RUN/db/mailuser.pw" \
+    VMAIL_DB_USER=vmaillookup VMAIL_DB_PASSWORD_FILE="$RUN/db/lookup.pw" \
+    VMAIL_DB_AUTH_USER=mailuser VMAIL_DB_AUTH_PASSWORD_FILE="$RUN/db/mailuser.pw" \
     VMAIL_DB_ADMIN_USER=vmailadmin VMAIL_DB_ADMIN_PASSWORD_FILE="$RUN/db/admin.pw" \
     VMAIL_SMTP_PORT="$VMAIL_SMTP_PORT" VMAIL_SUBMISSION_PORT="$VMAIL_SUBMISSION_PORT" \
     VMAIL_POP3_PORT="$VMAIL_POP3_PORT" VMAIL_IMAP_PORT="$VMAIL_IMAP_PORT" \
