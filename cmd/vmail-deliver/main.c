@@ -18,6 +18,7 @@
 #include "addr.h"
 #include "header.h"
 #include "maildir.h"
+#include "privilege.h"
 #include "resolve.h"
 
 #define USAGE "vmail-deliver [ -v ] [ -f sender ] [ -d maildir ] recipient"
@@ -253,6 +254,9 @@ int main(int argc, char const *const *argv)
   PROG = "vmail-deliver";
 
   options(argc, argv, &o);
+  /* mail is written as the mail user, never as root */
+  if (geteuid() == 0 && privilege_drop("VMAIL_UID", "VMAIL_GID") < 0)
+    strerr_diefu1sys(111, "become VMAIL_UID/VMAIL_GID");
   message_read(&m);
   if (o.maildir) deliver_one(&o, &m, o.recipient, o.maildir, &out);
   else

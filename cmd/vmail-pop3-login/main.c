@@ -20,6 +20,7 @@
 #include "pop3_command.h"
 #include "pop3_input.h"
 #include "pop3_output.h"
+#include "privsep.h"
 #include "smtp_auth.h"
 
 #define USAGE "vmail-pop3-login [prog...]"
@@ -27,6 +28,7 @@
 #define POP3_LOGIN_ERRORS_MAX 10        /* bad commands before the connection is closed */
 #define POP3_LOGIN_FAILURES_MAX 3       /* failed logins per connection */
 #define POP3_FAIL_DELAY_DEFAULT 1       /* seconds before answering a failed login */
+#define LOGIN_USER_DEFAULT "nobody"      /* who reads the network before a login, when root */
 
 static char outbuf[BUFFER_OUTSIZE_SMALL * 4];
 static buffer out = BUFFER_INIT(&pop3_output_writev, 1, outbuf, sizeof outbuf);
@@ -87,17 +89,35 @@ static void capa(void)
   put("EXPIRE NEVER\r\nIMPLEMENTATION vmail\r\n.\r\n");
 }
 
-/* Runs the checkpassword program; returns only if the login did not happen. */
-static void login(char const *user, char const *password)
+/* Runs the checkpassword program, which execs the server for a good login.
+ * With privilege separation this runs in the root partner (privsep.h);
+ * only the code travels back. */
+static int run_checkpw(char const *user, char const *password, char const *tag)
 {
   char const *argv[2 + 16];
   size_t i, n = 0;
   int r;
+  (void)tag;
   argv[n++] = checkpw_prog;
   for (i = 0; server_argv[i] && n < sizeof argv / sizeof *argv - 1; i++) argv[n++] = server_argv[i];
   argv[n] = 0;
-  flush();   /* whatever we said comes before the server's +OK */
   r = checkpw_run(argv, user, password);
+  if (r < 0) strerr_warnw3x("login not completed: ", checkpw_prog, " could not be started");
+  else if (r > 1)
+  {
+    char code[INT_FMT];
+    code[int_fmt(code, r)] = 0;
+    strerr_warnw4x("login not completed: ", checkpw_prog, " exited ", code);
+  }
+  return r;
+}
+
+/* Returns only if the login did not happen. */
+static void login(char const *user, char const *password)
+{
+  int r;
+  flush();   /* whatever we said comes before the server's +OK */
+  r = privsep_check(user, password, 0);
   if (!r) _exit(0);   /* the session took place; the server logged it */
   if (r == 1)
   {
@@ -105,12 +125,6 @@ static void login(char const *user, char const *password)
     put("-ERR [AUTH] authentication failed\r\n");
     if (++failures >= POP3_LOGIN_FAILURES_MAX) { put("-ERR too many failures\r\n"); end_nologin("failures"); }
     return;
-  }
-  {
-    char code[INT_FMT];
-    code[int_fmt(code, r)] = 0;
-    if (r < 0) strerr_warnw3x("login not completed: ", checkpw_prog, " could not be started");
-    else strerr_warnw4x("login not completed: ", checkpw_prog, " exited ", code);
   }
   put("-ERR [SYS/TEMP] temporary failure, try again later\r\n");
 }
@@ -175,6 +189,9 @@ int main(int argc, char const *const *argv)
   /* passwords in the clear only where the operator says the link is safe,
      or over TLS (s6-tlsserver / sslserver set SSL_PROTOCOL) */
   plaintext_ok = (x && !strcmp(x, "1")) || getenv("SSL_PROTOCOL");
+  /* from here on, as root, the network is read by an unprivileged child */
+  if (privsep_start(&run_checkpw, "VMAIL_LOGIN_UID", "VMAIL_LOGIN_GID", LOGIN_USER_DEFAULT) < 0)
+    strerr_diefu1sys(111, "separate privileges (VMAIL_LOGIN_UID, VMAIL_LOGIN_GID)");
   signal(SIGPIPE, SIG_IGN);
   /* a client that stops reading is dropped like one that stops writing */
   if (pop3_output_init(timeout) < 0) strerr_diefu1sys(111, "set a SIGALRM handler");

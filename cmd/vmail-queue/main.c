@@ -15,6 +15,7 @@
 #include <skalibs/strerr.h>
 
 #include "envelope.h"
+#include "privilege.h"
 #include "queue.h"
 
 #define USAGE "vmail-queue < message 1< envelope"
@@ -72,6 +73,8 @@ static int fsync_dir(char const *dir, char const *sub)
 
 /* The trace line (RFC 5322 3.6.7): a comment and the date, with the line
  * ending the message itself uses, so a CRLF message stays CRLF. */
+static uid_t invoker;   /* who ran us, before any change of user */
+
 static size_t received(char *buf, size_t max, int crlf)
 {
   char date[64];
@@ -81,7 +84,7 @@ static size_t received(char *buf, size_t max, int crlf)
   strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
   return (size_t)snprintf(buf, max, "Received: (vmail-queue %lu invoked %s%lu);%s\t%s%s",
                           (unsigned long)getpid(), getenv("TCPREMOTEIP") ? "from network by uid " : "by uid ",
-                          (unsigned long)getuid(), crlf ? "\r\n" : "\n", date, crlf ? "\r\n" : "\n");
+                          (unsigned long)invoker, crlf ? "\r\n" : "\n", date, crlf ? "\r\n" : "\n");
 }
 
 static int create(char const *dir, char const *suffix, stralloc *sa)
@@ -159,6 +162,10 @@ int main(int argc, char const *const *argv)
   PROG = "vmail-queue";
   (void)argv;
   if (argc > 1) strerr_dieusage(100, USAGE);
+  invoker = getuid();
+  /* the queue belongs to the mail user, whoever injects as root */
+  if (geteuid() == 0 && privilege_drop("VMAIL_UID", "VMAIL_GID") < 0)
+    strerr_diefu1sys(EXIT_QUEUE_FILES, "become VMAIL_UID/VMAIL_GID");
   signal(SIGPIPE, SIG_IGN);
   signal(SIGALRM, on_alarm);
   alarm(READ_TIMEOUT);

@@ -26,6 +26,7 @@
 #include <skalibs/tai.h>
 
 #include "db.h"
+#include "privilege.h"
 #include "send.h"
 
 #define USAGE "vmail-send"
@@ -480,6 +481,9 @@ int main(int argc, char const *const *argv)
   PROG = "vmail-send";
   (void)argv;
   if (argc > 1) strerr_dieusage(100, USAGE);
+  /* the queue and the Maildirs belong to the mail user */
+  if (geteuid() == 0 && privilege_drop("VMAIL_UID", "VMAIL_GID") < 0)
+    strerr_diefu1sys(111, "become VMAIL_UID/VMAIL_GID");
   dir = queue_dir();
   deliver = getenv("VMAIL_DELIVER");
   if (!deliver || !*deliver) deliver = "vmail-deliver";

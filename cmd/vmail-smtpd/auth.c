@@ -1,5 +1,9 @@
 /* auth.c: SMTP AUTH credentials checked by the checkpassword program
  * ($VMAIL_CHECKPW, default vmail-checkpw, running "true" on success).
+ * Started as root with VMAIL_UID/VMAIL_GID set, the session runs as that
+ * user and a root partner runs the checker (privsep.h), so the process that
+ * parses the network can read neither the password hashes nor the database
+ * credentials that give them.
  * checkpw_run lets the child inherit fd 0 and 1; here they are the client's
  * connection, which the checker must never touch, so they point at /dev/null
  * while it runs. */
@@ -7,14 +11,18 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <skalibs/strerr.h>
+
 #include "checkpw.h"
+#include "privsep.h"
 #include "smtpd.h"
 
-int auth_check(char const *user, char const *password)
+static int run_checkpw(char const *user, char const *password, char const *tag)
 {
   char const *prog = getenv("VMAIL_CHECKPW");
   char const *argv[3];
   int save0, save1, null, r = 111;
+  (void)tag;
   argv[0] = prog && *prog ? prog : "vmail-checkpw";
   argv[1] = "true";
   argv[2] = 0;
@@ -32,4 +40,16 @@ int auth_check(char const *user, char const *password)
   if (save1 >= 0) close(save1);
   close(null);
   return r;
+}
+
+void auth_init(void)
+{
+  if (privsep_start(&run_checkpw, "VMAIL_UID", "VMAIL_GID", 0) < 0)
+    strerr_diefu1sys(111, "separate privileges (VMAIL_UID, VMAIL_GID)");
+}
+
+int auth_check(char const *user, char const *password)
+{
+  int r = privsep_check(user, password, 0);
+  return r == 0 || r == 1 ? r : 111;
 }

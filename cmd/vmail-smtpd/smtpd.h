@@ -54,7 +54,10 @@ void queue_write(char const *s, size_t len);        /* errors are remembered */
 int queue_finish(char const *envelope, size_t len);
 void queue_abort(void);                             /* the message is dropped */
 
-/* auth.c: 0 ok, 1 bad credentials, 111 temporary trouble */
+/* auth.c: auth_init before the first read from the client (as root, it
+ * leaves a root partner behind and returns as VMAIL_UID; dies 111);
+ * auth_check: 0 ok, 1 bad credentials, 111 temporary trouble */
+void auth_init(void);
 int auth_check(char const *user, char const *password);
 
 #endif
