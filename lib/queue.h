@@ -81,6 +81,16 @@ int queue_remove(char const *dir, char const *id);
  * many (at most QUEUE_LIST_MAX; 0 if dir/sub does not exist), or -1. */
 int queue_ids(char const *dir, char const *sub, stralloc *ids);
 
+/* Runs prog (vmail-queue, or a filter in front of it) with head followed by
+ * all of fd from offset 0 (read with pread; fd -1: head alone) on its fd 0,
+ * and the envelope env (envlen bytes) on its fd 1, as qmail-queue expects.
+ * Returns prog's exit code (0 queued; see vmail-queue(8)), 128 + the signal
+ * if it was killed, or -1 with errno if it could not be started (not found,
+ * not executable: posix_spawnp reports it). The caller ignores SIGPIPE (a
+ * queue program that stops reading is no reason to die). */
+int queue_inject(char const *prog, char const *head, size_t headlen, int fd,
+                 char const *env, size_t envlen);
+
 /* Writes one line per queued message to b:
  *   ID age=SECONDS from=<SENDER> to=<RCPT>,<RCPT> error="LAST ERROR"
  * listing the recipients still to deliver; returns the number of messages. */

@@ -4,11 +4,9 @@
  * vmail-queue like any other message. */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <skalibs/allreadwrite.h>
@@ -125,35 +123,6 @@ static int build(stralloc *sa, char const *dir, struct msg const *m, char const 
   return ok;
 }
 
-/* Runs vmail-queue with message and envelope; its exit code, or -1. */
-static int inject(stralloc const *message, stralloc const *env)
-{
-  int pm[2], pe[2], wstat;
-  pid_t pid;
-  if (pipecoe(pm) < 0) return -1;
-  if (pipecoe(pe) < 0) { fd_close(pm[0]); fd_close(pm[1]); return -1; }
-  pid = fork();
-  if (pid < 0) { fd_close(pm[0]); fd_close(pm[1]); fd_close(pe[0]); fd_close(pe[1]); return -1; }
-  if (!pid)
-  {
-    sigset_t none;
-    char const *argv[2] = { "vmail-queue", 0 };
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, 0);
-    signal(SIGPIPE, SIG_DFL);
-    if (dup2(pm[0], 0) < 0 || dup2(pe[0], 1) < 0) _exit(111);
-    execvp(argv[0], (char *const *)argv);
-    _exit(111);
-  }
-  fd_close(pm[0]); fd_close(pe[0]);
-  if (allwrite(pm[1], message->s, message->len) < message->len) { fd_close(pm[1]); fd_close(pe[1]); wait_pid(pid, &wstat); return -1; }
-  fd_close(pm[1]);
-  if (allwrite(pe[1], env->s, env->len) < env->len) { fd_close(pe[1]); wait_pid(pid, &wstat); return -1; }
-  fd_close(pe[1]);
-  if (wait_pid(pid, &wstat) < 0) return -1;
-  return WIFEXITED(wstat) ? WEXITSTATUS(wstat) : -1;
-}
-
 int dsn_send(char const *dir, struct msg const *m)
 {
   stralloc message = STRALLOC_ZERO, env = STRALLOC_ZERO, pm = STRALLOC_ZERO;
@@ -180,7 +149,7 @@ int dsn_send(char const *dir, struct msg const *m)
   if (!count) { r = 0; goto end; }
   if (!stralloc_catb(&env, "F", 1) || !stralloc_cats(&env, from) || !stralloc_catb(&env, "\0T", 2)
       || !stralloc_cats(&env, to) || !stralloc_catb(&env, "\0\0", 2)) goto end;
-  code = inject(&message, &env);
+  code = queue_inject("vmail-queue", message.s, message.len, -1, env.s, env.len);
   if (code == 0)
   {
     char num[16];

@@ -9,12 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <skalibs/allreadwrite.h>
 #include <skalibs/buffer.h>
-#include <skalibs/djbunix.h>
 #include <skalibs/sgetopt.h>
 #include <skalibs/skamisc.h>
 #include <skalibs/stralloc.h>
@@ -162,29 +159,13 @@ static void complete_header(int from_headers, char const *from, char const *full
 static int queue_it(void)
 {
   char const *prog = getenv("VMAIL_QUEUE");
-  char const *argv[2];
-  int pm[2], pe[2], wstat;
-  pid_t pid;
+  int code;
   if (!prog || !*prog) prog = "vmail-queue";
-  argv[0] = prog; argv[1] = 0;
-  if (pipecoe(pm) < 0 || pipecoe(pe) < 0) strerr_diefu1sys(111, "pipe");
-  pid = fork();
-  if (pid < 0) strerr_diefu1sys(111, "fork");
-  if (!pid)
-  {
-    if (dup2(pm[0], 0) < 0 || dup2(pe[0], 1) < 0) strerr_diefu1sys(111, "dup2");
-    execvp(prog, (char *const *)argv);
-    strerr_diefu2sys(111, "run ", prog);
-  }
-  fd_close(pm[0]); fd_close(pe[0]);
   signal(SIGPIPE, SIG_IGN);
-  if (allwrite(pm[1], out.s, out.len) < out.len) { /* the queue program's exit code says why */ }
-  fd_close(pm[1]);
-  if (allwrite(pe[1], env.s, env.len) < env.len) { }
-  fd_close(pe[1]);
-  if (wait_pid(pid, &wstat) < 0) strerr_diefu1sys(111, "wait for the queue program");
-  if (!WIFEXITED(wstat)) strerr_dief1x(111, "the queue program crashed");
-  return WEXITSTATUS(wstat);
+  code = queue_inject(prog, out.s, out.len, -1, env.s, env.len);
+  if (code < 0) strerr_diefu2sys(111, "run ", prog);
+  if (code >= 128) strerr_dief2x(111, prog, " crashed");
+  return code;
 }
 
 static int list_queue(void)
