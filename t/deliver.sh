@@ -178,14 +178,48 @@ testLoopInFanOutSkipsOnlyThatMailbox() {
   assertContains "$(cat "$T_TMP/err")" "loop"
 }
 
-testRemoteOnlyIs100MixedDeliversLocal() {
-  printf 'x\n' | vmail-deliver outside@example.com 2>"$T_TMP/err"
+# An alias pointing outside our domains: the copy for the remote target goes
+# back into the queue (qmail-local's forward), never dropped.
+testRemoteAliasTargetsForwardedThroughTheQueue() {
+  export VMAIL_QUEUE_DIR=$T_TMP/queue
+  rm -rf "$VMAIL_QUEUE_DIR"
+  printf 'Subject: out\n\nx\n' | vmail-deliver -f a@example.org outside@example.com 2>"$T_TMP/err"
+  assertEquals "remote only: forwarded" 0 $?
+  assertEquals "quiet" "" "$(cat "$T_TMP/err")"
+  assertEquals "one message queued" 1 "$(count_files "$VMAIL_QUEUE_DIR/env")"
+  assertEquals "same sender, the remote target" "Fa@example.org Tsomeone@elsewhere.org  " "$(cat "$VMAIL_QUEUE_DIR"/env/* | tr '\0' ' ')"
+  assertEquals "Delivered-To the alias, after the queue's Received line" "Delivered-To: outside@example.com" "$(sed -n 3p "$VMAIL_QUEUE_DIR"/mess/*)"
+  assertTrue "no Return-Path in a forward" "! grep -q '^Return-Path' $VMAIL_QUEUE_DIR/mess/*"
+  assertTrue "the message follows" "tail -n 3 $VMAIL_QUEUE_DIR/mess/* | grep -qx 'Subject: out'"
+  rm -rf "$VMAIL_QUEUE_DIR"
+  make_message "$T_TMP/msg" 400000
+  cat "$T_TMP/msg" | vmail-deliver -f a@example.org mixed@example.com 2>"$T_TMP/err"
+  assertEquals "mixed: delivered and forwarded" 0 $?
+  assertEquals "local part delivered" 1 "$(count_files "$U2/new")"
+  assertEquals "forward queued" "Fa@example.org Tsomeone@elsewhere.org  " "$(cat "$VMAIL_QUEUE_DIR"/env/* | tr '\0' ' ')"
+  tail -n +4 "$VMAIL_QUEUE_DIR"/mess/* > "$T_TMP/body"
+  assertTrue "a spooled message forwarded whole" "cmp -s '$T_TMP/msg' '$T_TMP/body'"
+  unset VMAIL_QUEUE_DIR
+}
+
+testForwardLoopRefusedAsPermanent() {
+  export VMAIL_QUEUE_DIR=$T_TMP/queue
+  rm -rf "$VMAIL_QUEUE_DIR"
+  printf 'Delivered-To: Outside@Example.com\nSubject: back\n\nx\n' | vmail-deliver -f a@example.org outside@example.com 2>"$T_TMP/err"
   assertEquals 100 $?
-  assertContains "$(cat "$T_TMP/err")" "someone@elsewhere.org"
-  printf 'x\n' | vmail-deliver mixed@example.com 2>"$T_TMP/err"
-  assertEquals "local part delivered" 0 $?
-  assertEquals 1 "$(count_files "$U2/new")"
-  assertContains "warned about the remote one" "$(cat "$T_TMP/err")" "someone@elsewhere.org"
+  assertContains "$(cat "$T_TMP/err")" "loop"
+  assertEquals "nothing queued" 0 "$(count_files "$VMAIL_QUEUE_DIR/env")"
+  unset VMAIL_QUEUE_DIR
+}
+
+testForwardQueueFailureIs111() {
+  : > "$T_TMP/notadir"
+  printf 'Subject: x\n\nb\n' | VMAIL_QUEUE_DIR=$T_TMP/notadir/q vmail-deliver -f a@example.org mixed@example.com 2>"$T_TMP/err"
+  assertEquals "temporary" 111 $?
+  assertContains "$(cat "$T_TMP/err")" "unable to queue the forward"
+  printf 'Subject: x\n\nb\n' | PATH=/nonexistent "$T_TOP/bin/vmail-deliver" -f a@example.org outside@example.com 2>"$T_TMP/err"
+  assertEquals "no vmail-queue to run: temporary" 111 $?
+  assertEquals "one line" 1 "$(grep -c 'vmail-deliver: fatal' "$T_TMP/err")"
 }
 
 testTooBigIs100FromPipeAndFile() {

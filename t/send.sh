@@ -69,6 +69,20 @@ testAliasFanOut() {
   sql "DELETE FROM virtual_aliases WHERE source = 'team@example.com'"
 }
 
+testAliasToRemoteTargetIsForwardedAndDeferred() {
+  sql "INSERT INTO virtual_aliases (domain_id, source, destination) VALUES (1, 'mixed@example.com', 'user2@example.com,someone@elsewhere.org')"
+  start_send
+  SUBJECT=mixed inject a@example.org mixed@example.com
+  assertTrue "local target delivered" "wait_until 10 '[ \$(count_files $U2) = 1 ]'"
+  assertTrue "the forward deferred for its remote target" \
+    "wait_until 10 'grep -q \"from=<a@example.org> to=<someone@elsewhere.org> status=deferred .*no remote delivery configured\" $T_TMP/send.log'"
+  assertTrue "the original is done" "wait_until 5 '[ \$(count_files $Q/env) = 1 ]'"
+  assertTrue "the forward is queued" "grep -q 'Tsomeone@elsewhere.org' $Q/env/*"
+  assertTrue "the forward carries the message" "grep -q '^Subject: mixed' $Q/mess/*"
+  assertFalse "no bounce" "grep -q '^bounce' $T_TMP/send.log"
+  sql "DELETE FROM virtual_aliases WHERE source = 'mixed@example.com'"
+}
+
 testRemoteRecipientDeferred() {
   start_send
   inject a@example.org someone@example.net postmaster@example.com

@@ -4,6 +4,7 @@
  * Exit 0 delivered, 100 permanent, 111 temporary; see vmail-deliver(8). */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 #include "header.h"
 #include "maildir.h"
 #include "privilege.h"
+#include "queue.h"
 #include "resolve.h"
 
 #define USAGE "vmail-deliver [ -v ] [ -f sender ] [ -d maildir ] recipient"
@@ -181,12 +183,12 @@ static void message_read(struct message *m)
   m->eol = header_eol(m->prefix.s, m->prefix.len);
 }
 
-/* Return-Path and Delivered-To in the message's line ending, then the
- * message itself when it is held in memory. */
+/* Return-Path (unless o is 0) and Delivered-To in the message's line
+ * ending, then the message itself when it is held in memory. */
 static void make_head(stralloc *head, struct options const *o, struct message const *m, char const *addr)
 {
   head->len = 0;
-  if (o->sender && !(stralloc_cats(head, "Return-Path: <") && stralloc_cats(head, o->sender)
+  if (o && o->sender && !(stralloc_cats(head, "Return-Path: <") && stralloc_cats(head, o->sender)
                      && stralloc_cats(head, ">") && stralloc_cats(head, m->eol))) dienomem();
   if (addr && !(stralloc_cats(head, "Delivered-To: ") && stralloc_cats(head, addr)
                 && stralloc_cats(head, m->eol))) dienomem();
@@ -212,6 +214,42 @@ static int store(char const *dir, stralloc const *head, struct message const *m,
   if (maildir_store(dir, head->s, head->len, m->fd, 0, name) == 0) return 0;
   if (errno != ENOENT || maildir_make(dir) < 0) return -1;
   return maildir_store(dir, head->s, head->len, m->fd, 0, name);
+}
+
+/* Remote final recipients (an alias pointing outside our domains): a copy
+ * goes back into the queue for them, as qmail-local forwards, with the same
+ * envelope sender and Delivered-To: the recipient it was addressed to, so
+ * that a forward that comes back here is recognised as a loop. rcpts holds
+ * "T<addr>\0" for each. */
+static void forward(struct options const *o, struct message const *m, stralloc const *rcpts,
+                    struct outcome *out)
+{
+  static stralloc head = STRALLOC_ZERO, env = STRALLOC_ZERO;
+  int code;
+  if (header_has_delivered_to(m->prefix.s, m->prefix.len, o->recipient))
+  {
+    note(&out->perm, "mail loop: message already forwarded by ", o->recipient, " (Delivered-To)", "");
+    skip(out, "mail loop, not forwarded again by ", o->recipient);
+    return;
+  }
+  make_head(&head, 0, m, o->recipient);
+  if (!stralloc_catb(&env, "F", 1) || !stralloc_cats(&env, o->sender ? o->sender : "")
+      || !stralloc_0(&env) || !stralloc_cat(&env, rcpts) || !stralloc_0(&env)) dienomem();
+  signal(SIGPIPE, SIG_IGN);
+  code = queue_inject("vmail-queue", head.s, head.len, m->fd, env.s, env.len);
+  if (code)
+  {
+    char fmt[INT_FMT];
+    if (code < 0) note(&out->temp, "unable to run vmail-queue to forward to remote recipients: ", strerror(errno), "", "");
+    else
+    {
+      fmt[int_fmt(fmt, code)] = 0;
+      note(&out->temp, "unable to queue the forward to remote recipients: vmail-queue exited ", fmt, "", "");
+    }
+    return;
+  }
+  out->delivered++;
+  if (o->verbose) strerr_warn("forwarded from=", o->recipient, " through the queue");
 }
 
 /* One Maildir: loop check, store, clean. */
@@ -250,7 +288,7 @@ int main(int argc, char const *const *argv)
   static struct options o;
   static struct message m = { .prefix = STRALLOC_ZERO };
   static struct outcome out = { .temp = STRALLOC_ZERO, .perm = STRALLOC_ZERO, .skipped = STRALLOC_ZERO };
-  static stralloc boxes = STRALLOC_ZERO, why = STRALLOC_ZERO;
+  static stralloc boxes = STRALLOC_ZERO, why = STRALLOC_ZERO, remote = STRALLOC_ZERO;
   PROG = "vmail-deliver";
 
   options(argc, argv, &o);
@@ -276,14 +314,13 @@ int main(int argc, char const *const *argv)
         *addr++ = 0;
         dir = strchr(addr, ' ');
         if (!strcmp(line, "local") && dir) { *dir++ = 0; deliver_one(&o, &m, addr, dir, &out); }
-        else
-        {
-          note(&out.perm, "not a local mailbox: ", addr, " (remote recipients are the queue's to route)", "");
-          skip(&out, "remote recipient left out: ", addr);
-        }
+        else if (!stralloc_catb(&remote, "T", 1) || !stralloc_cats(&remote, addr) || !stralloc_0(&remote)) dienomem();
       }
       line = nl + 1;
     }
+    /* after a temporary failure the queue retries the whole recipient:
+     * forward then, once */
+    if (remote.len && !out.temp.len) forward(&o, &m, &remote, &out);
   }
 
   if (out.temp.len)
