@@ -132,6 +132,12 @@ int queue_journal_add(char const *dir, char const *id, char kind, unsigned int n
   if (!stralloc_catb(&line, "\n", 1)) goto end;
   fd = open(p.s, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) goto end;
+  if (!sync)
+  {
+    struct stat st;
+    if (fstat(fd, &st) < 0) goto end;
+    if (st.st_size >= QUEUE_STATE_NOTES_MAX) { r = 0; goto end; }
+  }
   if (allwrite(fd, line.s, line.len) < line.len) goto end;
   if (sync && fsync(fd) < 0) goto end;
   r = 0;
@@ -167,7 +173,7 @@ int queue_journal_next(stralloc const *buf, size_t *pos, char *kind, unsigned in
     *pos += len + 1;
     if (len < 3 || s[1] != ' ' || s[2] < '0' || s[2] > '9') continue;
     while (i < len && s[i] >= '0' && s[i] <= '9' && v <= ENVELOPE_RCPT_MAX) v = v * 10 + (unsigned long)(s[i++] - '0');
-    if (v > ENVELOPE_RCPT_MAX) continue;
+    if (v > ENVELOPE_RCPT_MAX || (i < len && s[i] != ' ')) continue;
     *kind = s[0];
     *n = (unsigned int)v;
     if (i < len && s[i] == ' ') i++;

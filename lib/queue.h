@@ -13,7 +13,12 @@
  *                "B N reason\n"  recipient N failed for good        (fsynced)
  *                "Z N reason\n"  recipient N deferred, last error   (not synced)
  *              A last line without its newline (a crash mid-write) is ignored,
- *              so a recipient is final only once its line is on disk.
+ *              and so is a line whose number runs into other bytes (a torn
+ *              line with the next one appended to it), so a recipient is final
+ *              only once its line is on disk. Z lines are notes for listings:
+ *              once the journal holds QUEUE_STATE_NOTES_MAX bytes, no more are
+ *              written, so deferrals cannot push the D and B lines past what
+ *              a reader takes in (QUEUE_STATE_MAX).
  *   trigger    a named pipe: one byte wakes vmail-send ('n' new mail,
  *              'f' flush: retry every deferred message now)
  * ID: SECONDS.MICROSECONDS.PID, zero-padded to QUEUE_ID_LEN characters, so
@@ -32,7 +37,10 @@
 #define QUEUE_DIR_DEFAULT "/var/spool/vmail"
 #define QUEUE_ID_LEN 25                   /* 10 + 1 + 6 + 1 + 7 */
 #define QUEUE_REASON_MAX 400              /* bytes of a journal reason kept */
-#define QUEUE_STATE_MAX (1024 * 1024)     /* a journal larger than this is not read further */
+#define QUEUE_STATE_NOTES_MAX (64 * 1024) /* journal size after which Z lines are dropped */
+/* a journal larger than this is not read further: room for the notes and a
+ * D or B line per recipient, twice (a crash may repeat one) */
+#define QUEUE_STATE_MAX (QUEUE_STATE_NOTES_MAX + 2 * ENVELOPE_RCPT_MAX * (QUEUE_REASON_MAX + 16))
 #define QUEUE_LIST_MAX 1000000            /* ids a listing looks at */
 
 /* VMAIL_QUEUE_DIR or QUEUE_DIR_DEFAULT. */
@@ -61,7 +69,9 @@ int queue_wake(char const *dir, char c);
  * with errno (ENOENT: not queued, EPROTO: a corrupt envelope). */
 int queue_envelope(char const *dir, char const *id, stralloc *buf, struct envelope *e);
 
-/* Appends "KIND N reason\n" to state/ID in one write, fsynced if sync. */
+/* Appends "KIND N reason\n" to state/ID in one write, fsynced if sync. An
+ * unsynced line (a note) is not written, and 0 returned, once the journal
+ * holds QUEUE_STATE_NOTES_MAX bytes. */
 int queue_journal_add(char const *dir, char const *id, char kind, unsigned int n,
                       char const *reason, int sync);
 

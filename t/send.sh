@@ -196,6 +196,39 @@ testJournalSurvivesRestart() {
   assertEquals "the journalled one not again" 0 "$(count_files "$PM")"
 }
 
+# "D 1" cut by a crash, with the next line appended to it: not a delivery
+testTornJournalLineMarksNothing() {
+  inject a@example.org postmaster@example.com user2@example.com
+  id=$(ls "$Q/env")
+  printf 'D 1D 0\n' > "$Q/state/$id"
+  start_send
+  assertTrue "both delivered" "wait_until 10 '[ \$(count_files $PM) = 1 ] && [ \$(count_files $U2) = 1 ]'"
+  assertTrue "dequeued" "wait_until 5 queue_empty"
+}
+
+# one line of filler for a journal, 100 bytes
+filler() { python3 -c "import sys; sys.stdout.write(('Z 0 4.4.0 ' + 'x' * 89 + '\\n') * int(sys.argv[1]))" "$1"; }
+
+testDeferralNotesDoNotGrowTheJournalForEver() {
+  inject a@example.org far@example.net
+  id=$(ls "$Q/env")
+  filler 700 > "$Q/state/$id"
+  start_send
+  assertTrue "deferred" "wait_until 10 'grep -q status=deferred $T_TMP/send.log'"
+  assertEquals "no note added past 64 KB" 70000 "$(wc -c < "$Q/state/$id" | tr -d ' ')"
+}
+
+testBounceAfterALongJournal() {
+  export VMAIL_QUEUE_LIFETIME=0
+  inject user2@example.com far@example.net
+  id=$(ls "$Q/env")
+  filler 12000 > "$Q/state/$id"   # 1.2 MB of notes, as an old journal may hold
+  start_send
+  assertTrue "the DSN arrives" "wait_until 10 '[ \$(count_files $U2) = 1 ]'"
+  assertTrue "it names the recipient" "grep -q '^Final-Recipient: rfc822; far@example.net' $U2/*"
+  assertTrue "dequeued" "wait_until 5 queue_empty"
+}
+
 testFlushRetriesNow() {
   export VMAIL_QUEUE_RETRY=3600 VMAIL_QUEUE_RETRY_MAX=3600
   start_send
