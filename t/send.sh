@@ -249,6 +249,7 @@ testDeletedMessageIsForgotten() {
   sleep 2.5
   assertEquals "no more attempts" "$n" "$(grep -c status=deferred "$T_TMP/send.log")"
   assertEquals "no journal left behind" 0 "$(count_files "$Q/state")"
+  assertEquals "forgotten, once" 1 "$(grep -c "^forget qid=$id " "$T_TMP/send.log")"
 }
 
 testOneRunnerPerQueue() {

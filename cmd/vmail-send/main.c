@@ -425,12 +425,20 @@ static void reap(void)
 static void round_end(struct msg *m, time_t now)
 {
   unsigned int final = 0;
+  /* dequeued behind our back: nothing more will start, forget it once idle
+   * (recipients may still be waiting for a round that never comes) */
+  if (m->gone)
+  {
+    if (m->running) return;
+    send_log("forget qid=", m->id, " detail=\"no longer queued\"", (char *)0);
+    msg_drop(m);
+    return;
+  }
   for (unsigned int i = 0; i < m->e.nrcpt; i++)
   {
     if (m->st[i] == RCPT_WAITING || m->st[i] == RCPT_RUNNING) return;
     if (m->st[i] == RCPT_FINAL) final++;
   }
-  if (m->gone) { msg_drop(m); return; }
   if (final == m->e.nrcpt)
   {
     if (!queued(m->id)) { msg_drop(m); return; }
