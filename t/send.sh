@@ -155,6 +155,24 @@ testDatabaseDownDefersThenDelivers() {
   assertTrue "dequeued" "wait_until 5 queue_empty"
 }
 
+# A database that takes connections and never answers: each question costs
+# VMAIL_DB_TIMEOUT, so one failure must not be paid again for every recipient.
+testUnresponsiveDatabaseCostsOneTimeoutNotOnePerRecipient() {
+  python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(100)
+held = []
+while True: held.append(s.accept())" "$T_TMP/silent.sock" &
+  silent=$!
+  wait_until 5 "[ -S '$T_TMP/silent.sock' ]"
+  i=0; while [ $i -lt 6 ]; do SUBJECT=m$i inject a@example.org postmaster@example.com; i=$((i + 1)); done
+  VMAIL_DB_SOCKET=$T_TMP/silent.sock VMAIL_DB_TIMEOUT=2 vmail-send 2>>"$T_TMP/send.log" & SEND_PID=$!
+  assertTrue "all six deferred after about one timeout (not six)" \
+    "wait_until 7 '[ \$(grep -c \"status=deferred .*database unavailable\" $T_TMP/send.log) = 6 ]'"
+  kill $silent; wait $silent 2>/dev/null
+  rm -f "$T_TMP/silent.sock"
+}
+
 testTemporaryFailureRetried() {
   cat > "$T_TMP/flaky" <<SH
 #!/bin/sh

@@ -40,6 +40,7 @@
 #define LITTER_AGE 90000           /* tmp/ and orphan mess/ files older than this go */
 #define DETAIL_MAX QUEUE_REASON_MAX
 #define REMOTE_DEFERRAL "4.4.0 no remote delivery configured"
+#define DB_PAUSE 10                /* seconds without database questions after a failure */
 
 static char const *const DOMAIN_SQL = "SELECT 1 FROM virtual_domains WHERE name = ?";
 
@@ -245,18 +246,30 @@ static long retry_delay(unsigned int tries)
   return d > retry_max ? retry_max : d;
 }
 
-/* Is the recipient's domain one of ours? 1 yes, 0 no, -1 database trouble. */
-static int local_domain(char const *rcpt)
+/* After a database failure it is left alone until db_down_until (a flush
+ * ends that): an unreachable server costs VMAIL_DB_TIMEOUT per question, and
+ * the event loop waits meanwhile. */
+static time_t db_down_until;
+
+/* Is the recipient's domain one of ours? 1 yes, 0 no, -1 database trouble
+ * (why says what). */
+static int local_domain(char const *rcpt, char const **why)
 {
+  static char down_why[DETAIL_MAX + 1];
   char const *at = strrchr(rcpt, '@');
   char domain[ENVELOPE_ADDR_MAX + 1];
   char const *params[1] = { domain };
   int n;
+  *why = down_why;
   if (!at || !at[1]) return 0;
+  if (time(0) < db_down_until) return -1;
   snprintf(domain, sizeof domain, "%s", at + 1);
   for (char *d = domain; *d; d++) if (*d >= 'A' && *d <= 'Z') *d += 'a' - 'A';
   n = db_exec(DOMAIN_SQL, params, 1, 0);
-  return n < 0 ? -1 : n > 0;
+  if (n >= 0) return n > 0;
+  snprintf(down_why, sizeof down_why, "%s", db_error());
+  db_down_until = time(0) + DB_PAUSE;
+  return -1;
 }
 
 /* Records a result: final ones in the journal (fsynced) before anything else. */
@@ -306,11 +319,12 @@ static void start(struct msg *m, unsigned int r)
   stralloc p = STRALLOC_ZERO;
   int pfd[2];
   char detail[DETAIL_MAX + 1];
-  int local = local_domain(m->rcpt[r]);
+  char const *why;
+  int local = local_domain(m->rcpt[r], &why);
   if (local <= 0)
   {
     snprintf(detail, sizeof detail, "%s", local ? "4.4.3 database unavailable: " : REMOTE_DEFERRAL);
-    if (local) strncat(detail, db_error(), sizeof detail - strlen(detail) - 1);
+    if (local) strncat(detail, why, sizeof detail - strlen(detail) - 1);
     result(m, r, 111, detail);
     return;
   }
@@ -564,6 +578,7 @@ int main(int argc, char const *const *argv)
         if (buf[i] == 'f')
         {
           for (size_t m = 0; m < nmsgs; m++) msgs[m]->next = 0;
+          db_down_until = 0;
           full = 1;
         }
         rescan = 0;
