@@ -50,6 +50,22 @@ testSenderOption() {
   assertEquals "-r, bare name gets the domain" "Fcron@mx.example.com" "$(envelope | head -n 1)"
 }
 
+testBadSenderRefused() {
+  printf 'Subject: s\n\nhi\n' | vmail-sendmail -f 'a b@example.org' postmaster@example.com 2>"$T_TMP/err"
+  assertEquals "space" 100 $?
+  printf 'Subject: s\n\nhi\n' | vmail-sendmail -f "$(printf 'a@example.org\nBcc: x@example.com')" postmaster@example.com 2>"$T_TMP/err"
+  assertEquals "line break" 100 $?
+  assertContains "$(cat "$T_TMP/err")" "sender address"
+  assertEquals "nothing queued" 0 "$(count_files "$Q/env")"
+}
+
+testRecipientGivenTwiceIsQueuedOnce() {
+  printf 'To: a@example.com, b@example.com\nCc: A@Example.COM (again)\nSubject: s\n\nbody\n' |
+    vmail-sendmail -t b@EXAMPLE.com c@example.com A@example.com
+  assertEquals "each once, in order; local parts keep their case" \
+    "$(printf 'Tb@EXAMPLE.com\nTc@example.com\nTA@example.com\nTa@example.com')" "$(envelope | tail -n +2)"
+}
+
 testRecipientsFromHeaders() {
   printf 'To: A <a@example.com>, "B, c" <b@example.com>\nCc: team: c@example.com, d@example.com (dee);\nBcc: secret@example.com\nSubject: s\n\nbody\n' |
     vmail-sendmail -t extra@example.com

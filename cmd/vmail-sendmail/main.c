@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <skalibs/buffer.h>
@@ -46,15 +47,33 @@ static char const *login_name(struct passwd const *pw)
   return pw ? pw->pw_name : "nobody";
 }
 
-/* A recipient, with the default domain when it has none. */
+/* Is the recipient at rcpts[at] (its "T" included) the same as an earlier
+ * one? Local parts compared as they are, domains without regard to case. */
+static int seen_before(size_t at)
+{
+  char const *a = rcpts.s + at + 1, *ad = strrchr(a, '@');
+  size_t alocal = ad ? (size_t)(ad - a) : strlen(a);
+  for (size_t i = 0; i < at; i += strlen(rcpts.s + i) + 1)   /* bounded by ENVELOPE_RCPT_MAX */
+  {
+    char const *b = rcpts.s + i + 1, *bd = strrchr(b, '@');
+    size_t blocal = bd ? (size_t)(bd - b) : strlen(b);
+    if (alocal == blocal && !memcmp(a, b, alocal) && ad && bd && !strcasecmp(ad, bd)) return 1;
+  }
+  return 0;
+}
+
+/* A recipient, with the default domain when it has none; given twice (To
+ * and Cc, or an argument and a header), it is kept once, as sendmail does. */
 static void add_rcpt(char const *a)
 {
+  size_t at = rcpts.len;
   if (!*a) return;
-  if (++nrcpt > ENVELOPE_RCPT_MAX) strerr_dief1x(100, "too many recipients");
   if (!stralloc_catb(&rcpts, "T", 1) || !stralloc_cats(&rcpts, a)) strerr_diefu1sys(111, "allocate");
   if (!strchr(a, '@') && (!stralloc_catb(&rcpts, "@", 1) || !stralloc_cats(&rcpts, default_domain())))
     strerr_diefu1sys(111, "allocate");
   if (!stralloc_0(&rcpts)) strerr_diefu1sys(111, "allocate");
+  if (seen_before(at)) { rcpts.len = at; return; }
+  if (++nrcpt > ENVELOPE_RCPT_MAX) strerr_dief1x(100, "too many recipients");
 }
 
 static void add_list(char const *s, size_t len)
@@ -220,6 +239,11 @@ int main(int argc, char const *const *argv)
     strerr_diefu1sys(111, "allocate");
   if (!stralloc_0(&sender)) strerr_diefu1sys(111, "allocate");
   if (sender.len - 1 > ENVELOPE_ADDR_MAX) strerr_dief1x(100, "sender address too long");
+  /* as vmail-deliver refuses it later (it would forge header lines), but
+   * now, while someone is there to be told */
+  for (size_t i = 0; i + 1 < sender.len; i++)
+    if ((unsigned char)sender.s[i] < 0x21 || sender.s[i] == 0x7f || sender.s[i] == '<' || sender.s[i] == '>')
+      strerr_dief1x(100, "sender address contains a space, a control character or a bracket");
   if (!fullname) fullname = getenv("NAME");
   if (!fullname && pw && pw->pw_gecos && *pw->pw_gecos)
   {
