@@ -65,6 +65,16 @@ testUnknownUserBouncesToLocalSender() {
   assertTrue "bounce logged" "LOG | grep -q 'to=<nobody@example.com> status=bounced'"
 }
 
+testFailedBounceGoesToPostmaster() {
+  before=$(mails)
+  printf 'Subject: a bounce that fails\n\nx\n' | vmail-sendmail -f '<>' nobody-at-all@example.com
+  assertTrue "the double bounce reaches postmaster" "wait_until 15 '[ \$(mails) -gt $before ]'"
+  f=$(grep -l 'Final-Recipient: rfc822; nobody-at-all@example.com' "$(BOX)"/new/* "$(BOX)"/cur/* 2>/dev/null | head -n 1)
+  assertNotNull "a report for it in postmaster's Maildir" "$f"
+  assertEquals "sent with the double-bounce sender, never bounced again" "Return-Path: <#@[]>" "$(head -n 1 "$f")"
+  assertTrue "dequeued" "wait_until 5 queue_empty"
+}
+
 testDatabaseStoppedThenBack() {
   before=$(mails)
   db_stop "$E2E_RUN/db"

@@ -36,6 +36,7 @@ write_env() {
     VMAIL_ROOT="$RUN/mail" VMAIL_QUEUE_DIR="$RUN/queue" VMAIL_LISTEN=127.0.0.1 \
     VMAIL_SQL_DIR="$TOP/sql" \
     VMAIL_HOSTNAME="$(hostname -f 2>/dev/null || hostname)" \
+    VMAIL_POSTMASTER=postmaster@example.com \
     VMAIL_DB_SOCKET="$RUN/db/db.sock" VMAIL_DB_NAME=mailserver \
     VMAIL_DB_USER=vmaillookup VMAIL_DB_PASSWORD_FILE="$RUN/db/lookup.pw" \
     VMAIL_DB_AUTH_USER=mailuser VMAIL_DB_AUTH_PASSWORD_FILE="$RUN/db/mailuser.pw" \
