@@ -2,7 +2,7 @@
 # Installs the Debian packages vmail builds, tests and runs with, when run as
 # root and something is missing; otherwise says what is missing.
 pkgs="build-essential clang libmariadb-dev libcrypt-dev skalibs-dev s6 execline ucspi-tcp
-  shunit2 mariadb-server mariadb-client swaks python3 bsd-mailx mutt fetchmail isync
+  shunit2 mariadb-server mariadb-client swaks python3 bsd-mailx mutt fetchmail isync strace
   valgrind"
 missing=""
 for p in $pkgs; do
