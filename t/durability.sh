@@ -57,8 +57,10 @@ testQueueFsyncsEverythingBeforeExit0() {
     "^fsync $Q/tmp/$id.env\$ < ^rename \"$Q/tmp/$id.env\", \"$Q/env/$id\"" \
     "^fsync $Q/mess\$ < ^rename \"$Q/tmp/$id.env\", \"$Q/env/$id\"" \
     "^rename \"$Q/tmp/$id.env\", \"$Q/env/$id\" < ^fsync $Q/env\$" \
-    "^fsync $Q/env\$ < ^exit_group 0")
-  assertEquals "message, then envelope, each fsynced with its directory, before exit 0" ok "$out"
+    "^fsync $Q/env\$ < ^exit_group 0" \
+    "^fsync $T_TMP\$ < ^rename " \
+    "^fsync $Q\$ < ^rename ")
+  assertEquals "message, then envelope, each fsynced with its directory (and the fresh queue), before exit 0" ok "$out"
 }
 
 testDeliverFsyncsFileAndNewBeforeExit0() {
