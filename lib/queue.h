@@ -11,6 +11,7 @@
  *              appended with one write(2):
  *                "D N\n"         recipient N (0-based) delivered   (fsynced)
  *                "B N reason\n"  recipient N failed for good        (fsynced)
+ *                "R N\n"         recipient N's failure is in a bounce (fsynced)
  *                "Z N reason\n"  recipient N deferred, last error   (not synced)
  *              A last line without its newline (a crash mid-write) is ignored,
  *              and so is a line whose number runs into other bytes (a torn

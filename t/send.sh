@@ -112,6 +112,29 @@ testUnknownUserBouncesToLocalSender() {
   assertTrue "log: bounce sent" "grep -q '^bounce qid=.* to=<user2@example.com> recipients=1 status=sent' $T_TMP/send.log"
 }
 
+# A recipient that fails for good is reported after its round, not when the
+# message leaves the queue (days later, if another recipient is deferred),
+# and only once, across restarts too.
+testPermanentFailureReportedWithoutWaitingForDeferredOnes() {
+  export VMAIL_QUEUE_LIFETIME=5
+  start_send
+  SUBJECT=partly inject user2@example.com nobody@example.com far@example.net
+  assertTrue "a DSN for nobody@ at once" "wait_until 10 '[ \$(count_files $U2) = 1 ]'"
+  f=$(ls "$U2"/*)
+  assertTrue "names nobody@" "grep -q '^Final-Recipient: rfc822; nobody@example.com' '$f'"
+  assertFalse "not far@, still being tried" "grep -q 'Final-Recipient: rfc822; far@example.net' '$f'"
+  assertEquals "still queued for far@" 1 "$(count_files "$Q/env")"
+  sleep 1.5
+  stop_send; start_send
+  sleep 1.5
+  assertEquals "not reported again, by later rounds or after a restart" 1 "$(count_files "$U2")"
+  assertTrue "far@ reported when it expires" "wait_until 15 '[ \$(count_files $U2) = 2 ]'"
+  f=$(grep -l 'Final-Recipient: rfc822; far@example.net' "$U2"/*)
+  assertNotNull "the second DSN is for far@" "$f"
+  assertFalse "and for far@ alone" "grep -q 'Final-Recipient: rfc822; nobody@example.com' '$f'"
+  assertTrue "dequeued" "wait_until 5 queue_empty"
+}
+
 testBounceOfBounceGoesToPostmaster() {
   start_send
   inject '' nobody@example.com

@@ -86,7 +86,7 @@ static int build(stralloc *sa, char const *dir, struct msg const *m, char const 
   *count = 0;
   while (ok && queue_journal_next(&j, &pos, &kind, &n, &reason, &rl))
   {
-    if (kind != 'B' || n >= m->e.nrcpt || seen[n]) continue;
+    if (kind != 'B' || n >= m->e.nrcpt || seen[n] || m->st[n] != RCPT_FAILED) continue;
     seen[n] = 1;
     ++*count;
     status_of(reason, rl, rl >= 7 && !memcmp(reason, "expired", 7) ? "4.4.7" : "5.0.0", status);
@@ -123,15 +123,36 @@ static int build(stralloc *sa, char const *dir, struct msg const *m, char const 
   return ok;
 }
 
-int dsn_send(char const *dir, struct msg const *m)
+/* The failed recipients are reported (or nobody is left to tell): an R line
+ * each, so that a restart does not report them again. */
+static void reported(char const *dir, struct msg *m)
+{
+  unsigned int last = m->e.nrcpt;
+  for (unsigned int i = 0; i < m->e.nrcpt; i++) if (m->st[i] == RCPT_FAILED) last = i;
+  for (unsigned int i = 0; i < m->e.nrcpt; i++)
+  {
+    if (m->st[i] != RCPT_FAILED) continue;
+    if (queue_journal_add(dir, m->id, 'R', i, 0, i == last) < 0)
+      send_log("bounce qid=", m->id, " detail=\"unable to journal the report: a restart may send it again\"", (char *)0);
+    m->st[i] = RCPT_FINAL;
+  }
+}
+
+int dsn_send(char const *dir, struct msg *m)
 {
   stralloc message = STRALLOC_ZERO, env = STRALLOC_ZERO, pm = STRALLOC_ZERO;
   char const *to = m->e.sender, *from = "";
   unsigned int count = 0;
   int r = -1, code;
+  {
+    unsigned int failed = 0;
+    for (unsigned int i = 0; i < m->e.nrcpt; i++) failed += m->st[i] == RCPT_FAILED;
+    if (!failed) return 0;
+  }
   if (!strcmp(m->e.sender, DOUBLE_BOUNCE))
   {
     send_log("bounce qid=", m->id, " status=dropped detail=\"a double bounce failed: nobody left to tell\"", (char *)0);
+    reported(dir, m);
     return 0;
   }
   if (!*to)
@@ -146,7 +167,12 @@ int dsn_send(char const *dir, struct msg const *m)
     from = DOUBLE_BOUNCE;
   }
   if (!build(&message, dir, m, to, &count)) goto end;
-  if (!count) { r = 0; goto end; }
+  if (!count)
+  {
+    /* their B lines were journalled before they became RCPT_FAILED */
+    send_log("bounce qid=", m->id, " status=deferred detail=\"no failure found in the journal\"", (char *)0);
+    goto end;
+  }
   if (!stralloc_catb(&env, "F", 1) || !stralloc_cats(&env, from) || !stralloc_catb(&env, "\0T", 2)
       || !stralloc_cats(&env, to) || !stralloc_catb(&env, "\0\0", 2)) goto end;
   code = queue_inject("vmail-queue", message.s, message.len, -1, env.s, env.len);
@@ -155,6 +181,7 @@ int dsn_send(char const *dir, struct msg const *m)
     char num[16];
     snprintf(num, sizeof num, "%u", count);
     send_log("bounce qid=", m->id, " from=<", from, "> to=<", to, "> recipients=", num, " status=sent", (char *)0);
+    reported(dir, m);
     r = 0;
   }
   else

@@ -165,7 +165,11 @@ static int msg_load(char const *id, size_t at)
   m->rcpt[0] = m->e.rcpt;
   for (unsigned int i = 1; i < m->e.nrcpt; i++) m->rcpt[i] = envelope_next(m->rcpt[i-1]);
   while (queue_journal_next(&j, &pos, &kind, &n, &reason, &rl))
-    if ((kind == 'D' || kind == 'B') && n < m->e.nrcpt) m->st[n] = RCPT_FINAL;
+  {
+    if (n >= m->e.nrcpt) continue;
+    if (kind == 'D' || kind == 'R') m->st[n] = RCPT_FINAL;
+    else if (kind == 'B' && m->st[n] != RCPT_FINAL) m->st[n] = RCPT_FAILED;
+  }
   stralloc_free(&j);
   if (nmsgs == capmsgs)
   {
@@ -304,7 +308,7 @@ static void result(struct msg *m, unsigned int r, int code, char *detail)
       m->st[r] = RCPT_DEFERRED;
       return;
     }
-    m->st[r] = RCPT_FINAL;
+    m->st[r] = RCPT_FAILED;
     log_attempt(m, r, "bounced", detail);
     return;
   }
@@ -433,9 +437,17 @@ static void reap(void)
   }
 }
 
-/* A round of a message is over when nothing runs and nothing waits: dequeue
- * it when every recipient is final (after the bounce, if any), else schedule
- * the next round. */
+/* Drops a message someone else dequeued (vmailctl queue delete). */
+static void forget(struct msg *m)
+{
+  send_log("forget qid=", m->id, " detail=\"no longer queued\"", (char *)0);
+  msg_drop(m);
+}
+
+/* A round of a message is over when nothing runs and nothing waits: the
+ * recipients that failed for good in it are reported at once (one bounce),
+ * then the message is dequeued if every recipient is final, else its next
+ * round is scheduled. */
 static void round_end(struct msg *m, time_t now)
 {
   unsigned int final = 0;
@@ -443,20 +455,18 @@ static void round_end(struct msg *m, time_t now)
    * (recipients may still be waiting for a round that never comes) */
   if (m->gone)
   {
-    if (m->running) return;
-    send_log("forget qid=", m->id, " detail=\"no longer queued\"", (char *)0);
-    msg_drop(m);
+    if (!m->running) forget(m);
     return;
   }
   for (unsigned int i = 0; i < m->e.nrcpt; i++)
   {
     if (m->st[i] == RCPT_WAITING || m->st[i] == RCPT_RUNNING) return;
-    if (m->st[i] == RCPT_FINAL) final++;
+    if (m->st[i] == RCPT_FINAL || m->st[i] == RCPT_FAILED) final++;
   }
+  if (!queued(m->id)) { forget(m); return; }
+  if (dsn_send(dir, m) < 0 && final == m->e.nrcpt) { m->next = now + retry_first; return; }
   if (final == m->e.nrcpt)
   {
-    if (!queued(m->id)) { msg_drop(m); return; }
-    if (dsn_send(dir, m) < 0) { m->next = now + retry_first; return; }
     if (queue_remove(dir, m->id) < 0) strerr_warnwu2sys("remove ", m->id);
     msg_drop(m);
     return;

@@ -11,8 +11,9 @@
 /* per-recipient states in struct msg.st */
 #define RCPT_WAITING  0   /* to try in this round */
 #define RCPT_RUNNING  1   /* a delivery runs */
-#define RCPT_FINAL    2   /* delivered or failed for good: in the journal */
+#define RCPT_FINAL    2   /* delivered, or failed and reported: in the journal */
 #define RCPT_DEFERRED 3   /* tried in this round, failed temporarily */
+#define RCPT_FAILED   4   /* failed for good, in the journal; not yet in a bounce */
 
 struct msg
 {
@@ -28,9 +29,11 @@ struct msg
 };
 
 /* Injects a delivery status notification (RFC 3464) for the recipients of m
- * that the journal marks failed, through vmail-queue. 0 done (or nothing to
- * report), -1 temporary failure: try again later. Logs one line. */
-int dsn_send(char const *dir, struct msg const *m);
+ * in RCPT_FAILED, with the reasons of their B lines, through vmail-queue;
+ * then journals an R line for each (fsynced) and makes them RCPT_FINAL.
+ * 0 done (or nothing to report), -1 temporary failure: try again later.
+ * Logs one line. */
+int dsn_send(char const *dir, struct msg *m);
 
 /* Writes the strings up to the null pointer as one line on stderr (for s6-log). */
 void send_log(char const *first, ...);
