@@ -12,6 +12,7 @@
 #include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>
 
+#include "dirsync.h"
 #include "maildir.h"
 
 #define MAILDIR_COPY_BUF   65536
@@ -24,33 +25,20 @@ static unsigned int counter;
 static int fsync_parent(char *path)
 {
   char *slash = strrchr(path, '/');
-  int fd, r;
+  int r;
   if (slash == path) return 0;   /* the root itself: nothing to do */
-  if (!slash) fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);   /* a relative name */
-  else
-  {
-    *slash = 0;
-    fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    *slash = '/';
-  }
-  if (fd < 0) return -1;
-  r = fsync(fd);
-  fd_close(fd);
+  if (!slash) return dir_fsync(".");   /* a relative name */
+  *slash = 0;
+  r = dir_fsync(path);
+  *slash = '/';
   return r;
-}
-
-/* mkdir 0700: 1 created, 0 already there, -1 error. */
-static int mkdir_new(char const *path)
-{
-  if (mkdir(path, 0700) == 0) return 1;
-  return errno == EEXIST ? 0 : -1;
 }
 
 /* mkdir 0700; a directory created here is made durable in its parent, so
  * that a message fsynced into it cannot vanish with the directory. */
 static int mkdir_one(char *path)
 {
-  int r = mkdir_new(path);
+  int r = dir_make(path);
   return r > 0 ? fsync_parent(path) : r;
 }
 
@@ -79,7 +67,7 @@ int maildir_make(char const *dir)
     int m;
     p.len = 0;
     if (!stralloc_cats(&p, dir) || !stralloc_cats(&p, sub[i]) || !stralloc_0(&p)) { r = -1; e = ENOMEM; }
-    else if ((m = mkdir_new(p.s)) < 0) { r = -1; e = errno; }
+    else if ((m = dir_make(p.s)) < 0) { r = -1; e = errno; }
     else made |= m;
   }
   /* the three share a parent: one fsync of it covers them */

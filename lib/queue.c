@@ -12,6 +12,7 @@
 #include <skalibs/djbunix.h>
 #include <skalibs/stralloc.h>
 
+#include "dirsync.h"
 #include "queue.h"
 
 char const *queue_dir(void)
@@ -29,22 +30,6 @@ int queue_path(stralloc *out, char const *dir, char const *sub, char const *id)
   return 0;
 }
 
-static int fsync_path(char const *path)
-{
-  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
-  if (fd < 0) return -1;
-  r = fsync(fd);
-  fd_close(fd);
-  return r;
-}
-
-/* mkdir 0700: 1 created, 0 already there, -1 error */
-static int mkdir_new(char const *path)
-{
-  if (mkdir(path, 0700) == 0) return 1;
-  return errno == EEXIST ? 0 : -1;
-}
-
 int queue_make(char const *dir)
 {
   static char const *const sub[] = { "tmp", "mess", "env", "state" };
@@ -52,17 +37,17 @@ int queue_make(char const *dir)
   int r = 0, made = 0, m;
   /* what is created here is made durable in its parent: a message fsynced
    * into mess/ must not vanish with mess/ itself */
-  if ((m = mkdir_new(dir)) < 0) return -1;
-  if (m && (!stralloc_cats(&p, dir) || !stralloc_cats(&p, "/..") || !stralloc_0(&p) || fsync_path(p.s) < 0)) r = -1;
+  if ((m = dir_make(dir)) < 0) return -1;
+  if (m && (!stralloc_cats(&p, dir) || !stralloc_cats(&p, "/..") || !stralloc_0(&p) || dir_fsync(p.s) < 0)) r = -1;
   for (unsigned int i = 0; !r && i < sizeof sub / sizeof *sub; i++)
   {
-    if (queue_path(&p, dir, 0, sub[i]) < 0 || (m = mkdir_new(p.s)) < 0) r = -1;
+    if (queue_path(&p, dir, 0, sub[i]) < 0 || (m = dir_make(p.s)) < 0) r = -1;
     else made |= m;
   }
   if (!r && queue_path(&p, dir, 0, "trigger") < 0) r = -1;
   else if (!r && mkfifo(p.s, 0622) == 0) made = 1;
   else if (!r && errno != EEXIST) r = -1;
-  if (!r && made && fsync_path(dir) < 0) r = -1;
+  if (!r && made && dir_fsync(dir) < 0) r = -1;
   stralloc_free(&p);
   return r;
 }

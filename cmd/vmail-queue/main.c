@@ -14,6 +14,7 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
 
+#include "dirsync.h"
 #include "envelope.h"
 #include "privilege.h"
 #include "queue.h"
@@ -62,13 +63,8 @@ static int write_code(void) { return errno == ENOMEM ? EXIT_NOMEM : EXIT_WRITE; 
 
 static int fsync_dir(char const *dir, char const *sub)
 {
-  int fd, r;
   if (queue_path(&path, dir, 0, sub) < 0) return -1;
-  fd = open(path.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  r = fsync(fd);
-  fd_close(fd);
-  return r;
+  return dir_fsync(path.s);
 }
 
 /* The trace line (RFC 5322 3.6.7): a comment and the date, with the line
