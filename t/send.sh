@@ -211,6 +211,17 @@ SH
   assertTrue "dequeued" "wait_until 5 queue_empty"
 }
 
+testRetryDelaysGrow() {
+  export VMAIL_QUEUE_RETRY=1 VMAIL_QUEUE_RETRY_MAX=100
+  start_send
+  inject a@example.org far@example.net
+  sleep 9
+  # rounds at about 0 s, then 1 and 5 s later; the next one waits 15 s
+  delays=$(sed -n 's/.*to=<far@example.net> status=deferred delay=\([0-9]*\)\..*/\1/p' "$T_TMP/send.log" | tr '\n' ' ')
+  assertEquals "three rounds in 9 s" 3 "$(echo $delays | wc -w)"
+  assertTrue "1 s then 5 s apart ($delays)" "echo $delays | awk '{ exit !(\$1 <= 1 && \$2 >= 1 && \$2 <= 2 && \$3 >= 6 && \$3 <= 8) }'"
+}
+
 testConcurrencyLimit() {
   cat > "$T_TMP/slow" <<SH
 #!/bin/sh
