@@ -304,6 +304,26 @@ testDeletedMessageIsForgotten() {
   assertEquals "forgotten, once" 1 "$(grep -c "^forget qid=$id " "$T_TMP/send.log")"
 }
 
+# What crashes leave: old files in tmp/, an old message without envelope, a
+# journal without message. Removed at start and on SIGHUP (and hourly).
+testLitterRemovedAtStartAndOnHup() {
+  mkdir -p "$Q/tmp" "$Q/mess" "$Q/state"
+  litter() {
+    : > "$Q/tmp/$1.old"; touch -d '26 hours ago' "$Q/tmp/$1.old"
+    : > "$Q/tmp/$1.young"
+    : > "$Q/mess/1700000000.00000$1.0000001"; touch -d '26 hours ago' "$Q/mess/1700000000.00000$1.0000001"
+    : > "$Q/state/1700000000.00000$1.0000002"
+  }
+  litter 1
+  start_send
+  assertTrue "removed at start" "wait_until 5 '[ ! -e $Q/tmp/1.old ] && [ ! -e $Q/mess/1700000000.000001.0000001 ] && [ ! -e $Q/state/1700000000.000001.0000002 ]'"
+  assertTrue "a young tmp file is kept" "[ -e '$Q/tmp/1.young' ]"
+  litter 2
+  kill -HUP "$SEND_PID"
+  assertTrue "removed on SIGHUP" "wait_until 5 '[ ! -e $Q/tmp/2.old ] && [ ! -e $Q/mess/1700000000.000002.0000001 ] && [ ! -e $Q/state/1700000000.000002.0000002 ]'"
+  assertTrue "a young tmp file is kept" "[ -e '$Q/tmp/2.young' ]"
+}
+
 testOneRunnerPerQueue() {
   start_send
   sleep 0.3

@@ -36,6 +36,7 @@
 #define RETRY_DEFAULT 60           /* first retry; then 5, 15, 30, 60 times that */
 #define RETRY_MAX_DEFAULT 3600     /* the longest wait between rounds */
 #define RESCAN_INTERVAL 60         /* seconds between full scans (a lost trigger byte) */
+#define LITTER_INTERVAL 3600       /* seconds between looks for litter */
 #define DELIVERY_TIMEOUT 1800      /* a delivery running longer is killed and deferred */
 #define LITTER_AGE 90000           /* tmp/ and orphan mess/ files older than this go */
 #define DETAIL_MAX QUEUE_REASON_MAX
@@ -507,7 +508,7 @@ int main(int argc, char const *const *argv)
 {
   iopause_fd x[2 + CONCURRENCY_MAX];
   int trigger, trigger_w, lock;
-  time_t rescan = 0, full_at = 0;
+  time_t rescan = 0, full_at = 0, litter_at = 0;
   int full = 1;
   stralloc p = STRALLOC_ZERO;
   PROG = "vmail-send";
@@ -547,7 +548,6 @@ int main(int argc, char const *const *argv)
   x[1].fd = trigger;
   x[1].events = IOPAUSE_READ;
 
-  clean_litter();
   {
     char num[64];
     snprintf(num, sizeof num, " concurrency=%u lifetime=%ld", concurrency, lifetime);
@@ -560,6 +560,7 @@ int main(int argc, char const *const *argv)
     tain deadline;
     unsigned int n = 2;
     int r;
+    if (now >= litter_at) { clean_litter(); litter_at = now + LITTER_INTERVAL; }
     if (now >= full_at) { full = 1; full_at = now + RESCAN_INTERVAL; }
     if ((full || now >= rescan) && !stopping) { scan(full); rescan = full_at; full = 0; }
     wake = rescan;
@@ -600,7 +601,7 @@ int main(int argc, char const *const *argv)
         int sig = selfpipe_read();
         if (sig <= 0) { if (sig < 0) strerr_diefu1sys(111, "selfpipe_read"); break; }
         if (sig == SIGCHLD) reap();
-        else if (sig == SIGHUP) { rescan = 0; full = 1; }
+        else if (sig == SIGHUP) { rescan = 0; full = 1; litter_at = 0; }
         else { stopping = 1; send_log("stop waiting=", nkids ? "children" : "nothing", (char *)0); }
       }
   }
