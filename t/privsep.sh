@@ -108,6 +108,12 @@ testMailProgramsBecomeTheMailUser() {
   assertEquals 0 $?
   assertEquals "queued as the mail user" "" "$(find "$VMAIL_QUEUE_DIR" ! -user "$MAIL_UID")"
   assertContains "the trace names who injected it" "$(cat "$VMAIL_QUEUE_DIR"/mess/*)" "by uid 0)"
+  # root's cron mail, without the service's environment: as the queue's owner
+  before=$(ls "$VMAIL_QUEUE_DIR/env" | wc -l)
+  printf 'Subject: cron\n\nhi\n' | env -u VMAIL_UID -u VMAIL_GID vmail-sendmail -i postmaster@example.com
+  assertEquals 0 $?
+  assertEquals "one more queued" $((before + 1)) "$(ls "$VMAIL_QUEUE_DIR/env" | wc -l)"
+  assertEquals "still all the mail user's" "" "$(find "$VMAIL_QUEUE_DIR" ! -user "$MAIL_UID")"
   vmail-send 2>"$T_TMP/send.log" &
   pid=$!
   i=0; while [ -n "$(ls "$VMAIL_QUEUE_DIR/env")" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -116,6 +122,22 @@ testMailProgramsBecomeTheMailUser() {
   assertEquals "the queue emptied" "" "$(ls "$VMAIL_QUEUE_DIR/env")"
   assertContains "$(cat "$T_TMP/send.log")" "status=sent"
   assertEquals "everything delivered as the mail user" "" "$(find "$VMAIL_ROOT" ! -user "$MAIL_UID")"
+}
+
+testNeverBecomesRoot() {
+  printf 'x\n' | VMAIL_UID=0 VMAIL_GID=0 vmail-deliver postmaster@example.com 2>"$T_TMP/err"
+  assertEquals "vmail-deliver" 111 $?
+  assertContains "$(cat "$T_TMP/err")" "VMAIL_UID/VMAIL_GID"
+  printf 'x\n' | VMAIL_UID=$MAIL_UID VMAIL_GID=x vmail-deliver postmaster@example.com 2>/dev/null
+  assertEquals "a malformed VMAIL_GID is temporary" 111 $?
+  printf 'F\0Tpostmaster@example.com\0\0' > "$T_TMP/env"
+  printf 'x\n' | VMAIL_UID=0 VMAIL_GID=0 vmail-queue 1< "$T_TMP/env" 2>/dev/null
+  assertEquals "vmail-queue" 61 $?
+  VMAIL_UID=0 VMAIL_GID=0 vmail-send 2>/dev/null
+  assertEquals "vmail-send" 111 $?
+  out=$(printf 'EHLO x\r\nQUIT\r\n' | VMAIL_UID=0 VMAIL_GID=0 vmail-smtpd 2>&1)
+  assertEquals "vmail-smtpd" 111 $?
+  assertNotContains "no greeting" "$out" "220 "
 }
 
 . shunit2

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>
@@ -30,6 +31,7 @@
 #define EXIT_TIMEOUT 52
 #define EXIT_WRITE 53
 #define EXIT_READ 54
+#define EXIT_SETUP 61          /* qmail: trouble in the home directory; here, the mail user */
 #define EXIT_QUEUE_FILES 62
 #define EXIT_BUG 81
 #define EXIT_ENVELOPE 91
@@ -81,6 +83,20 @@ static size_t received(char *buf, size_t max, int crlf)
   return (size_t)snprintf(buf, max, "Received: (vmail-queue %lu invoked %s%lu);%s\t%s%s",
                           (unsigned long)getpid(), getenv("TCPREMOTEIP") ? "from network by uid " : "by uid ",
                           (unsigned long)invoker, crlf ? "\r\n" : "\n", date, crlf ? "\r\n" : "\n");
+}
+
+/* The queue belongs to the mail user, whoever injects as root: VMAIL_UID,
+ * or, for root's cron mail sent without the service's environment, the
+ * owner of the queue directory, so vmail-send can read what we write. */
+static void become_queue_owner(char const *dir)
+{
+  struct stat st;
+  int r;
+  if (geteuid()) return;
+  r = privilege_drop("VMAIL_UID", "VMAIL_GID");
+  if (r < 0) strerr_diefu1sys(EXIT_SETUP, "become VMAIL_UID/VMAIL_GID");
+  if (!r && stat(dir, &st) == 0 && st.st_uid && privilege_become(st.st_uid, st.st_gid) < 0)
+    strerr_diefu2sys(EXIT_SETUP, "become the owner of ", dir);
 }
 
 static int create(char const *dir, char const *suffix, stralloc *sa)
@@ -159,9 +175,7 @@ int main(int argc, char const *const *argv)
   (void)argv;
   if (argc > 1) strerr_dieusage(100, USAGE);
   invoker = getuid();
-  /* the queue belongs to the mail user, whoever injects as root */
-  if (geteuid() == 0 && privilege_drop("VMAIL_UID", "VMAIL_GID") < 0)
-    strerr_diefu1sys(EXIT_QUEUE_FILES, "become VMAIL_UID/VMAIL_GID");
+  become_queue_owner(dir);
   signal(SIGPIPE, SIG_IGN);
   signal(SIGALRM, on_alarm);
   alarm(READ_TIMEOUT);
