@@ -419,6 +419,34 @@ testTwoSessionsSeeEachOther() {
   say 'a4 LOGOUT'; exec 7>&-; wait "$pid_a"
 }
 
+# Keywords are numbered per folder (Dovecot's letters a..z): two sessions
+# defining keywords at once must not give two of them one letter, and a
+# +FLAGS keeps the flags another session set meanwhile.
+testKeywordsAndFlagsOfTwoSessions() {
+  newbox "$T_TMP/m"
+  for i in 1 2 3; do msg "$T_TMP/m/cur/170000000$i.M${i}P$i.h:2," "m$i"; done
+  start_bg a "$T_TMP/m"
+  say 'a1 SELECT INBOX'; wait_for a 'a1 OK'
+  out=$(printf 'b1 SELECT INBOX\nb2 STORE 3 +FLAGS ($Other \\Seen)\nb3 APPEND INBOX ($Third) {6+}\nnew: 1\n' | session "$T_TMP/m")
+  assertContains "$out" 'b2 OK'
+  say 'a2 STORE 2 +FLAGS ($Mine)'; wait_for a 'a2 OK'
+  say 'a3 STORE 3 +FLAGS (\Flagged)'; wait_for a 'a3 OK'
+  say 'a4 SEARCH KEYWORD $Other'; wait_for a 'a4 OK'
+  a=$(tr -d '\r' < "$T_TMP/a.out")
+  assertContains "the new keyword is announced" "$a" '* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Other $Third $Mine)'
+  assertContains "$a" '* 2 FETCH (FLAGS ($Mine))'
+  assertContains "b's \Seen and keyword kept" "$a" '* 3 FETCH (FLAGS (\Seen \Flagged $Other))'
+  assertContains "$a" '* SEARCH 3'
+  assertEquals "$(printf '0 $Other\n1 $Third\n2 $Mine')" "$(cat "$T_TMP/m/dovecot-keywords")"
+  assertTrue "m2 has letter c" "[ -f '$T_TMP/m/cur/1700000002.M2P2.h:2,c' ]"
+  assertTrue "m3 keeps letter a" "[ -f '$T_TMP/m/cur/1700000003.M3P3.h:2,FSa' ]"
+  say 'a5 LOGOUT'; exec 7>&-; wait "$pid_a"
+  out=$(printf 'c1 EXAMINE INBOX\nc2 FETCH 1:* (FLAGS)\n' | session "$T_TMP/m")
+  assertContains "$out" '* OK [PERMANENTFLAGS ()]'
+  assertContains "$out" '* 2 FETCH (FLAGS ($Mine))'
+  assertContains "$out" '* 4 FETCH (FLAGS ($Third))'
+}
+
 testIdleReportsDeliveryWithinASecond() {
   newbox "$T_TMP/m"
   msg "$T_TMP/m/cur/1700000001.M1P1.h:2," first

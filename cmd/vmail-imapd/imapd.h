@@ -84,9 +84,19 @@ void mailbox_free_msgs(mailbox *b);
 int keywords_load(char const *dir, stralloc *names, unsigned *count);
 int keywords_save(char const *dir, stralloc const *names, unsigned count);
 int keyword_index(stralloc *names, unsigned *count, char const *kw, int create);
+/* Makes the keywords among wanted (NUL-terminated names; system flags are
+ * skipped) known in dir's keyword file, under the folder's lock, so that
+ * sessions never give two keywords one letter; names and count get the
+ * file's whole table. 1 ok, -1 error. */
+int keywords_define(char const *dir, stralloc const *wanted, stralloc *names, unsigned *count);
+/* Rereads b's keyword table; 1 if another session added keywords. */
+int keywords_refresh(mailbox *b);
+void out_flag_lists(mailbox const *b);                                   /* FLAGS, PERMANENTFLAGS */
 void flags_letters(uint32_t flags, uint32_t keywords, stralloc *sa);     /* "FRS"+"ab" */
 void flags_parse_letters(char const *info, uint32_t *flags, uint32_t *keywords);
 int msg_set_flags(mailbox *b, msg *m, uint32_t flags, uint32_t keywords); /* renames the file */
+/* Rereads m's flags from its file name if another session renamed it. */
+void msg_flags_current(mailbox *b, msg *m);
 void out_flags(mailbox const *b, msg const *m);                          /* "(\Seen ...)" */
 int msg_open(mailbox *b, msg *m);                                        /* fd or -1 */
 int msg_read(mailbox *b, msg *m, stralloc *sa);                          /* whole file */
@@ -94,8 +104,11 @@ int msg_stat(mailbox *b, msg *m);                                        /* size
 int mailbox_expunge(mailbox *b, stralloc const *uids_only, int report);
 int uid_assign(char const *dir, stralloc const *stored, genalloc *uids);  /* after deliver_copy */
 int parse_flag_list(imap_cursor *c, stralloc *names, int *list);        /* ( flags ) or flag */
-int flags_from_names(stralloc const *names, stralloc *kwnames, unsigned *kwcount,
-                     uint32_t *flags, uint32_t *keywords, int create);
+/* Flag names -> bits; keywords are numbered in kwnames, defined first in
+ * dir's table (keywords_define) unless dir is 0 (then unknown ones are
+ * left out). 1 ok, 0 an unknown system flag, -1 the table not written. */
+int flags_from_names(stralloc const *names, char const *dir, stralloc *kwnames, unsigned *kwcount,
+                     uint32_t *flags, uint32_t *keywords);
 void msg_fullpath(mailbox *b, msg *m, stralloc *p);                     /* "dir/cur/NAME", NUL-terminated */
 /* Stores a message into folder dir: linked from linkfrom when not 0 and
  * possible, else head[headlen] then fd's content (fd may be -1). */

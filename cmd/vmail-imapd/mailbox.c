@@ -141,6 +141,54 @@ int keyword_index(stralloc *names, unsigned *count, char const *kw, int create)
   return (int)(*count)++;
 }
 
+int keywords_define(char const *dir, stralloc const *wanted, stralloc *names, unsigned *count)
+{
+  unsigned before;
+  int r = -1, lock = uidlist_lock(dir);
+  if (lock < 0) return -1;
+  if (keywords_load(dir, names, count) < 0) goto end;
+  before = *count;
+  for (size_t pos = 0; pos < wanted->len; pos += strlen(wanted->s + pos) + 1)
+    if (wanted->s[pos] && wanted->s[pos] != '\\') keyword_index(names, count, wanted->s + pos, 1);
+  r = *count == before ? 1 : keywords_save(dir, names, *count);
+ end:
+  fd_close(lock);
+  return r;
+}
+
+int keywords_refresh(mailbox *b)
+{
+  stralloc names = STRALLOC_ZERO;
+  unsigned count;
+  if (keywords_load(b->dir.s, &names, &count) < 0 || count <= b->keyword_count)
+  {
+    stralloc_free(&names);
+    return 0;
+  }
+  stralloc_free(&b->keywords);
+  b->keywords = names;
+  b->keyword_count = count;
+  return 1;
+}
+
+void out_flag_lists(mailbox const *b)
+{
+  out("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+  for (unsigned i = 0; i < b->keyword_count; i++)
+  {
+    char const *k = keyword_name(&b->keywords, i);
+    if (*k) { out(" "); out(k); }
+  }
+  if (b->readonly) { out(")\r\n* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n"); return; }
+  out(")\r\n* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+  for (unsigned i = 0; i < b->keyword_count; i++)
+  {
+    char const *k = keyword_name(&b->keywords, i);
+    if (*k) { out(" "); out(k); }
+  }
+  out(b->keyword_count < IMAPD_KEYWORDS_MAX ? " \\*)] Flags permitted\r\n" : ")] Flags permitted\r\n");
+}
+
 /* flags in names ---------------------------------------------------------- */
 
 void flags_letters(uint32_t flags, uint32_t keywords, stralloc *sa)
@@ -388,6 +436,8 @@ int mailbox_sync(mailbox *b, int report, int allow_expunge)
   size_t n, oldn, i = 0, j = 0, kept = 0, added = 0, recent = 0;
   int lock, r;
 
+  /* keywords another session defined: the client learns their names first */
+  if (keywords_refresh(b) && report) out_flag_lists(b);
   lock = uidlist_lock(b->dir.s);
   if (lock < 0) return -1;
   r = scan(b->dir.s, b->readonly, &list);
@@ -537,6 +587,22 @@ static int msg_refind(mailbox *b, msg *m)
 }
 
 void msg_fullpath(mailbox *b, msg *m, stralloc *p) { msg_path(b, m, p); }
+
+void msg_flags_current(mailbox *b, msg *m)
+{
+  stralloc p = STRALLOC_ZERO;
+  struct stat st;
+  msg_path(b, m, &p);
+  if (stat(p.s, &st) < 0 && errno == ENOENT && msg_refind(b, m))
+  {
+    char const *colon = strchr(m->file + 4, ':');
+    uint32_t flags, keywords;
+    flags_parse_letters(colon && !strncmp(colon, ":2,", 3) ? colon + 3 : "", &flags, &keywords);
+    m->flags = flags | (m->flags & FL_RECENT);
+    m->keywords = keywords;
+  }
+  stralloc_free(&p);
+}
 
 int msg_open(mailbox *b, msg *m)
 {
@@ -731,14 +797,15 @@ int parse_flag_list(imap_cursor *c, stralloc *names, int *list)
   }
 }
 
-int flags_from_names(stralloc const *names, stralloc *kwnames, unsigned *kwcount,
-                     uint32_t *flags, uint32_t *keywords, int create)
+int flags_from_names(stralloc const *names, char const *dir, stralloc *kwnames, unsigned *kwcount,
+                     uint32_t *flags, uint32_t *keywords)
 {
   static struct { char const *name; uint32_t bit; } const sys[] = {
     { "\\Seen", FL_SEEN }, { "\\Answered", FL_ANSWERED }, { "\\Flagged", FL_FLAGGED },
     { "\\Deleted", FL_DELETED }, { "\\Draft", FL_DRAFT }, { "\\Recent", 0 } };
   size_t pos = 0;
   *flags = 0; *keywords = 0;
+  if (dir && keywords_define(dir, names, kwnames, kwcount) < 0) return -1;
   while (pos < names->len)
   {
     char const *f = names->s + pos;
@@ -752,7 +819,7 @@ int flags_from_names(stralloc const *names, stralloc *kwnames, unsigned *kwcount
     }
     else
     {
-      int k = keyword_index(kwnames, kwcount, f, create);
+      int k = keyword_index(kwnames, kwcount, f, 0);
       if (k >= 0) *keywords |= 1u << k;
     }
   }
@@ -800,25 +867,22 @@ int deliver_copy(char const *dir, int fd, char const *linkfrom, char const *head
                  uint32_t flags, stralloc const *kwnames_src, uint32_t keywords,
                  int64_t internaldate, stralloc *stored)
 {
-  stralloc letters = STRALLOC_ZERO, name = STRALLOC_ZERO, kw = STRALLOC_ZERO, path = STRALLOC_ZERO;
-  unsigned kwcount = 0, before;
+  stralloc letters = STRALLOC_ZERO, name = STRALLOC_ZERO, kw = STRALLOC_ZERO, path = STRALLOC_ZERO,
+           wanted = STRALLOC_ZERO;
+  unsigned kwcount = 0;
   uint32_t mapped = 0;
   int nullfd = -1, r = -1;
   if (keywords && kwnames_src)
   {
-    if (keywords_load(dir, &kw, &kwcount) < 0) goto end;
-    before = kwcount;
+    /* the message's keywords by name, numbered as the target folder numbers them */
     for (unsigned i = 0, pos = 0; i < IMAPD_KEYWORDS_MAX && pos < kwnames_src->len; i++)
     {
       char const *k = kwnames_src->s + pos;
       pos += (unsigned)strlen(k) + 1;
-      if ((keywords & (1u << i)) && *k)
-      {
-        int idx = keyword_index(&kw, &kwcount, k, 1);
-        if (idx >= 0) mapped |= 1u << idx;
-      }
+      if ((keywords & (1u << i)) && *k && (!stralloc_cats(&wanted, k) || !stralloc_0(&wanted))) die_nomem();
     }
-    if (kwcount != before && keywords_save(dir, &kw, kwcount) < 0) goto end;
+    uint32_t none;
+    if (flags_from_names(&wanted, dir, &kw, &kwcount, &none, &mapped) < 0) goto end;
   }
   flags_letters(flags & ~FL_RECENT, mapped, &letters);
   if (!stralloc_0(&letters)) die_nomem();
@@ -842,6 +906,6 @@ int deliver_copy(char const *dir, int fd, char const *linkfrom, char const *head
   r = 0;
  end:
   if (nullfd >= 0) fd_close(nullfd);
-  stralloc_free(&letters); stralloc_free(&name); stralloc_free(&kw); stralloc_free(&path);
+  stralloc_free(&letters); stralloc_free(&name); stralloc_free(&kw); stralloc_free(&path); stralloc_free(&wanted);
   return r;
 }

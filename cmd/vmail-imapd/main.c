@@ -100,17 +100,7 @@ static void cmd_select(imap_cursor *c, char const *tag, int readonly)
   r = mailbox_open(&box, name.s, readonly);
   stralloc_free(&name);
   if (r <= 0) { reply_no(tag, r ? "[SERVERBUG] Cannot open mailbox" : "[NONEXISTENT] No such mailbox"); return; }
-  out("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
-  for (unsigned i = 0, pos = 0; i < box.keyword_count; i++)
-  {
-    out(" "); out(box.keywords.s + pos); pos += (unsigned)strlen(box.keywords.s + pos) + 1;
-  }
-  out(")\r\n* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
-  for (unsigned i = 0, pos = 0; i < box.keyword_count; i++)
-  {
-    out(" "); out(box.keywords.s + pos); pos += (unsigned)strlen(box.keywords.s + pos) + 1;
-  }
-  out(box.keyword_count < IMAPD_KEYWORDS_MAX ? " \\*)] Flags permitted\r\n" : ")] Flags permitted\r\n");
+  out_flag_lists(&box);
   {
     size_t n = box_count(), recent = 0, unseen = 0;
     for (size_t i = 0; i < n; i++)

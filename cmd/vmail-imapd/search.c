@@ -230,6 +230,7 @@ void cmd_search(imap_cursor *c, char const *tag, int uid)
   int esearch = 0;
   size_t start, n = box_count();
   memset(&x, 0, sizeof x);
+  keywords_refresh(&box);   /* KEYWORD may name one another session defined */
   if (!imap_sp(c)) goto bad;
   start = c->pos;
   word.len = 0;

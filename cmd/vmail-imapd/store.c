@@ -35,7 +35,7 @@ void cmd_store(imap_cursor *c, char const *tag, int uid)
   stralloc ranges = STRALLOC_ZERO, word = STRALLOC_ZERO, names = STRALLOC_ZERO;
   genalloc indexes = GENALLOC_ZERO;
   uint32_t flags, keywords;
-  int mode, silent = 0, list;
+  int mode, silent = 0, list, r;
   unsigned kwbefore = box.keyword_count;
   size_t n;
   if (!imap_sp(c) || !parse_set(c, &ranges, uid) || !imap_sp(c)) goto bad;
@@ -45,15 +45,23 @@ void cmd_store(imap_cursor *c, char const *tag, int uid)
   else if (strcasecmp(word.s, "FLAGS")) goto bad;
   if (!imap_sp(c) || !parse_flag_list(c, &names, &list) || !imap_at_end(c)) goto bad;
   if (box.readonly) { reply_no(tag, "[READ-ONLY] Mailbox is read-only"); goto end; }
-  if (!flags_from_names(&names, &box.keywords, &box.keyword_count, &flags, &keywords, mode >= 0)) goto bad;
-  if (box.keyword_count != kwbefore) keywords_save(box.dir.s, &box.keywords, box.keyword_count);
   if (select_set(&ranges, uid, &indexes) < 0) { reply_bad(tag, "Invalid message sequence number"); goto end; }
+  /* keywords other sessions defined, which their names may refer to */
+  keywords_refresh(&box);
+  r = flags_from_names(&names, mode >= 0 ? box.dir.s : 0, &box.keywords, &box.keyword_count, &flags, &keywords);
+  if (!r) goto bad;
+  if (r < 0) { reply_no(tag, "[SERVERBUG] Cannot record keywords"); goto end; }
+  /* RFC 3501 7.2.6: new keywords are announced before they are used */
+  if (box.keyword_count != kwbefore) out_flag_lists(&box);
   n = genalloc_len(size_t, &indexes);
   for (size_t i = 0; i < n; i++)
   {
     size_t idx = genalloc_s(size_t, &indexes)[i];
     msg *m = box_msg(idx);
-    uint32_t nf = m->flags, nk = m->keywords;
+    uint32_t nf, nk;
+    /* +FLAGS and -FLAGS change what is on disk now, not what we last saw */
+    msg_flags_current(&box, m);
+    nf = m->flags; nk = m->keywords;
     if (mode > 0) { nf |= flags; nk |= keywords; }
     else if (mode < 0) { nf &= ~flags; nk &= ~keywords; }
     else { nf = flags | (m->flags & FL_RECENT); nk = keywords; }
@@ -180,19 +188,18 @@ void cmd_append(imap_cursor *c, char const *tag)
   name.len--;
   folder_canonical(&name);
   if (!folder_dir(name.s, name.len, &dir) || !folder_exists(dir.s)) { reply_no(tag, "[TRYCREATE] No such mailbox"); goto end; }
-  if (keywords_load(dir.s, &kw, &kwcount) < 0) { reply_no(tag, "[SERVERBUG] Cannot read keywords"); goto end; }
   while (imap_sp(c))
   {
     uint32_t flags = 0, keywords = 0;
     int64_t date = 0;
-    int list;
-    unsigned before = kwcount;
+    int list, r;
     if (++count > APPEND_MESSAGES_MAX) goto bad;
     if (imap_peek(c) == '(')
     {
       if (!parse_flag_list(c, &names, &list) || !imap_sp(c)) goto bad;
-      if (!flags_from_names(&names, &kw, &kwcount, &flags, &keywords, 1)) goto bad;
-      if (kwcount != before) keywords_save(dir.s, &kw, kwcount);
+      r = flags_from_names(&names, dir.s, &kw, &kwcount, &flags, &keywords);
+      if (!r) goto bad;
+      if (r < 0) { reply_no(tag, "[SERVERBUG] Cannot record keywords"); goto end; }
     }
     if (imap_peek(c) == '"' && (!imap_date_time(c, &date) || !imap_sp(c))) goto bad;
     data.len = 0;
@@ -219,12 +226,7 @@ void cmd_append(imap_cursor *c, char const *tag)
       || !stralloc_cats(&code, " ")) die_nomem();
   uidset_fmt(genalloc_s(uint32_t, &uids), genalloc_len(uint32_t, &uids), &code);
   if (!stralloc_cats(&code, "] Append completed") || !stralloc_0(&code)) die_nomem();
-  if (box.selected) mailbox_sync(&box, 1, 1);
-  if (box.selected && !strcmp(box.dir.s, dir.s))
-  {
-    /* our own keyword table may have grown */
-    keywords_load(box.dir.s, &box.keywords, &box.keyword_count);
-  }
+  if (box.selected) mailbox_sync(&box, 1, 1);   /* our keyword table too */
   reply_ok(tag, code.s);
   goto end;
  bad:
