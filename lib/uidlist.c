@@ -71,14 +71,18 @@ int uidlist_parse(char const *text, size_t len, uidlist *u)
   return 1;
 }
 
+static uint32_t fresh_uidvalidity(char const *dir);
+
 static int import_dovecot(char const *dir, uidlist *u)
 {
   dovecot_uidlist d = DOVECOT_UIDLIST_ZERO;
   size_t pos = 0, count;
   int r = dovecot_uidlist_read(dir, &d);
+  /* a damaged dovecot-uidlist is no list: the folder starts over */
+  if (r < 0 && errno == EPROTO) r = 0;
   if (r <= 0) { dovecot_uidlist_free(&d); return r; }
   count = d.uids.len / sizeof(uint32_t);
-  u->uidvalidity = d.uidvalidity ? d.uidvalidity : (uint32_t)time(0);
+  u->uidvalidity = d.uidvalidity ? d.uidvalidity : fresh_uidvalidity(dir);
   u->nextuid = d.nextuid ? d.nextuid : 1;
   for (size_t i = 0; i < count; i++)
   {
@@ -95,6 +99,39 @@ static int import_dovecot(char const *dir, uidlist *u)
   return 1;
 }
 
+/* A fresh UIDVALIDITY for a folder of dir's Maildir: the time, but above
+ * every one given before in that Maildir (RFC 3501 2.3.1.1: a folder
+ * deleted and created again, even within the second, must not get its old
+ * value). The last one given is kept in the Maildir's UIDLIST_VALIDITY_NAME,
+ * beside the folders (a Maildir++ folder has a maildirfolder file). */
+static uint32_t fresh_uidvalidity(char const *dir)
+{
+  stralloc path = STRALLOC_ZERO;
+  char buf[UINT32_FMT + 1];
+  uint32_t now = (uint32_t)time(0), last = 0;
+  struct stat st;
+  ssize_t n;
+  int fd;
+  size_t dirlen = strlen(dir);
+  if (!stralloc_copys(&path, dir) || !stralloc_cats(&path, "/maildirfolder") || !stralloc_0(&path)) return now;
+  path.len = dirlen;
+  if ((stat(path.s, &st) == 0 && !stralloc_cats(&path, "/.."))
+      || !stralloc_cats(&path, "/" UIDLIST_VALIDITY_NAME) || !stralloc_0(&path)) { stralloc_free(&path); return now; }
+  fd = open(path.s, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  stralloc_free(&path);
+  if (fd < 0) return now;
+  while (flock(fd, LOCK_EX) < 0)
+    if (errno != EINTR) { fd_close(fd); return now; }
+  n = pread(fd, buf, sizeof buf - 1, 0);
+  buf[n > 0 ? n : 0] = 0;
+  if (n > 0 && scan_u32(buf, (size_t)n, &last) && last >= now && last < UINT32_MAX) now = last + 1;
+  n = (ssize_t)uint32_fmt(buf, now);
+  buf[n++] = '\n';
+  if (pwrite(fd, buf, (size_t)n, 0) == n && ftruncate(fd, n) == 0) fsync(fd);
+  fd_close(fd);
+  return now;
+}
+
 int uidlist_load(char const *dir, uidlist *u)
 {
   stralloc path = STRALLOC_ZERO, text = STRALLOC_ZERO;
@@ -105,23 +142,29 @@ int uidlist_load(char const *dir, uidlist *u)
     return -1;
   fd = open(path.s, O_RDONLY | O_CLOEXEC);
   stralloc_free(&path);
-  if (fd < 0)
+  if (fd < 0 && errno != ENOENT) return -1;
+  if (fd >= 0)
   {
-    if (errno != ENOENT) return -1;
-    r = import_dovecot(dir, u);
-    if (r) return r < 0 ? r : 2;
-    u->uidvalidity = (uint32_t)time(0);
-    u->nextuid = 1;
-    return 2;
+    if (fstat(fd, &st) < 0 || (size_t)st.st_size > UIDLIST_FILE_MAX) { if (!errno) errno = EFBIG; fd_close(fd); return -1; }
+    if (!stralloc_ready(&text, (size_t)st.st_size + 1)) { fd_close(fd); return -1; }
+    text.len = allread(fd, text.s, (size_t)st.st_size);
+    fd_close(fd);
+    r = uidlist_parse(text.s, text.len, u);
+    stralloc_free(&text);
+    if (r) return r;
+    /* damaged (by hand?): its UIDs are lost, so it starts over below with a
+       new UIDVALIDITY, which tells clients to forget what they cached */
+    u->names.len = u->uids.len = 0;
   }
-  if (fstat(fd, &st) < 0 || (size_t)st.st_size > UIDLIST_FILE_MAX) { if (!errno) errno = EFBIG; fd_close(fd); return -1; }
-  if (!stralloc_ready(&text, (size_t)st.st_size + 1)) { fd_close(fd); return -1; }
-  text.len = allread(fd, text.s, (size_t)st.st_size);
-  fd_close(fd);
-  r = uidlist_parse(text.s, text.len, u);
-  stralloc_free(&text);
-  if (!r) { errno = EINVAL; return -1; }
-  return r;
+  r = fd < 0 ? import_dovecot(dir, u) : 0;
+  if (r < 0) return -1;
+  if (!r)
+  {
+    u->names.len = u->uids.len = 0;
+    u->uidvalidity = fresh_uidvalidity(dir);
+    u->nextuid = 1;
+  }
+  return 2;
 }
 
 uint32_t uidlist_add(uidlist *u, char const *base, size_t len)

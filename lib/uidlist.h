@@ -19,6 +19,7 @@
 
 #define UIDLIST_NAME "vmail-uidlist"
 #define UIDLIST_LOCK_NAME "vmail-uidlist.lock"
+#define UIDLIST_VALIDITY_NAME "vmail-uidvalidity"   /* in the Maildir: the last UIDVALIDITY given */
 #define UIDLIST_FILE_MAX (64UL << 20)   /* far above a million messages */
 #define UIDLIST_BASE_MAX 255            /* a base name is a file name: NAME_MAX */
 
@@ -38,10 +39,13 @@ size_t uidlist_count(uidlist const *u);
 int uidlist_parse(char const *text, size_t len, uidlist *u);
 
 /* Loads dir's list: its vmail-uidlist, else its dovecot-uidlist, else an
- * empty list with a fresh UIDVALIDITY (the time) and nextuid 1.
+ * empty list with a fresh UIDVALIDITY and nextuid 1. A fresh UIDVALIDITY is
+ * the time, but above any given before in the same Maildir (kept in its
+ * UIDLIST_VALIDITY_NAME), so a folder created again never gets its old one.
+ * A malformed list counts as absent (a malformed vmail-uidlist: fresh).
  * 1 read from vmail-uidlist; 2 imported or fresh (the caller must write it,
- * or the next load invents another UIDVALIDITY); -1 error (unreadable or
- * malformed file, errno set). */
+ * or the next load invents another UIDVALIDITY); -1 error (unreadable
+ * file, errno set). */
 int uidlist_load(char const *dir, uidlist *u);
 
 /* Appends an entry with the next UID; returns that UID, 0 on error. */

@@ -265,6 +265,47 @@ testSelectedOnlyCommandsRefused() {
   assertContains "$out" 'f BAD No mailbox selected'
 }
 
+# RFC 3501 2.3.1.1: a folder deleted and created again (here within the
+# second) never gets its old UIDVALIDITY, or clients would show their cached
+# messages for the new UIDs.
+testFolderCreatedAgainGetsNewUidvalidity() {
+  newbox "$T_TMP/m"
+  out=$(printf 'a CREATE Foo\nb APPEND Foo {3+}\nold\nc DELETE Foo\nd CREATE Foo\ne APPEND Foo {3+}\nnew\nf RENAME Foo Bar\ng CREATE Foo\nh STATUS Foo (UIDVALIDITY)\n' | session "$T_TMP/m")
+  v1=$(echo "$out" | sed -n 's/^b OK \[APPENDUID \([0-9]*\) 1\].*/\1/p')
+  v2=$(echo "$out" | sed -n 's/^e OK \[APPENDUID \([0-9]*\) 1\].*/\1/p')
+  v3=$(echo "$out" | sed -n 's/.*STATUS "Foo" (UIDVALIDITY \([0-9]*\)).*/\1/p')
+  assertNotNull "$v1"; assertNotNull "$v2"; assertNotNull "$v3"
+  assertNotEquals "after DELETE and CREATE" "$v1" "$v2"
+  assertNotEquals "after RENAME away and CREATE" "$v2" "$v3"
+  assertTrue "above the last one given" "[ '$(cat "$T_TMP/m/vmail-uidvalidity")' -ge '$v3' ]"
+}
+
+# A damaged uid list costs the clients a resynchronisation (new
+# UIDVALIDITY), never the folder: it opens, with every message.
+testDamagedUidListsStartOver() {
+  newbox "$T_TMP/m"
+  msg "$T_TMP/m/cur/1700000001.M1P1.h:2,S" one
+  msg "$T_TMP/m/cur/1700000002.M2P2.h:2," two
+  out=$(printf 'a SELECT INBOX\n' | session "$T_TMP/m")
+  v1=$(echo "$out" | sed -n 's/.*UIDVALIDITY \([0-9]*\).*/\1/p')
+  printf 'V1 garbage\n3 x\n' > "$T_TMP/m/vmail-uidlist"
+  out=$(printf 'a SELECT INBOX\nb UID FETCH 1:* (FLAGS)\n' | session "$T_TMP/m")
+  assertContains "$out" 'a OK [READ-WRITE]'
+  assertContains "$out" '* 2 EXISTS'
+  assertContains "$out" '* 1 FETCH (UID 1 FLAGS (\Seen))'
+  v2=$(echo "$out" | sed -n 's/.*UIDVALIDITY \([0-9]*\).*/\1/p')
+  assertNotEquals "a new UIDVALIDITY" "$v1" "$v2"
+  assertEquals "rewritten" "V1 $v2 3" "$(head -n 1 "$T_TMP/m/vmail-uidlist")"
+  # a damaged dovecot-uidlist is ignored, as if absent
+  newbox "$T_TMP/d"
+  msg "$T_TMP/d/cur/1700000001.M1P1.h:2," one
+  printf '3 V1234 N9\n5 :1700000001.M1P1.h\n4 :broken-order\n' > "$T_TMP/d/dovecot-uidlist"
+  out=$(printf 'a SELECT INBOX\nb UID FETCH 1:* (UID)\n' | session "$T_TMP/d")
+  assertContains "$out" 'a OK [READ-WRITE]'
+  assertContains "$out" '* 1 FETCH (UID 1)'
+  assertNotContains "$out" 'UIDVALIDITY 1234]'
+}
+
 testEmptyFolderKeepsUidvalidity() {
   newbox "$T_TMP/m"
   v1=$(printf 'a STATUS Junk (UIDVALIDITY)\n' | session "$T_TMP/m" | sed -n 's/.*UIDVALIDITY \([0-9]*\).*/\1/p')
