@@ -463,6 +463,19 @@ testTwoSessionsSeeEachOther() {
 # Keywords are numbered per folder (Dovecot's letters a..z): two sessions
 # defining keywords at once must not give two of them one letter, and a
 # +FLAGS keeps the flags another session set meanwhile.
+# One log line per session, however it ends: inside IDLE (phones drop
+# connections there), or while a big FETCH is on its way.
+testSessionEndLoggedFromIdleAndOnWriteError() {
+  newbox "$T_TMP/m"
+  make_message "$T_TMP/m/cur/1700000001.M1P1.h:2," 300000
+  { printf 'a SELECT INBOX\r\nb IDLE\r\n'; sleep 0.3; } | (cd "$T_TMP/m" && vmail-imapd >/dev/null 2>"$T_TMP/idle.err")
+  assertEquals "$(cat "$T_TMP/idle.err")" 1 "$(grep -c 'session user=- ip=- commands=2 fetched=0 end=disconnect' "$T_TMP/idle.err")"
+  { printf 'a SELECT INBOX\r\n'; sleep 0.3; printf 'b FETCH 1 BODY.PEEK[]\r\n'; sleep 0.3; } \
+    | (cd "$T_TMP/m" && vmail-imapd 2>"$T_TMP/write.err") | head -c 1 >/dev/null
+  assertEquals "$(cat "$T_TMP/write.err")" 1 "$(grep -c 'session user=- .* end=writeerror' "$T_TMP/write.err")"
+  assertEquals "nothing else logged" 1 "$(wc -l < "$T_TMP/write.err")"
+}
+
 testKeywordsAndFlagsOfTwoSessions() {
   newbox "$T_TMP/m"
   for i in 1 2 3; do msg "$T_TMP/m/cur/170000000$i.M${i}P$i.h:2," "m$i"; done

@@ -4,6 +4,7 @@
  * execs prog (vmail-imapd) in the user's Maildir; the LOGIN's tag travels in
  * VMAIL_IMAP_TAG so the server answers it. Never sees a password hash. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -34,8 +35,10 @@ static char const *checkpw_prog;
 static int plaintext_ok;
 static unsigned failures, bad_commands;
 
-static void out(char const *s) { if (buffer_puts(buffer_1, s) < 0) strerr_diefu1sys(111, "write to client"); }
-static void flush(void) { if (!buffer_flush(buffer_1)) strerr_diefu1sys(111, "write to client"); }
+static void log_end(char const *);
+static void write_failed(void) { log_end("writeerror"); _exit(111); }
+static void out(char const *s) { if (buffer_puts(buffer_1, s) < 0) write_failed(); }
+static void flush(void) { if (!buffer_flush(buffer_1)) write_failed(); }
 
 static void reply(char const *tag, char const *rest)
 {
@@ -166,6 +169,7 @@ int main(int argc, char const *const *argv)
      (s6-tlsserver / sslserver set SSL_PROTOCOL) */
   plaintext_ok = (x && !strcmp(x, "1")) || getenv("SSL_PROTOCOL");
 
+  signal(SIGPIPE, SIG_IGN);   /* a vanished client is a write error, logged */
   imap_io_exact();
   out("* OK [CAPABILITY "); capabilities(); out("] vmail IMAP ready\r\n"); flush();
   for (;;)

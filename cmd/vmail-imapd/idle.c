@@ -52,11 +52,11 @@ void cmd_idle(char const *tag)
       if (ino >= 0) { x[1].fd = ino; x[1].events = IOPAUSE_READ; x[1].revents = 0; n = 2; }
       r = iopause_g(x, n, deadline);
       if (r < 0 && errno == EINTR) continue;
-      if (r < 0) break;
+      if (r < 0) session_end("readerror", 111);
     }
     if (!r)
     {
-      if (deadline == &end) { out("* BYE Autologout: idle for too long\r\n"); outflush(); _exit(0); }
+      if (deadline == &end) bye("Autologout: idle for too long", "timeout", 0);
       mailbox_sync(&box, 1, 1); outflush();
       tain_addsec_g(&rescan, IDLE_RESCAN_SECS);
       continue;
@@ -74,7 +74,8 @@ void cmd_idle(char const *tag)
     if (x[0].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT))
     {
       r = imap_read_line(&line, IMAP_AUTOLOGOUT_SECS);
-      if (r <= 0) { if (ino >= 0) close(ino); _exit(0); }
+      if (!r) session_end("disconnect", 0);
+      if (r < 0) session_end(errno == E2BIG ? "toolong" : "readerror", errno == E2BIG ? 0 : 111);
       if (line.len == 4 && !strncasecmp(line.s, "DONE", 4)) break;
       if (ino >= 0) close(ino);
       ino = -1;

@@ -69,6 +69,10 @@ void reply_ok(char const *tag, char const *text);
 void reply_no(char const *tag, char const *text);
 void reply_bad(char const *tag, char const *text);
 void die_nomem(void);
+/* The session's one log line (end=reason), then exit with code; bye sends
+ * "* BYE text" first. */
+void session_end(char const *reason, int code) __attribute__((noreturn));
+void bye(char const *text, char const *reason, int code) __attribute__((noreturn));
 extern uint64_t stat_fetched_bytes;
 
 /* mailbox.c */

@@ -3,6 +3,7 @@
  * user's Maildir, as vmail-checkpw leaves it). Answers the LOGIN tag given in
  * VMAIL_IMAP_TAG, or greets with PREAUTH when there is none. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -26,11 +27,11 @@ uint64_t stat_fetched_bytes;
 static unsigned bad_in_a_row;
 static unsigned long commands;
 
-void out(char const *s) { if (buffer_puts(buffer_1, s) < 0) strerr_diefu1sys(111, "write to client"); }
-void outb(char const *s, size_t n) { if (buffer_put(buffer_1, s, n) < 0) strerr_diefu1sys(111, "write to client"); }
+void out(char const *s) { if (buffer_puts(buffer_1, s) < 0) session_end("writeerror", 111); }
+void outb(char const *s, size_t n) { if (buffer_put(buffer_1, s, n) < 0) session_end("writeerror", 111); }
 void outsa(stralloc const *sa) { outb(sa->s, sa->len); }
-void outflush(void) { if (!buffer_flush(buffer_1)) strerr_diefu1sys(111, "write to client"); }
-void die_nomem(void) { strerr_diefu1sys(111, "allocate"); }
+void outflush(void) { if (!buffer_flush(buffer_1)) session_end("writeerror", 111); }
+void die_nomem(void) { session_end("nomem", 111); }
 
 void outu(uint64_t n)
 {
@@ -80,12 +81,18 @@ static void log_session(char const *reason)
                " fetched=", n2, " end=", reason);
 }
 
-static void bye(char const *text, char const *reason, int code)
+void session_end(char const *reason, int code)
 {
-  out("* BYE "); out(text); out("\r\n");
-  buffer_flush(buffer_1);
   log_session(reason);
   _exit(code);
+}
+
+void bye(char const *text, char const *reason, int code)
+{
+  /* not out(): a client that is gone makes it end the session itself */
+  if (buffer_puts(buffer_1, "* BYE ") >= 0 && buffer_puts(buffer_1, text) >= 0 && buffer_puts(buffer_1, "\r\n") >= 0)
+    buffer_flush(buffer_1);
+  session_end(reason, code);
 }
 
 static void cmd_select(imap_cursor *c, char const *tag, int readonly)
@@ -178,7 +185,7 @@ static void dispatch(imap_cursor *c, char const *tag, stralloc *word)
   int uid = 0;
   if (is(word, "CAPABILITY")) { out("* CAPABILITY " CAPABILITIES "\r\n"); reply_ok(tag, "Capability completed"); return; }
   if (is(word, "NOOP")) { sync_after(1); reply_ok(tag, "NOOP completed"); return; }
-  if (is(word, "LOGOUT")) { out("* BYE Logging out\r\n"); reply_ok(tag, "Logout completed"); log_session("logout"); _exit(0); }
+  if (is(word, "LOGOUT")) { out("* BYE Logging out\r\n"); reply_ok(tag, "Logout completed"); session_end("logout", 0); }
   if (is(word, "LOGIN") || is(word, "AUTHENTICATE")) { reply_bad(tag, "Already authenticated"); return; }
   if (is(word, "ENABLE")) { cmd_enable(c, tag); return; }
   if (is(word, "ID")) { cmd_id(c, tag); return; }
@@ -235,6 +242,7 @@ int main(int argc, char const *const *argv)
   PROG = "vmail-imapd";
   if (argc > 1 && argv[1][0] == '-') strerr_dieusage(100, USAGE);
   if (getenv("USER")) imapd_user = getenv("USER");
+  signal(SIGPIPE, SIG_IGN);   /* a vanished client is a write error: logged, not a silent death */
   {
     /* tell vmail-imap-login that the session is ours from now on */
     char const *x = getenv("VMAIL_IMAP_STARTED_FD");
@@ -254,14 +262,13 @@ int main(int argc, char const *const *argv)
   {
     imap_cursor c;
     int r = imap_read_command(&cmd, IMAP_LINE_MAX, IMAP_LITERAL_MAX, IMAP_AUTOLOGOUT_SECS);
-    if (r == 0) { log_session("disconnect"); return 0; }
+    if (r == 0) session_end("disconnect", 0);
     if (r < 0)
     {
       if (errno == ETIMEDOUT) bye("Autologout: idle for too long", "timeout", 0);
       if (errno == E2BIG) bye("Line too long", "toolong", 0);
       if (errno == EMSGSIZE) bye("Literal too large", "toobig", 0);
-      log_session("readerror");
-      return 111;
+      session_end("readerror", 111);
     }
     commands++;
     imap_cursor_init(&c, cmd.s, cmd.len);
