@@ -79,6 +79,7 @@ int imap_read_command(stralloc *cmd, size_t line_max, size_t literal_max, unsign
 {
   tain deadline;
   unsigned lines = 0;
+  uint64_t literals = 0;
   cmd->len = 0;
   deadline_in(&deadline, timeout_secs);
   for (;;)
@@ -93,7 +94,13 @@ int imap_read_command(stralloc *cmd, size_t line_max, size_t literal_max, unsign
     if (end > start && cmd->s[end - 1] == '\r') end--;
     r = imap_literal_tail(cmd->s + start, end - start, &n, &nonsync);
     if (!r) return 1;
-    if (r < 0 || n > literal_max) { errno = EMSGSIZE; return -1; }
+    if (r < 0 || n > literal_max - literals)
+    {
+      /* a synchronising literal is refused before the client sends it */
+      errno = nonsync ? EMSGSIZE : EFBIG;
+      return -1;
+    }
+    literals += n;
     if (!nonsync && !buffer_putsflush(buffer_1, "+ OK\r\n")) return -1;
     r = bytes_into(cmd, (size_t)n, &deadline);
     if (r <= 0) return r;

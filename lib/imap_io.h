@@ -7,7 +7,11 @@
  * continuation "+ OK\r\n" on buffer_1 (flushed) before its bytes are read;
  * {N+} (LITERAL+, RFC 7888) does not.
  * Functions return 1 ok, 0 end of input, -1 error with errno: ETIMEDOUT (no
- * input before the deadline), E2BIG (a line over its limit or too many lines), EMSGSIZE (a literal over the caller's limit), or a read error. */
+ * input before the deadline), E2BIG (a line over its limit or too many
+ * lines), EFBIG (a synchronising literal over the caller's limit, refused
+ * before the client sent it: cmd holds the command up to it, and the
+ * session may go on after a tagged NO), EMSGSIZE (a non-synchronising
+ * literal over the limit: its bytes are on their way), or a read error. */
 #ifndef VMAIL_IMAP_IO_H
 #define VMAIL_IMAP_IO_H
 
@@ -18,8 +22,9 @@
 #define IMAP_AUTOLOGOUT_SECS 1800
 
 /* Reads one whole command into cmd (replacing its contents). line_max
- * bounds each line (at most IMAP_LINE_MAX), literal_max each literal (at
- * most IMAP_LITERAL_MAX). */
+ * bounds each line (at most IMAP_LINE_MAX), literal_max the literals of the
+ * command together (at most IMAP_LITERAL_MAX), so a MULTIAPPEND cannot
+ * hold more in memory than one big APPEND. */
 int imap_read_command(stralloc *cmd, size_t line_max, size_t literal_max, unsigned timeout_secs);
 
 /* Reads one line (CRLF or LF stripped) into line, e.g. IDLE's DONE or an

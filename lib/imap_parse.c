@@ -9,9 +9,9 @@ int imap_literal_tail(char const *line, size_t len, uint64_t *n, int *nonsync)
 {
   size_t i, digits = 0;
   uint64_t v = 0;
+  *nonsync = 0;
   if (!len || line[len - 1] != '}') return 0;
   i = len - 1;
-  *nonsync = 0;
   if (i && (line[i - 1] == '+' || line[i - 1] == '-')) { *nonsync = 1; i--; }
   while (i && line[i - 1] >= '0' && line[i - 1] <= '9') { i--; digits++; }
   if (!i || line[i - 1] != '{') return 0;

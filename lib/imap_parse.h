@@ -30,7 +30,7 @@ struct imap_cursor_s { char const *s; size_t len; size_t pos; };
 
 /* Does line[len] (no CRLF) end with a literal announcement "{N}" or "{N+}"
  * (also "~{N}")? 1 with *n and *nonsync set; 0 if not; -1 if it does but N is
- * not a number or is above IMAP_LITERAL_MAX. */
+ * not a number or is above IMAP_LITERAL_MAX (*nonsync set all the same). */
 int imap_literal_tail(char const *line, size_t len, uint64_t *n, int *nonsync);
 
 void imap_cursor_init(imap_cursor *c, char const *s, size_t len);

@@ -360,9 +360,22 @@ testLimitsLineTooLongAndLiteralTooBig() {
   assertContains "$out" 'a OK'
   assertContains "$out" '* BYE Line too long'
   assertNotContains "$out" 'c OK'
-  out=$(printf 'a APPEND INBOX {99999999999}\r\n' | (cd "$T_TMP/m" && vmail-imapd 2>/dev/null) | tr -d '\r')
+  out=$(printf 'a APPEND INBOX {99999999999+}\r\n' | (cd "$T_TMP/m" && vmail-imapd 2>/dev/null) | tr -d '\r')
   assertContains "$out" '* BYE Literal too large'
+  out=$(printf 'a APPEND INBOX {99999999999}\r\n' | (cd "$T_TMP/m" && vmail-imapd 2>/dev/null) | tr -d '\r')
+  assertContains "$out" 'a NO [TOOBIG]'
   assertNotContains "no continuation for it" "$out" '+ OK'
+  # a synchronising literal over 64 MiB is refused before it is sent, and
+  # the session goes on; the literals of a MULTIAPPEND count together
+  out=$( { printf 'a APPEND INBOX {70000000}\r\nb NOOP\r\nc APPEND INBOX {60000000+}\r\n'; head -c 60000000 /dev/zero | tr '\0' x;
+           printf ' {10000000}\r\nd NOOP\r\ne APPEND INBOX {70000000+}\r\n'; } | (cd "$T_TMP/m" && vmail-imapd 2>/dev/null) | tr -d '\r')
+  assertContains "$out" 'a NO [TOOBIG]'
+  assertContains "$out" 'b OK'
+  assertContains "$out" 'c NO [TOOBIG]'
+  assertNotContains "no continuation" "$out" '+ OK'
+  assertContains "$out" 'd OK'
+  assertContains "a non-synchronising one ends the session" "$out" '* BYE Literal too large'
+  assertEquals "nothing stored" 0 "$(count_files "$T_TMP/m/cur")"
 }
 
 testRenameInboxMovesItsMessages() {

@@ -180,7 +180,7 @@ int main(int argc, char const *const *argv)
     if (r < 0)
     {
       if (errno == ETIMEDOUT) bye("Autologout: no login in time", "timeout");
-      if (errno == E2BIG || errno == EMSGSIZE) bye("Command too long", "toolong");
+      if (errno == E2BIG || errno == EMSGSIZE || errno == EFBIG) bye("Command too long", "toolong");
       strerr_diefu1sys(111, "read from client");
     }
     imap_cursor_init(&c, cmd.s, cmd.len);

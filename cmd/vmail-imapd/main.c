@@ -267,7 +267,14 @@ int main(int argc, char const *const *argv)
     {
       if (errno == ETIMEDOUT) bye("Autologout: idle for too long", "timeout", 0);
       if (errno == E2BIG) bye("Line too long", "toolong", 0);
-      if (errno == EMSGSIZE) bye("Literal too large", "toobig", 0);
+      if (errno == EFBIG)
+      {
+        /* the client waits for our word before sending the literal */
+        imap_cursor_init(&c, cmd.s, cmd.len);
+        tag.len = 0;
+        if (imap_tag(&c, &tag) && stralloc_0(&tag)) { reply_no(tag.s, "[TOOBIG] Literal too large"); continue; }
+      }
+      if (errno == EMSGSIZE || errno == EFBIG) bye("Literal too large", "toobig", 0);
       session_end("readerror", 111);
     }
     commands++;
