@@ -32,7 +32,7 @@ testPreauthGreetingAndCapability() {
   newbox "$T_TMP/m"
   out=$(printf 'a CAPABILITY\nb LOGOUT\n' | session "$T_TMP/m")
   assertContains "$out" '* PREAUTH [CAPABILITY IMAP4rev1'
-  for cap in LITERAL+ IDLE UIDPLUS MOVE UNSELECT SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH CHILDREN NAMESPACE ID ENABLE; do
+  for cap in LITERAL+ IDLE UIDPLUS MOVE UNSELECT SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH CHILDREN NAMESPACE ID ENABLE BINARY MULTIAPPEND; do
     assertContains "capability $cap" "$out" " $cap"
   done
   assertContains "$out" 'a OK'
@@ -217,6 +217,13 @@ testListExtendedAndStatus() {
   assertContains "$out" '* NAMESPACE (("" ".")) NIL NIL'
   assertContains "$out" '* STATUS "INBOX" (MESSAGES 1 RECENT 1 UIDNEXT 2 UIDVALIDITY '
   assertEquals "STATUS does not move new/" 1 "$(count_files "$T_TMP/m/new")"
+  # a parent that is no folder (Maildir++ .A.B alone): \Noselect for RFC
+  # 3501 clients, \NonExistent in LIST-EXTENDED and IMAP4rev2 answers
+  out=$(printf 'a CREATE A.B\nb LIST "" "%%"\nc LIST "" ("A*") RETURN (CHILDREN)\nd SELECT A\ne ENABLE IMAP4rev2\nf LIST "" "A"\n' | session "$T_TMP/m")
+  assertContains "$out" '* LIST (\Noselect \HasChildren) "." "A"'
+  assertContains "$out" '* LIST (\NonExistent \HasChildren) "." "A"'
+  assertContains "$out" 'd NO [NONEXISTENT]'
+  assertEquals 2 "$(echo "$out" | grep -c 'NonExistent')"
 }
 
 testSearchKeys() {

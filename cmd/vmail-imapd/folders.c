@@ -211,13 +211,14 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
 {
   stralloc ref = STRALLOC_ZERO, pats = STRALLOC_ZERO, word = STRALLOC_ZERO, names = STRALLOC_ZERO,
            subs = STRALLOC_ZERO, full = STRALLOC_ZERO;
-  int sel_subscribed = 0, sel_special = 0, ret_subscribed = 0, ret_children = 1, ret_special = 1;
+  int sel_subscribed = 0, sel_special = 0, ret_subscribed = 0, ret_children = 1, ret_special = 1, extended = 0;
   unsigned npats = 0, status = 0;
   char const *verb = lsub ? "LSUB" : "LIST";
 
   if (!imap_sp(c)) goto bad;
   if (!lsub && imap_char(c, '('))
   {
+    extended = 1;
     while (!imap_char(c, ')'))
     {
       word.len = 0;
@@ -232,6 +233,7 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
   if (!stralloc_0(&ref) || !imap_sp(c)) goto bad;
   if (!lsub && imap_char(c, '('))
   {
+    extended = 1;
     while (!imap_char(c, ')'))
     {
       if (npats && !imap_sp(c)) goto bad;
@@ -249,6 +251,7 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
   {
     word.len = 0;
     if (!imap_atom(c, &word) || !stralloc_0(&word) || strcasecmp(word.s, "RETURN") || !imap_sp(c) || !imap_char(c, '(')) goto bad;
+    extended = 1;
     while (!imap_char(c, ')'))
     {
       word.len = 0;
@@ -289,7 +292,9 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
     if (virtual && lsub) continue;
     out("* "); out(verb); out(" (");
 #define ATTR(a) do { if (!first) out(" "); out(a); first = 0; } while (0)
-    if (virtual) ATTR(lsub ? "\\Noselect" : "\\NonExistent");
+    /* \NonExistent is LIST-EXTENDED's (RFC 5258 3); a plain LIST says what
+       RFC 3501 clients know, as Dovecot does */
+    if (virtual) ATTR(lsub || !(extended || imap4rev2) ? "\\Noselect" : "\\NonExistent");
     if (ret_children && !lsub) ATTR(children ? "\\HasChildren" : "\\HasNoChildren");
     if (ret_subscribed && subscribed && !lsub) ATTR("\\Subscribed");
     if (ret_special && special && !lsub) ATTR(special);
