@@ -1,6 +1,7 @@
 /* imap_cache: see imap_cache.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -136,6 +137,8 @@ int imap_cache_write(char const *dir, uint32_t uidvalidity, char const *records,
   fd = open(p.s, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) { stralloc_free(&p); return -1; }
   ok = fstat(fd, &st) == 0;
+  /* a file too big to be read is no use: start over */
+  if (ok && (uint64_t)st.st_size > IMAP_CACHE_FILE_MAX) { ok = ftruncate(fd, 0) == 0; st.st_size = 0; }
   if (ok && st.st_size > 0)
   {
     /* another UIDVALIDITY's cache is useless: start over */
@@ -149,6 +152,37 @@ int imap_cache_write(char const *dir, uint32_t uidvalidity, char const *records,
   ok = ok && allwrite(fd, records, len) == len;
   fd_close(fd);
   stralloc_free(&p);
+  return ok ? 0 : -1;
+}
+
+int imap_cache_compact(imap_cache const *c, char const *dir, uint32_t const *keep, size_t n)
+{
+  stralloc text = STRALLOC_ZERO, p = STRALLOC_ZERO, tmp = STRALLOC_ZERO;
+  imap_cache_entry const *e = genalloc_s(imap_cache_entry, &c->entries);
+  size_t count = genalloc_len(imap_cache_entry, &c->entries), k = 0;
+  uint32_t above = n ? keep[n - 1] : 0;
+  char num[UINT64_FMT];
+  int fd = -1, ok = 0;
+  if (!stralloc_cats(&text, "V1 ") || !stralloc_catb(&text, num, uint32_fmt(num, c->uidvalidity))
+      || !stralloc_cats(&text, "\n")) goto end;
+  for (size_t i = 0; i < count; i++)
+  {
+    while (k < n && keep[k] < e[i].uid) k++;
+    /* a record above the caller's view is another session's newcomer: kept */
+    if (e[i].uid <= above && (k == n || keep[k] != e[i].uid)) continue;
+    if (!imap_cache_record(&text, e[i].uid, e[i].size, e[i].date, c->data.s + e[i].env, e[i].envlen,
+                           c->data.s + e[i].body, e[i].bodylen, c->data.s + e[i].bs, e[i].bslen)) goto end;
+  }
+  if (!cache_path(dir, &p) || !stralloc_copyb(&tmp, p.s, p.len - 1) || !stralloc_cats(&tmp, ".")
+      || !stralloc_catb(&tmp, num, uint64_fmt(num, (uint64_t)getpid())) || !stralloc_0(&tmp)) goto end;
+  fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) goto end;
+  ok = allwrite(fd, text.s, text.len) == text.len;
+  fd_close(fd);
+  ok = ok && rename(tmp.s, p.s) == 0;
+  if (!ok) unlink(tmp.s);
+ end:
+  stralloc_free(&text); stralloc_free(&p); stralloc_free(&tmp);
   return ok ? 0 : -1;
 }
 

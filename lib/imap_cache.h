@@ -9,7 +9,9 @@
  * goes stale; records of other UIDVALIDITYs are ignored. Each record is
  * appended with one write (O_APPEND), so sessions may add records at the
  * same time; reading stops at the first incomplete or malformed record.
- * Duplicates are harmless (the first wins). The cache owns its storage. */
+ * Duplicates are harmless (the first wins). Records of expunged messages
+ * are dropped by imap_cache_compact, which the server runs when they
+ * outnumber the live ones. The cache owns its storage. */
 #ifndef VMAIL_IMAP_CACHE_H
 #define VMAIL_IMAP_CACHE_H
 
@@ -60,6 +62,13 @@ int imap_cache_record(stralloc *out, uint32_t uid, uint64_t size, int64_t date,
  * with its V1 line, or starting it over if it belongs to another
  * uidvalidity. 0 ok, -1 error (the cache is only a cache: callers go on). */
 int imap_cache_write(char const *dir, uint32_t uidvalidity, char const *records, size_t len);
+
+/* Rewrites dir's cache file with only the records of c whose UID is in
+ * keep[n] (ascending) or above its last, so that records of expunged
+ * messages do not pile up. Atomic (a temporary file renamed); a record
+ * another session appends meanwhile may be lost, which costs a reparse.
+ * 0 ok, -1 error. */
+int imap_cache_compact(imap_cache const *c, char const *dir, uint32_t const *keep, size_t n);
 
 void imap_cache_free(imap_cache *c);
 

@@ -340,6 +340,23 @@ testFetchSummaryServedFromCache() {
   assertContains "$out3" '"tampered"'
 }
 
+# Records of expunged messages do not pile up in the cache: once they
+# outnumber the live ones (and 1000), the file is rewritten without them.
+testCacheCompacted() {
+  newbox "$T_TMP/m"
+  msg "$T_TMP/m/cur/1700000001.M1P1.h:2," "live one"
+  msg "$T_TMP/m/cur/1700000002.M2P2.h:2," "live two"
+  printf 'V1 777 3000\n2998 1700000001.M1P1.h\n2999 1700000002.M2P2.h\n' > "$T_TMP/m/vmail-uidlist"
+  { echo 'V1 777'; i=1; while [ $i -le 1500 ]; do printf 'C %d 10 0 3 3 3\nNILNILNIL\n' $i; i=$((i + 1)); done
+    printf 'C 2998 10 0 4 3 3\n"c1"NILNIL\nC 3005 10 0 4 3 3\n"cn"NILNIL\n'; } > "$T_TMP/m/vmail-imap-cache"
+  out=$(printf 'a EXAMINE INBOX\nb FETCH 1:* ENVELOPE\n' | session "$T_TMP/m")
+  assertContains "a live record is used" "$out" '* 1 FETCH (ENVELOPE "c1")'
+  assertContains "$out" '"live two"'
+  assertEquals "dead records dropped, live and newer kept, the new one added" "2998 2999 3005" \
+    "$(sed -n 's/^C \([0-9]*\) .*/\1/p' "$T_TMP/m/vmail-imap-cache" | sort -n | tr '\n' ' ' | sed 's/ $//')"
+  assertEquals "V1 777" "$(head -n 1 "$T_TMP/m/vmail-imap-cache")"
+}
+
 testImap4rev2Enabled() {
   newbox "$T_TMP/m"
   msg "$T_TMP/m/new/1700000001.M1P1.h" one
