@@ -206,6 +206,18 @@ testCreateRenameDeleteWithChildren() {
   assertContains "$(cat "$T_TMP/m/subscriptions")" "Work"
 }
 
+# Many missing parents: the list of names grows while their parents are
+# added from inside it (a use after free, seen by ASan, in t/ on a
+# SANITIZE=1 build).
+testListManyMissingParents() {
+  newbox "$T_TMP/m"
+  i=0; while [ $i -lt 60 ]; do mkdir -p "$T_TMP/m/.Top$i.Middle.Leaf/cur"; i=$((i + 1)); done
+  out=$(printf 'a LIST "" "*"\n' | session "$T_TMP/m")
+  assertContains "$out" 'a OK'
+  assertEquals "every missing parent once" 120 "$(echo "$out" | grep -c '(\\Noselect \\HasChildren) "." "Top[0-9]*\(.Middle\)\?"$')"
+  assertContains "$out" '* LIST (\HasNoChildren) "." "Top59.Middle.Leaf"'
+}
+
 testListExtendedAndStatus() {
   newbox "$T_TMP/m"
   msg "$T_TMP/m/new/1700000001.M1P1.h" one

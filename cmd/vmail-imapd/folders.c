@@ -153,13 +153,16 @@ static void add_parents(stralloc *names)
   size_t end = names->len;
   for (size_t pos = 0; pos < end; )
   {
-    char const *s = names->s + pos;
-    size_t len = strlen(s);
+    size_t len = strlen(names->s + pos);
     for (size_t i = 1; i < len; i++)
-      if (s[i] == '.' && !has_name(names, names->s + pos, i))
+      if (names->s[pos + i] == '.' && !has_name(names, names->s + pos, i))
       {
-        if (!stralloc_catb(names, "\001", 1) || !stralloc_catb(names, names->s + pos, i) || !stralloc_0(names)) die_nomem();
-        s = names->s + pos;   /* the stralloc may have moved */
+        /* room first: the parent's name is copied from inside names */
+        if (!stralloc_readyplus(names, i + 2)) die_nomem();
+        names->s[names->len++] = 1;
+        memcpy(names->s + names->len, names->s + pos, i);
+        names->len += i;
+        names->s[names->len++] = 0;
       }
     pos += len + 1;
   }
