@@ -525,6 +525,21 @@ testSessionEndLoggedFromIdleAndOnWriteError() {
   assertEquals "nothing else logged" 1 "$(wc -l < "$T_TMP/write.err")"
 }
 
+# Untagged news comes before the tagged answer: after it no command is in
+# progress, and an EXPUNGE then is forbidden (RFC 3501 7.4.1).
+testUpdatesBeforeTheTaggedAnswer() {
+  newbox "$T_TMP/m"
+  for i in 1 2; do msg "$T_TMP/m/cur/170000000$i.M${i}P$i.h:2," "m$i"; done
+  out=$(printf 'a SELECT INBOX\nb COPY 1 INBOX\nc NOOP\n' | session "$T_TMP/m")
+  assertHas "$out" "$(printf '* 3 EXISTS\n* 0 RECENT\nb OK [COPYUID')"
+  start_bg a "$T_TMP/m"
+  say 'a1 SELECT INBOX'; wait_for a 'a1 OK'
+  printf 'b1 SELECT INBOX\nb2 STORE 1 +FLAGS (\\Deleted)\nb3 EXPUNGE\n' | session "$T_TMP/m" >/dev/null
+  say 'a2 LIST "" INBOX'; wait_for a 'a2 OK'
+  assertHas "$(tr -d '\r' < "$T_TMP/a.out")" "$(printf '* 1 EXPUNGE\n* LIST (\\HasNoChildren) "." "INBOX"\na2 OK')"
+  say 'a3 LOGOUT'; exec 7>&-; wait "$pid_a"
+}
+
 testKeywordsAndFlagsOfTwoSessions() {
   newbox "$T_TMP/m"
   for i in 1 2 3; do msg "$T_TMP/m/cur/170000000$i.M${i}P$i.h:2," "m$i"; done

@@ -192,7 +192,7 @@ static void dispatch(imap_cursor *c, char const *tag, stralloc *word)
   if (is(word, "NAMESPACE")) { out("* NAMESPACE ((\"\" \".\")) NIL NIL\r\n"); reply_ok(tag, "Namespace completed"); return; }
   if (is(word, "SELECT")) { cmd_select(c, tag, 0); return; }
   if (is(word, "EXAMINE")) { cmd_select(c, tag, 1); return; }
-  if (is(word, "LIST")) { cmd_list(c, tag, 0); sync_after(1); return; }
+  if (is(word, "LIST")) { sync_after(1); cmd_list(c, tag, 0); return; }
   if (is(word, "LSUB")) { cmd_list(c, tag, 1); return; }
   if (is(word, "CREATE")) { cmd_create(c, tag); return; }
   if (is(word, "DELETE")) { cmd_delete(c, tag); return; }
@@ -229,7 +229,7 @@ static void dispatch(imap_cursor *c, char const *tag, stralloc *word)
   if (is(word, "FETCH")) { cmd_fetch(c, tag, uid); return; }
   if (is(word, "SEARCH")) { cmd_search(c, tag, uid); return; }
   if (is(word, "STORE")) { cmd_store(c, tag, uid); return; }
-  if (is(word, "COPY")) { cmd_copy(c, tag, uid, 0); sync_after(1); return; }
+  if (is(word, "COPY")) { cmd_copy(c, tag, uid, 0); return; }
   if (is(word, "MOVE")) { cmd_copy(c, tag, uid, 1); return; }
   if (is(word, "EXPUNGE")) { cmd_expunge(c, tag, uid); return; }
   reply_bad(tag, "Unknown command");

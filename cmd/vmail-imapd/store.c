@@ -168,6 +168,9 @@ void cmd_copy(imap_cursor *c, char const *tag, int uid, int move)
   else
   {
     if (!stralloc_cats(&code, "Copy completed") || !stralloc_0(&code)) die_nomem();
+    /* copies into this very folder, and what others did, before the tagged
+       answer: after it no command is in progress (RFC 3501 7.4.1) */
+    mailbox_sync(&box, 1, 1);
     reply_ok(tag, code.s);
   }
  end:
