@@ -380,6 +380,26 @@ testImap4rev2Enabled() {
   assertContains "$out" '* 1 FETCH (FLAGS ())'
 }
 
+# RFC 9051 5.1: an IMAP4rev2 client names mailboxes in UTF-8; they are
+# stored in modified UTF-7, as IMAP4rev1 clients (and Dovecot) name them.
+testImap4rev2Utf8MailboxNames() {
+  newbox "$T_TMP/m"
+  out=$(printf 'a CREATE "Entw&APw-rfe"\nb ENABLE IMAP4rev2\nc LIST "" "Entw*"\nd CREATE "Büro"\nd CREATE "Büro.Ärger"\ne LIST "" "*ü*"\nf APPEND "Büro.Ärger" {1+}\nx\ng STATUS "Büro.Ärger" (MESSAGES)\nh SELECT "Entwürfe"\ni CREATE "a&b"\nj CREATE "x\377"\nk RENAME "Büro" "Bureau"\n' | session "$T_TMP/m")
+  assertHas "$out" "$(printf '* LIST (\\HasNoChildren) "." {9}\nEntwürfe\nc OK')"
+  assertHas "$out" "$(printf '* LIST (\\HasNoChildren) "." {9}\nEntwürfe\n')"
+  assertHas "$out" "$(printf '* LIST (\\HasChildren) "." {5}\nBüro\n')"
+  assertHas "$out" "$(printf '* STATUS {12}\nBüro.Ärger (MESSAGES 1)')"
+  assertHas "$out" "$(printf '* LIST () "." {9}\nEntwürfe\n')"
+  assertContains "$out" 'h OK [READ-WRITE]'
+  assertContains "$out" 'j NO [CANNOT]'
+  assertContains "$out" 'k OK'
+  for d in '.Entw&APw-rfe' '.a&-b' '.Bureau' '.Bureau.&AMQ-rger'; do assertTrue "$d" "[ -d '$T_TMP/m/$d/cur' ]"; done
+  # an IMAP4rev1 session sees the same folders in modified UTF-7
+  out=$(printf 'a LIST "" "*"\n' | session "$T_TMP/m")
+  assertContains "$out" '"Bureau.&AMQ-rger"'
+  assertContains "$out" '"a&-b"'
+}
+
 testSearchResSavedResult() {
   newbox "$T_TMP/m"
   for i in 1 2 3 4; do msg "$T_TMP/m/cur/170000000$i.M${i}P$i.h:2," "m$i"; done

@@ -14,6 +14,7 @@
 #include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/strerr.h>
+#include "imap_mutf7.h"
 #include "maildir.h"
 #include "imapd.h"
 
@@ -138,6 +139,39 @@ static void folders_all(stralloc *names)
   closedir(d);
 }
 
+int name_from_wire(stralloc *name)
+{
+  stralloc stored = STRALLOC_ZERO;
+  int r;
+  if (!imap4rev2) return 1;
+  r = imap_utf8_to_mutf7(name->s, name->len, &stored);
+  if (r < 0) die_nomem();
+  if (r && !stralloc_copyb(name, stored.s, stored.len)) die_nomem();
+  stralloc_free(&stored);
+  return r;
+}
+
+/* The name a client sees: UTF-8 for IMAP4rev2 (a stored name that is no
+ * valid modified UTF-7 goes out as it is), else as stored. */
+static void name_to_wire(char const *stored, stralloc *wire)
+{
+  size_t len = strlen(stored);
+  int r = 0;
+  wire->len = 0;
+  if (imap4rev2 && (r = imap_mutf7_to_utf8(stored, len, wire)) < 0) die_nomem();
+  if (!r && !stralloc_copyb(wire, stored, len)) die_nomem();
+  if (!stralloc_0(wire)) die_nomem();
+  wire->len--;
+}
+
+void out_name(char const *stored)
+{
+  stralloc wire = STRALLOC_ZERO;
+  name_to_wire(stored, &wire);
+  outstring(wire.s, wire.len);
+  stralloc_free(&wire);
+}
+
 static int has_name(stralloc const *names, char const *name, size_t len)
 {
   for (size_t pos = 0; pos < names->len; pos += strlen(names->s + pos) + 1)
@@ -213,7 +247,7 @@ enum { ST_MESSAGES = 1, ST_RECENT = 2, ST_UIDNEXT = 4, ST_UIDVALIDITY = 8, ST_UN
 void cmd_list(imap_cursor *c, char const *tag, int lsub)
 {
   stralloc ref = STRALLOC_ZERO, pats = STRALLOC_ZERO, word = STRALLOC_ZERO, names = STRALLOC_ZERO,
-           subs = STRALLOC_ZERO, full = STRALLOC_ZERO;
+           subs = STRALLOC_ZERO, full = STRALLOC_ZERO, wire = STRALLOC_ZERO;
   int sel_subscribed = 0, sel_special = 0, ret_subscribed = 0, ret_children = 1, ret_special = 1, extended = 0;
   unsigned npats = 0, status = 0;
   char const *verb = lsub ? "LSUB" : "LIST";
@@ -283,11 +317,13 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
     char const *name = names.s + pos + virtual;
     int matched = 0, subscribed = subs_has(&subs, name), children = has_children(&names, name), first = 1;
     char const *special = special_attr(name);
+    /* patterns are in the client's form of names */
+    name_to_wire(name, &wire);
     for (size_t p = 0; p < pats.len && !matched; p += strlen(pats.s + p) + 1)
     {
       full.len = 0;
       if (!stralloc_cats(&full, ref.s) || !stralloc_cats(&full, pats.s + p) || !stralloc_0(&full)) die_nomem();
-      matched = name_matches(full.s, name);
+      matched = name_matches(full.s, wire.s);
     }
     if (!matched) continue;
     if ((lsub || sel_subscribed) && !subscribed) continue;
@@ -303,7 +339,7 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
     if (ret_special && special && !lsub) ATTR(special);
 #undef ATTR
     out(") \".\" ");
-    outstring(name, strlen(name));
+    outstring(wire.s, wire.len);
     out("\r\n");
     if (status && !virtual) status_out(name, status);
   }
@@ -313,7 +349,7 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
   reply_bad(tag, lsub ? "Syntax: LSUB reference pattern" : "Syntax: LIST [(options)] reference pattern [RETURN (options)]");
  end:
   stralloc_free(&ref); stralloc_free(&pats); stralloc_free(&word); stralloc_free(&names);
-  stralloc_free(&subs); stralloc_free(&full);
+  stralloc_free(&subs); stralloc_free(&full); stralloc_free(&wire);
 }
 
 /* Parses a mailbox argument and its folder dir. 1 ok, 0 syntax (BAD sent),
@@ -322,6 +358,7 @@ static int mailbox_arg(imap_cursor *c, char const *tag, stralloc *name, stralloc
 {
   name->len = 0;
   if (!imap_sp(c) || !imap_astring(c, name)) { reply_bad(tag, usage); return 0; }
+  if (!name_from_wire(name)) { reply_no(tag, "[CANNOT] Mailbox name is not UTF-8"); return -1; }
   while (name->len > 1 && name->s[name->len - 1] == '.') name->len--;   /* CREATE "a." means a */
   if (!stralloc_0(name)) die_nomem();
   name->len--;
@@ -509,7 +546,7 @@ static void status_out(char const *name, unsigned items)
     if (m->flags & FL_DELETED) deleted++;
     if (items & ST_SIZE) { msg_stat(&b, m); size += m->size; }
   }
-  out("* STATUS "); outstring(b.name.s, strlen(b.name.s)); out(" (");
+  out("* STATUS "); out_name(b.name.s); out(" (");
 #define ITEM(bit, label, v) if (items & bit) { if (!first) out(" "); out(label " "); outu(v); first = 0; }
   ITEM(ST_MESSAGES, "MESSAGES", n)
   ITEM(ST_RECENT, "RECENT", recent)

@@ -121,6 +121,12 @@ int deliver_copy(char const *dir, int fd, char const *linkfrom, char const *head
                  int64_t internaldate, stralloc *stored);   /* appends "cur/NAME\0" */
 
 /* folders.c */
+/* Mailbox names on the wire are UTF-8 once IMAP4rev2 is enabled (RFC 9051
+ * 5.1), stored (and sent to IMAP4rev1 clients) as modified UTF-7.
+ * name_from_wire converts a client's name in place (name->len bytes);
+ * 0 if it is not valid UTF-8. out_name sends a stored name as a string. */
+int name_from_wire(stralloc *name);
+void out_name(char const *stored);
 void special_use_create(void);
 void cmd_list(imap_cursor *c, char const *tag, int lsub);
 void cmd_create(imap_cursor *c, char const *tag);

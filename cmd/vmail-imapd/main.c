@@ -100,6 +100,7 @@ static void cmd_select(imap_cursor *c, char const *tag, int readonly)
   stralloc name = STRALLOC_ZERO;
   int r;
   if (!imap_sp(c) || !imap_astring(c, &name)) { reply_bad(tag, "Syntax: SELECT mailbox"); return; }
+  if (!name_from_wire(&name)) { stralloc_free(&name); reply_no(tag, "[NONEXISTENT] Mailbox name is not UTF-8"); return; }
   /* optional select parameters, e.g. (CONDSTORE): not supported, ignored */
   if (box.selected) { mailbox_close(&box); out("* OK [CLOSED] Previous mailbox closed\r\n"); }
   saved_uids.len = 0;
@@ -122,7 +123,7 @@ static void cmd_select(imap_cursor *c, char const *tag, int readonly)
       out("* "); outu(recent); out(" RECENT\r\n");
       if (unseen) { out("* OK [UNSEEN "); outu(unseen); out("] First unseen\r\n"); }
     }
-    else { out("* LIST () \".\" "); outstring(box.name.s, strlen(box.name.s)); out("\r\n"); }
+    else { out("* LIST () \".\" "); out_name(box.name.s); out("\r\n"); }
   }
   out("* OK [UIDVALIDITY "); outu(box.uidvalidity); out("] UIDs valid\r\n");
   out("* OK [UIDNEXT "); outu(box.uidnext); out("] Predicted next UID\r\n");

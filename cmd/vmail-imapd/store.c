@@ -86,7 +86,9 @@ void cmd_store(imap_cursor *c, char const *tag, int uid)
 /* Target folder of COPY/MOVE/APPEND; 1 ok, 0 replied. */
 static int target(imap_cursor *c, char const *tag, stralloc *name, stralloc *dir)
 {
-  if (!imap_astring(c, name) || !imap_at_end(c) || !stralloc_0(name)) { reply_bad(tag, "Syntax error in mailbox name"); return 0; }
+  if (!imap_astring(c, name) || !imap_at_end(c)) { reply_bad(tag, "Syntax error in mailbox name"); return 0; }
+  if (!name_from_wire(name)) { reply_no(tag, "[TRYCREATE] Mailbox name is not UTF-8"); return 0; }
+  if (!stralloc_0(name)) die_nomem();
   name->len--;
   folder_canonical(name);
   if (!folder_dir(name->s, name->len, dir) || !folder_exists(dir->s)) { reply_no(tag, "[TRYCREATE] No such mailbox"); return 0; }
@@ -187,7 +189,9 @@ void cmd_append(imap_cursor *c, char const *tag)
   unsigned kwcount = 0, count = 0;
   char num[UINT32_FMT];
   uint32_t uidvalidity = 0;
-  if (!imap_sp(c) || !imap_astring(c, &name) || !stralloc_0(&name)) goto bad;
+  if (!imap_sp(c) || !imap_astring(c, &name)) goto bad;
+  if (!name_from_wire(&name)) { reply_no(tag, "[TRYCREATE] Mailbox name is not UTF-8"); goto end; }
+  if (!stralloc_0(&name)) die_nomem();
   name.len--;
   folder_canonical(&name);
   if (!folder_dir(name.s, name.len, &dir) || !folder_exists(dir.s)) { reply_no(tag, "[TRYCREATE] No such mailbox"); goto end; }
