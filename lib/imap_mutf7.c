@@ -34,7 +34,7 @@ static int put_utf8(stralloc *out, uint32_t cp)
 
 int imap_mutf7_to_utf8(char const *s, size_t len, stralloc *out)
 {
-  size_t i = 0;
+  size_t i = 0, run_end = SIZE_MAX;
   while (i < len)
   {
     unsigned char c = (unsigned char)s[i++];
@@ -44,6 +44,7 @@ int imap_mutf7_to_utf8(char const *s, size_t len, stralloc *out)
     if (c < 0x20 || c > 0x7e) return 0;
     if (c != '&') { if (!stralloc_catb(out, (char *)&c, 1)) return -1; continue; }
     if (i < len && s[i] == '-') { if (!stralloc_catb(out, "&", 1)) return -1; i++; continue; }
+    if (i - 1 == run_end) return 0;   /* two runs in a row: one was due */
     for (start = i; i < len && s[i] != '-'; i++)
     {
       int v = b64_value((unsigned char)s[i]);
@@ -61,13 +62,13 @@ int imap_mutf7_to_utf8(char const *s, size_t len, stralloc *out)
           high = 0;
         }
         else if (unit >= 0xd800 && unit <= 0xdbff) high = unit;
-        else if ((unit >= 0xdc00 && unit <= 0xdfff) || (unit >= 0x20 && unit <= 0x7e)) return 0;
+        else if ((unit >= 0xdc00 && unit <= 0xdfff) || unit <= 0x9f) return 0;   /* ASCII or a control */
         else if (put_utf8(out, unit) < 0) return -1;
       }
     }
     /* a run ends with '-', holds at least one character, pads with zero bits */
     if (i >= len || i == start || high || nbits >= 6 || (bits & ((1u << nbits) - 1))) return 0;
-    i++;
+    run_end = ++i;
   }
   return 1;
 }

@@ -12,8 +12,9 @@
 #include <skalibs/stralloc.h>
 
 /* Modified UTF-7 -> UTF-8. 0 for bytes outside printable ASCII, a bad
- * base64 run, non-minimal forms (printable ASCII encoded, a run that could
- * have been longer), or UTF-16 that is not well formed. */
+ * base64 run, non-minimal forms (printable ASCII encoded, two runs in a
+ * row), control characters, or UTF-16 that is not well formed: what
+ * converts converts back to the same bytes. */
 int imap_mutf7_to_utf8(char const *s, size_t len, stralloc *out);
 
 /* UTF-8 -> modified UTF-7. 0 for ill-formed UTF-8 (overlong forms,
