@@ -352,6 +352,21 @@ testFetchSummaryServedFromCache() {
   assertContains "$out3" '"tampered"'
 }
 
+# LARGER, SMALLER and STATUS SIZE take sizes from the cache too (SEARCH
+# over a big folder then reads no message file; the answer agrees with
+# RFC822.SIZE)
+testSizesFromTheCache() {
+  newbox "$T_TMP/m"
+  msg "$T_TMP/m/cur/1700000001.M1P1.h:2," "small"
+  out=$(printf 'a SELECT INBOX\nb FETCH 1 RFC822.SIZE\n' | session "$T_TMP/m")
+  size=$(echo "$out" | sed -n 's/.*RFC822.SIZE \([0-9]*\).*/\1/p')
+  assertNotNull "$size"
+  make_message "$T_TMP/m/cur/1700000001.M1P1.h:2," 5000   # tampered: a message never changes
+  out=$(printf 'a SELECT INBOX\nb SEARCH LARGER %s\nc SEARCH SMALLER %s\nd STATUS INBOX (SIZE)\n' $((size - 1)) $((size + 1)) | session "$T_TMP/m")
+  assertEquals "LARGER and SMALLER by the cached size" 2 "$(echo "$out" | grep -c '^\* SEARCH 1$')"
+  assertContains "$out" "* STATUS \"INBOX\" (SIZE $size)"
+}
+
 # Records of expunged messages do not pile up in the cache: once they
 # outnumber the live ones (and 1000), the file is rewritten without them.
 testCacheCompacted() {

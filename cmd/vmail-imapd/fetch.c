@@ -12,7 +12,6 @@
 #include "imapd.h"
 
 #define FETCH_ITEMS_MAX 100
-#define CACHE_DEAD_MAX 1000   /* cache records beyond twice the folder's messages before compaction */
 
 enum { F_UID, F_FLAGS, F_INTERNALDATE, F_SIZE, F_ENVELOPE, F_BODY, F_BODYSTRUCTURE,
        F_SECTION, F_RFC822, F_RFC822_HEADER, F_RFC822_TEXT, F_BINARY, F_BINARY_SIZE };
@@ -251,23 +250,7 @@ static int summarize(msg *m, content *ct, summary *sum, stralloc *pending)
 {
   imap_cache_entry const *e;
   size_t envlen, bodylen;
-  if (!box.cache_loaded)
-  {
-    size_t n = box_count(), records;
-    if (imap_cache_load(&box.cache, box.dir.s, box.uidvalidity) < 0) die_nomem();
-    box.cache_loaded = 1;
-    records = genalloc_len(imap_cache_entry, &box.cache.entries);
-    if (records > CACHE_DEAD_MAX && records > 2 * n)
-    {
-      /* mostly expunged messages: keep what is in view */
-      uint32_t *keep = malloc((n ? n : 1) * sizeof *keep);
-      if (!keep) die_nomem();
-      for (size_t i = 0; i < n; i++) keep[i] = box_msg(i)->uid;
-      imap_cache_compact(&box.cache, box.dir.s, keep, n);
-      free(keep);
-    }
-  }
-  e = imap_cache_find(&box.cache, m->uid);
+  e = imap_cache_find(mailbox_cache(&box), m->uid);
   if (e)
   {
     sum->env = box.cache.data.s + e->env; sum->envlen = e->envlen;

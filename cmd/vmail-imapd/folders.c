@@ -544,7 +544,7 @@ static void status_out(char const *name, unsigned items)
     if (m->flags & FL_RECENT) recent++;
     if (!(m->flags & FL_SEEN)) unseen++;
     if (m->flags & FL_DELETED) deleted++;
-    if (items & ST_SIZE) { msg_stat(&b, m); size += m->size; }
+    if (items & ST_SIZE) { msg_size(&b, m); size += m->size; }
   }
   out("* STATUS "); out_name(b.name.s); out(" (");
 #define ITEM(bit, label, v) if (items & bit) { if (!first) out(" "); out(label " "); outu(v); first = 0; }
@@ -559,6 +559,7 @@ static void status_out(char const *name, unsigned items)
   out(")\r\n");
   mailbox_free_msgs(&b);
   genalloc_free(msg, &b.msgs);
+  imap_cache_free(&b.cache);
   stralloc_free(&b.name); stralloc_free(&b.dir); stralloc_free(&b.keywords);
 }
 

@@ -104,7 +104,10 @@ void msg_flags_current(mailbox *b, msg *m);
 void out_flags(mailbox const *b, msg const *m);                          /* "(\Seen ...)" */
 int msg_open(mailbox *b, msg *m);                                        /* fd or -1 */
 int msg_read(mailbox *b, msg *m, stralloc *sa);                          /* whole file */
-int msg_stat(mailbox *b, msg *m);                                        /* size + date */
+int msg_date(mailbox *b, msg *m);     /* m->internaldate from the file (stat); -1 gone */
+int msg_size(mailbox *b, msg *m);     /* m->size: from the cache, ",W=", or the file; -1 gone */
+/* b's cache, read on first need (and compacted when mostly dead). */
+imap_cache *mailbox_cache(mailbox *b);
 int mailbox_expunge(mailbox *b, stralloc const *uids_only, int report);
 int uid_assign(char const *dir, stralloc const *stored, genalloc *uids);  /* after deliver_copy */
 int parse_flag_list(imap_cursor *c, stralloc *names, int *list);        /* ( flags ) or flag */

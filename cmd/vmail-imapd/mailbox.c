@@ -22,6 +22,7 @@
 
 #define KEYWORDS_FILE "dovecot-keywords"
 #define KEYWORDS_FILE_MAX 65536
+#define CACHE_DEAD_MAX 1000   /* cache records beyond twice the folder's messages before compaction */
 
 size_t box_count(void) { return genalloc_len(msg, &box.msgs); }
 msg *box_msg(size_t i) { return genalloc_s(msg, &box.msgs) + i; }
@@ -632,36 +633,56 @@ int msg_read(mailbox *b, msg *m, stralloc *sa)
   return 0;
 }
 
-int msg_stat(mailbox *b, msg *m)
+imap_cache *mailbox_cache(mailbox *b)
 {
-  char const *w;
+  size_t n, records;
+  if (b->cache_loaded) return &b->cache;
+  if (imap_cache_load(&b->cache, b->dir.s, b->uidvalidity) < 0) die_nomem();
+  b->cache_loaded = 1;
+  n = genalloc_len(msg, &b->msgs);
+  records = genalloc_len(imap_cache_entry, &b->cache.entries);
+  if (records > CACHE_DEAD_MAX && records > 2 * n)
+  {
+    /* mostly expunged messages: keep what is in view */
+    uint32_t *keep = malloc((n ? n : 1) * sizeof *keep);
+    if (!keep) die_nomem();
+    for (size_t i = 0; i < n; i++) keep[i] = genalloc_s(msg, &b->msgs)[i].uid;
+    imap_cache_compact(&b->cache, b->dir.s, keep, n);
+    free(keep);
+  }
+  return &b->cache;
+}
+
+int msg_date(mailbox *b, msg *m)
+{
+  stralloc p = STRALLOC_ZERO;
+  struct stat st;
+  int r = 0;
+  if (m->internaldate) return 0;
+  msg_path(b, m, &p);
+  if (stat(p.s, &st) < 0 && !(errno == ENOENT && msg_refind(b, m) && (msg_path(b, m, &p), stat(p.s, &st) == 0))) r = -1;
+  else m->internaldate = st.st_mtime;
+  stralloc_free(&p);
+  return r;
+}
+
+int msg_size(mailbox *b, msg *m)
+{
+  imap_cache_entry const *e;
+  char const *w, *colon;
+  uint64_t v;
   stralloc sa = STRALLOC_ZERO;
   size_t crlf = 0;
-  if (m->size && m->internaldate) return 0;
+  if (m->size) return 0;
+  e = imap_cache_find(mailbox_cache(b), m->uid);
+  if (e && e->size) { m->size = e->size; return 0; }
   /* Dovecot records the CRLF size as ,W=N in the name */
   w = strstr(m->file, ",W=");
-  if (w && (!strchr(m->file, ':') || w < strchr(m->file, ':')))
-  {
-    uint64_t v;
-    struct stat st;
-    stralloc p = STRALLOC_ZERO;
-    if (uint64_scan(w + 3, &v) && v)
-    {
-      msg_path(b, m, &p);
-      if (stat(p.s, &st) == 0 || (msg_refind(b, m) && (msg_path(b, m, &p), stat(p.s, &st) == 0)))
-      {
-        m->size = v; m->internaldate = st.st_mtime;
-        stralloc_free(&p);
-        return 0;
-      }
-      stralloc_free(&p);
-    }
-  }
+  colon = strchr(m->file, ':');
+  if (w && (!colon || w < colon) && uint64_scan(w + 3, &v) && v) { m->size = v; return 0; }
   if (msg_read(b, m, &sa) < 0) { stralloc_free(&sa); return -1; }
   for (size_t i = 0; i < sa.len; i++)
-    if (sa.s[i] == '\n') crlf += 1 + (i == 0 || sa.s[i - 1] != '\r');
-    else crlf++;
-  if (sa.len && sa.s[sa.len - 1] == '\n') { /* counted */ }
+    crlf += sa.s[i] == '\n' && (i == 0 || sa.s[i - 1] != '\r') ? 2 : 1;
   m->size = crlf;
   stralloc_free(&sa);
   return 0;

@@ -162,7 +162,7 @@ static int crit(imap_cursor *c, ctx *x, unsigned depth)
   if (K("LARGER") || K("SMALLER"))
   {
     if (!imap_sp(c) || !imap_number(c, &num)) return -1;
-    if (!m || msg_stat(&box, m) < 0) return 0;
+    if (!m || msg_size(&box, m) < 0) return 0;
     return K("LARGER") ? m->size > num : m->size < num;
   }
   if (K("UID"))
@@ -186,11 +186,11 @@ static int crit(imap_cursor *c, ctx *x, unsigned depth)
       {
         if (!need_mime(x, 0)) return 0;
         t = mime_date(x->mime);
-        if (!t) { if (msg_stat(&box, m) < 0) return 0; t = m->internaldate; }
+        if (!t) { if (msg_date(&box, m) < 0) return 0; t = m->internaldate; }
       }
-      else { if (msg_stat(&box, m) < 0) return 0; t = m->internaldate; }
+      else { if (msg_date(&box, m) < 0) return 0; t = m->internaldate; }
     }
-    else { if (msg_stat(&box, m) < 0) return 0; t = m->internaldate; }
+    else { if (msg_date(&box, m) < 0) return 0; t = m->internaldate; }
     d = day_of(t);
     date = day_of(date);
     if (K("BEFORE") || K("SENTBEFORE")) return d < date;
