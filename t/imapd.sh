@@ -481,6 +481,12 @@ testMultipartSectionsAndBinary() {
   assertHas "$out" "$(printf 'BODY[1]<2> {3}\nrst')"
   assertContains "$out" 'BODYSTRUCTURE (("text" "plain"'
   assertContains "$out" '"mixed" ("boundary" "b1")'
+  assertContains "$out" 'b OK'
+  # RFC 3516 4.2: an encoding the server cannot undo fails the FETCH
+  sed 's/base64/x-uuencode/' "$T_TMP/m/cur/1700000001.M1P1.h:2," > "$T_TMP/m/cur/1700000002.M2P2.h:2,"
+  out=$(printf 'a EXAMINE INBOX\nb FETCH 2 (BINARY.PEEK[2])\nc FETCH 2 (BINARY.PEEK[1])\n' | session "$T_TMP/m")
+  assertContains "$out" 'b NO [UNKNOWN-CTE]'
+  assertContains "$out" 'c OK'
 }
 
 testModifiedUtf7FolderNames() {

@@ -26,6 +26,7 @@ struct item_s {
 };
 
 stralloc saved_uids = STRALLOC_ZERO;
+static int unknown_cte;   /* a BINARY item met a Content-Transfer-Encoding it cannot undo */
 
 int parse_set(imap_cursor *c, stralloc *ranges, int uid)
 {
@@ -347,6 +348,7 @@ static int fetch_one(size_t index, genalloc const *items, stralloc const *sectio
         out(it->kind == F_BINARY ? "BINARY[" : "BINARY.SIZE["); out(sec); out("]");
         if (it->partial) { out("<"); outu(it->off); out(">"); }
         out(" ");
+        if (r == -2) unknown_cte = 1;   /* RFC 3516 4.2: the FETCH fails with UNKNOWN-CTE */
         if (r < 0) out("NIL");
         else if (it->kind == F_BINARY_SIZE) outu(buf->len);
         else out_slice(it, buf->s, buf->len, 1);
@@ -367,6 +369,7 @@ void cmd_fetch(imap_cursor *c, char const *tag, int uid)
   summary sum = { 0, 0, 0, 0, 0, 0, STRALLOC_ZERO };
   stralloc pending = STRALLOC_ZERO;
   size_t n;
+  unknown_cte = 0;
   if (!imap_sp(c) || !parse_set(c, &ranges, uid) || !imap_sp(c)) goto bad;
   if (imap_char(c, '('))
   {
@@ -386,7 +389,8 @@ void cmd_fetch(imap_cursor *c, char const *tag, int uid)
   }
   if (pending.len && imap_cache_write(box.dir.s, box.uidvalidity, pending.s, pending.len) == 0)
     box.cache_loaded = 0;   /* reread, with what we added, when next needed */
-  reply_ok(tag, uid ? "UID FETCH completed" : "FETCH completed");
+  if (unknown_cte) reply_no(tag, "[UNKNOWN-CTE] Cannot decode a part's Content-Transfer-Encoding");
+  else reply_ok(tag, uid ? "UID FETCH completed" : "FETCH completed");
   goto end;
  bad:
   reply_bad(tag, "Syntax: FETCH set items");
