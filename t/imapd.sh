@@ -533,6 +533,83 @@ start_bg() {
 say() { printf '%s\r\n' "$1" >&7; }
 wait_for() { i=0; until tr -d '\r' < "$T_TMP/$1.out" | grep -qF -- "$2"; do i=$((i + 1)); [ $i -lt "${3:-50}" ] || return 1; sleep 0.02; done; }
 
+# CONDSTORE (RFC 7162 3.1): every change to a message's flags, by a session,
+# another session or a program renaming the file, gets a new mod-sequence.
+testCondstore() {
+  newbox "$T_TMP/m"
+  for i in 1 2 3; do msg "$T_TMP/m/cur/170000000$i.M${i}P$i.h:2," "m$i"; done
+  out=$(printf 'a SELECT INBOX\nb FETCH 1:* (UID MODSEQ)\n' | session "$T_TMP/m")
+  assertContains "$out" '* OK [HIGHESTMODSEQ 4] Highest'
+  assertContains "$out" '* 1 FETCH (UID 1 MODSEQ (2))'
+  assertContains "$out" '* 3 FETCH (UID 3 MODSEQ (4))'
+  out=$(printf 'a SELECT INBOX (CONDSTORE)\nb STORE 2 +FLAGS (\\Seen)\nc UID STORE 1,3 (UNCHANGEDSINCE 2) +FLAGS.SILENT (\\Flagged)\nd FETCH 1:* (FLAGS) (CHANGEDSINCE 4)\ne SEARCH MODSEQ 5\nf UID SEARCH RETURN (ALL) MODSEQ "/flags/\\\\seen" all 6\ng STATUS INBOX (HIGHESTMODSEQ)\nh STORE 1 (UNCHANGEDSINCE 0) -FLAGS (\\Flagged)\n' | session "$T_TMP/m")
+  assertContains "$out" '* 2 FETCH (FLAGS (\Seen) MODSEQ (5))'
+  assertContains "$out" '* 1 FETCH (UID 1 MODSEQ (6))'
+  assertContains "UNCHANGEDSINCE refused for UID 3 (MODSEQ 4)" "$out" 'c OK [MODIFIED 3]'
+  assertHas "$out" "$(printf '* 1 FETCH (FLAGS (\\Flagged) MODSEQ (6))\n* 2 FETCH (FLAGS (\\Seen) MODSEQ (5))\nd OK')"
+  assertContains "$out" '* SEARCH 1 2 (MODSEQ 6)'
+  assertContains "$out" '* ESEARCH (TAG "f") UID ALL 1 MODSEQ 6'
+  assertContains "$out" '* STATUS "INBOX" (HIGHESTMODSEQ 6)'
+  assertContains "$out" 'h OK [MODIFIED 1]'
+  # another session's change, and a program renaming a file (flags in the
+  # name), each get a new mod-sequence, reported with the flags
+  start_bg a "$T_TMP/m"
+  say 'a1 SELECT INBOX (CONDSTORE)'; wait_for a 'a1 OK'
+  printf 'b1 SELECT INBOX\nb2 STORE 3 +FLAGS (\\Answered)\n' | session "$T_TMP/m" >/dev/null
+  mv "$T_TMP/m/cur/1700000002.M2P2.h:2,S" "$T_TMP/m/cur/1700000002.M2P2.h:2,FS"
+  say 'a2 NOOP'; wait_for a 'a2 OK'
+  a=$(tr -d '\r' < "$T_TMP/a.out")
+  assertContains "$a" '* 3 FETCH (UID 3 FLAGS (\Answered) MODSEQ (7))'
+  assertContains "$a" '* 2 FETCH (UID 2 FLAGS (\Seen \Flagged) MODSEQ (8))'
+  say 'a3 LOGOUT'; exec 7>&-; wait "$pid_a"
+  out=$(printf 'a EXAMINE INBOX\n' | session "$T_TMP/m")
+  assertContains "kept across sessions" "$out" '* OK [HIGHESTMODSEQ 8]'
+  assertContains "$(printf 'a CAPABILITY\n' | session "$T_TMP/m")" ' CONDSTORE QRESYNC'
+}
+
+# QRESYNC (RFC 7162 3.2): a client comes back with UIDVALIDITY and
+# mod-sequence and learns, in its SELECT, what was expunged and changed;
+# expunges are VANISHED from then on.
+testQresync() {
+  newbox "$T_TMP/m"
+  for i in 1 2 3 4 5; do msg "$T_TMP/m/cur/170000000$i.M${i}P$i.h:2," "m$i"; done
+  out=$(printf 'a SELECT INBOX (QRESYNC (1 1))\nb ENABLE QRESYNC\nc SELECT INBOX\n' | session "$T_TMP/m")
+  assertContains "QRESYNC must be enabled first" "$out" 'a BAD'
+  assertContains "$out" '* ENABLED QRESYNC'
+  uv=$(echo "$out" | sed -n 's/.*UIDVALIDITY \([0-9]*\).*/\1/p')
+  assertContains "$out" '* OK [HIGHESTMODSEQ 6]'
+  # meanwhile: 2 expunged, 4 flagged
+  printf 'a SELECT INBOX\nb STORE 2 +FLAGS (\\Deleted)\nc EXPUNGE\nd UID STORE 4 +FLAGS (\\Flagged)\n' | session "$T_TMP/m" >/dev/null
+  out=$(printf "a ENABLE QRESYNC\nb SELECT INBOX (QRESYNC ($uv 6))\nc SELECT INBOX (QRESYNC ($uv 6 3:5))\nd UID FETCH 1:* (FLAGS) (CHANGEDSINCE 6 VANISHED)\ne STORE 1 +FLAGS.SILENT (\\\\Deleted)\nf EXPUNGE\ng SELECT INBOX (QRESYNC (999 6))\n" | session "$T_TMP/m")
+  assertHas "$out" "$(printf '* OK [HIGHESTMODSEQ 9] Highest\n* VANISHED (EARLIER) 2\n* 3 FETCH (UID 4 FLAGS (\\Flagged) MODSEQ (9))\nb OK')"
+  # known UIDs 3:5: UID 2 is none of the client's business
+  assertHas "$out" "$(printf '* OK [HIGHESTMODSEQ 9] Highest\n* 3 FETCH (UID 4 FLAGS (\\Flagged) MODSEQ (9))\nc OK')"
+  assertHas "$out" "$(printf '* VANISHED (EARLIER) 2\n* 3 FETCH (UID 4 FLAGS (\\Flagged) MODSEQ (9))\nd OK')"
+  assertHas "$out" "$(printf '* VANISHED 1\nf OK [HIGHESTMODSEQ 11]')"
+  assertNotContains "no EXPUNGE once QRESYNC is on" "$out" 'EXPUNGE'"$CRLF"
+  # another UIDVALIDITY: nothing to resynchronise
+  assertHas "$out" "$(printf '* OK [HIGHESTMODSEQ 11] Highest\ng OK')"
+}
+
+# The mod-sequence log is compacted when it has grown far beyond the
+# folder; the mod-sequences survive it.
+testModseqLogCompacted() {
+  newbox "$T_TMP/m"
+  msg "$T_TMP/m/cur/1700000001.M1P1.h:2," one
+  printf 'a SELECT INBOX\n' | session "$T_TMP/m" >/dev/null
+  uv=$(head -n 1 "$T_TMP/m/vmail-uidlist" | cut -d' ' -f2)
+  { echo "V1 $uv"; i=3; while [ $i -lt 12003 ]; do echo "M $i 1 S"; echo "M $((i + 1)) 1 "; i=$((i + 2)); done; echo 'X 12003 7'; } > "$T_TMP/m/vmail-modseq"
+  out=$(printf 'a SELECT INBOX\nb FETCH 1 MODSEQ\nc STORE 1 +FLAGS (\\Seen)\n' | session "$T_TMP/m")
+  assertContains "$out" '* OK [HIGHESTMODSEQ 12003]'
+  assertContains "$out" '* 1 FETCH (MODSEQ (12002))'
+  assertContains "$out" 'MODSEQ (12004)'
+  assertTrue "compacted: $(wc -l < "$T_TMP/m/vmail-modseq") lines" "[ $(wc -l < "$T_TMP/m/vmail-modseq") -lt 10 ]"
+  assertEquals "$(printf 'V1 %s\nH 12004\nF 0\nX 12003 7\nM 12004 1 S' "$uv")" "$(cat "$T_TMP/m/vmail-modseq")"
+  out=$(printf 'a ENABLE QRESYNC\nb SELECT INBOX (QRESYNC (%s 12002))\n' "$uv" | session "$T_TMP/m")
+  assertContains "$out" '* OK [HIGHESTMODSEQ 12004]'
+  assertContains "$out" '* VANISHED (EARLIER) 7'
+}
+
 testTwoSessionsSeeEachOther() {
   newbox "$T_TMP/m"
   for i in 1 2 3; do msg "$T_TMP/m/cur/170000000$i.M${i}P$i.h:2," "m$i"; done

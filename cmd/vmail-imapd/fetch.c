@@ -13,7 +13,7 @@
 
 #define FETCH_ITEMS_MAX 100
 
-enum { F_UID, F_FLAGS, F_INTERNALDATE, F_SIZE, F_ENVELOPE, F_BODY, F_BODYSTRUCTURE,
+enum { F_UID, F_FLAGS, F_MODSEQ, F_INTERNALDATE, F_SIZE, F_ENVELOPE, F_BODY, F_BODYSTRUCTURE,
        F_SECTION, F_RFC822, F_RFC822_HEADER, F_RFC822_TEXT, F_BINARY, F_BINARY_SIZE };
 
 typedef struct item_s item;
@@ -127,7 +127,7 @@ static int parse_item(imap_cursor *c, genalloc *items, stralloc *sections)
   if (!strcasecmp(name, "RFC822")) return add(items, F_RFC822);
   if (!strcasecmp(name, "RFC822.HEADER")) return add(items, F_RFC822_HEADER);
   if (!strcasecmp(name, "RFC822.TEXT")) return add(items, F_RFC822_TEXT);
-  if (!strcasecmp(name, "MODSEQ")) return 0;
+  if (!strcasecmp(name, "MODSEQ")) { condstore = 1; return add(items, F_MODSEQ); }
   if (!strcasecmp(name, "BODY") && imap_peek(c) != '[') return add(items, F_BODY);
   if (!strcasecmp(name, "BODY") || !strcasecmp(name, "BODY.PEEK")) { it.kind = F_SECTION; it.peek = name[4] == '.'; }
   else if (!strcasecmp(name, "BINARY") || !strcasecmp(name, "BINARY.PEEK")) { it.kind = F_BINARY; it.peek = name[6] == '.'; }
@@ -284,13 +284,14 @@ static int fetch_one(size_t index, genalloc const *items, stralloc const *sectio
   msg *m = box_msg(index);
   item const *its = genalloc_s(item, items);
   size_t nitems = genalloc_len(item, items);
-  int sets_seen = 0, has_flags = 0, first = 1, needs_content = 0, needs_summary = 0;
+  int sets_seen = 0, has_flags = 0, has_modseq = 0, first = 1, needs_content = 0, needs_summary = 0;
   for (size_t i = 0; i < nitems; i++)
   {
     if (its[i].kind == F_FLAGS) has_flags = 1;
+    if (its[i].kind == F_MODSEQ) has_modseq = 1;
     if ((its[i].kind == F_SECTION || its[i].kind == F_BINARY || its[i].kind == F_RFC822 || its[i].kind == F_RFC822_TEXT) && !its[i].peek) sets_seen = 1;
     if (its[i].kind >= F_SECTION) needs_content = 1;
-    else if (its[i].kind != F_UID && its[i].kind != F_FLAGS) needs_summary = 1;
+    else if (its[i].kind != F_UID && its[i].kind != F_FLAGS && its[i].kind != F_MODSEQ) needs_summary = 1;
   }
   /* the content first: a message expunged meanwhile gets no response */
   if (needs_content && !need_mime(m, ct)) return 0;
@@ -312,6 +313,7 @@ static int fetch_one(size_t index, genalloc const *items, stralloc const *sectio
     {
       case F_UID: if (!uid) { SEP(); out("UID "); outu(m->uid); } break;
       case F_FLAGS: SEP(); out("FLAGS "); out_flags(&box, m); break;
+      case F_MODSEQ: SEP(); out("MODSEQ ("); outu(m->modseq); out(")"); break;
       case F_INTERNALDATE:
         buf->len = 0;
         if (!imap_date_time_fmt(m->internaldate, buf)) die_nomem();
@@ -356,6 +358,8 @@ static int fetch_one(size_t index, genalloc const *items, stralloc const *sectio
     }
   }
   if (has_flags < 0) { SEP(); out("FLAGS "); out_flags(&box, m); }
+  /* CONDSTORE: flags go with their mod-sequence (RFC 7162 3.1) */
+  if (has_flags && condstore && !has_modseq) { SEP(); out("MODSEQ ("); outu(m->modseq); out(")"); }
 #undef SEP
   out(")\r\n");
   return 1;
@@ -369,6 +373,8 @@ void cmd_fetch(imap_cursor *c, char const *tag, int uid)
   summary sum = { 0, 0, 0, 0, 0, 0, STRALLOC_ZERO };
   stralloc pending = STRALLOC_ZERO;
   size_t n;
+  uint64_t changedsince = 0;
+  int vanished = 0;
   unknown_cte = 0;
   if (!imap_sp(c) || !parse_set(c, &ranges, uid) || !imap_sp(c)) goto bad;
   if (imap_char(c, '('))
@@ -378,13 +384,39 @@ void cmd_fetch(imap_cursor *c, char const *tag, int uid)
     if (!imap_char(c, ')')) goto bad;
   }
   else if (!parse_item(c, &items, &sections)) goto bad;
-  /* FETCH modifiers (CHANGEDSINCE) are not supported */
+  if (imap_sp(c))
+  {
+    /* fetch-modifiers (RFC 7162 3.1.4.1, 3.2.6): (CHANGEDSINCE modseq [VANISHED]) */
+    stralloc word = STRALLOC_ZERO;
+    int ok = imap_char(c, '(');
+    while (ok && !imap_char(c, ')'))
+    {
+      word.len = 0;
+      if (!imap_atom(c, &word) || !stralloc_0(&word)) ok = 0;
+      else if (!strcasecmp(word.s, "CHANGEDSINCE") && !changedsince) ok = imap_sp(c) && parse_modseq(c, &changedsince) && changedsince;
+      else if (!strcasecmp(word.s, "VANISHED") && uid && qresync) vanished = 1;
+      else ok = 0;
+      if (ok && imap_peek(c) != ')') ok = imap_sp(c);
+    }
+    stralloc_free(&word);
+    if (!ok || (vanished && !changedsince)) goto bad;
+    condstore = 1;
+    {
+      /* CHANGEDSINCE implies MODSEQ */
+      int has = 0;
+      for (size_t i = 0; i < genalloc_len(item, &items); i++) has |= genalloc_s(item, &items)[i].kind == F_MODSEQ;
+      if (!has && !add(&items, F_MODSEQ)) die_nomem();
+    }
+  }
   if (!imap_at_end(c)) goto bad;
   if (select_set(&ranges, uid, &indexes) < 0) { reply_bad(tag, "Invalid message sequence number"); goto end; }
+  if (vanished) vanished_since(changedsince, &ranges);
   n = genalloc_len(size_t, &indexes);
   for (size_t i = 0; i < n; i++)
   {
-    fetch_one(genalloc_s(size_t, &indexes)[i], &items, &sections, uid, &ct, &buf, &sum, &pending);
+    size_t idx = genalloc_s(size_t, &indexes)[i];
+    if (changedsince && box_msg(idx)->modseq <= changedsince) continue;
+    fetch_one(idx, &items, &sections, uid, &ct, &buf, &sum, &pending);
     content_done(&ct);
   }
   if (pending.len && imap_cache_write(box.dir.s, box.uidvalidity, pending.s, pending.len) == 0)

@@ -242,7 +242,8 @@ static int name_matches(char const *pattern, char const *name)
 static int status_items(imap_cursor *c, unsigned *items);
 static void status_out(char const *name, unsigned items);
 
-enum { ST_MESSAGES = 1, ST_RECENT = 2, ST_UIDNEXT = 4, ST_UIDVALIDITY = 8, ST_UNSEEN = 16, ST_DELETED = 32, ST_SIZE = 64 };
+enum { ST_MESSAGES = 1, ST_RECENT = 2, ST_UIDNEXT = 4, ST_UIDVALIDITY = 8, ST_UNSEEN = 16, ST_DELETED = 32, ST_SIZE = 64,
+       ST_HIGHESTMODSEQ = 128 };
 
 void cmd_list(imap_cursor *c, char const *tag, int lsub)
 {
@@ -512,7 +513,8 @@ static int status_items(imap_cursor *c, unsigned *items)
   stralloc w = STRALLOC_ZERO;
   static struct { char const *name; unsigned bit; } const all[] = {
     { "MESSAGES", ST_MESSAGES }, { "RECENT", ST_RECENT }, { "UIDNEXT", ST_UIDNEXT },
-    { "UIDVALIDITY", ST_UIDVALIDITY }, { "UNSEEN", ST_UNSEEN }, { "DELETED", ST_DELETED }, { "SIZE", ST_SIZE } };
+    { "UIDVALIDITY", ST_UIDVALIDITY }, { "UNSEEN", ST_UNSEEN }, { "DELETED", ST_DELETED }, { "SIZE", ST_SIZE },
+    { "HIGHESTMODSEQ", ST_HIGHESTMODSEQ } };
   *items = 0;
   if (!imap_char(c, '(')) return 0;
   while (!imap_char(c, ')'))
@@ -536,7 +538,9 @@ static void status_out(char const *name, unsigned items)
   uint64_t size = 0;
   int first = 1;
   memset(&b, 0, sizeof b);
-  if (mailbox_open(&b, name, 1) <= 0) { mailbox_free_msgs(&b); return; }
+  b.track_modseq = (items & ST_HIGHESTMODSEQ) != 0;
+  if (b.track_modseq) condstore = 1;   /* a CONDSTORE-enabling command */
+  if (mailbox_open(&b, name, 1) <= 0) { mailbox_free_msgs(&b); modseq_free(&b.modlog); return; }
   n = genalloc_len(msg, &b.msgs);
   for (size_t i = 0; i < n; i++)
   {
@@ -555,11 +559,13 @@ static void status_out(char const *name, unsigned items)
   ITEM(ST_UNSEEN, "UNSEEN", unseen)
   ITEM(ST_DELETED, "DELETED", deleted)
   ITEM(ST_SIZE, "SIZE", size)
+  ITEM(ST_HIGHESTMODSEQ, "HIGHESTMODSEQ", mailbox_highestmodseq(&b))
 #undef ITEM
   out(")\r\n");
   mailbox_free_msgs(&b);
   genalloc_free(msg, &b.msgs);
   imap_cache_free(&b.cache);
+  modseq_free(&b.modlog);
   stralloc_free(&b.name); stralloc_free(&b.dir); stralloc_free(&b.keywords);
 }
 

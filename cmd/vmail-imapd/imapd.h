@@ -13,6 +13,7 @@
 #include <skalibs/genalloc.h>
 #include "imap_parse.h"
 #include "imap_cache.h"
+#include "modseq.h"
 
 #define IMAPD_BAD_COMMANDS_MAX 20      /* consecutive BAD answers before BYE */
 #define IMAPD_KEYWORDS_MAX 26          /* Dovecot's a..z letters in Maildir names */
@@ -37,6 +38,7 @@ struct msg_s {
   size_t base_len;      /* length of BASE within file + 4 */
   uint64_t size;        /* RFC822.SIZE, CRLF form; 0 = not known yet */
   int64_t internaldate; /* seconds; 0 = not known yet */
+  uint64_t modseq;      /* CONDSTORE mod-sequence as of the last sync or STORE */
 };
 
 typedef struct mailbox_s mailbox;
@@ -52,11 +54,15 @@ struct mailbox_s {
   unsigned keyword_count;
   imap_cache cache;     /* loaded on first need (cache_loaded) */
   int cache_loaded;
+  int track_modseq;     /* keep modlog (and msg modseqs) up to date at each sync */
+  modseq_log modlog;    /* the folder's mod-sequences (lib/modseq) */
 };
 
 extern mailbox box;
 extern char const *imapd_user;
 extern int imap4rev2;   /* ENABLE IMAP4rev2 (RFC 9051): no \Recent, SEARCH answers ESEARCH */
+extern int condstore;   /* a CONDSTORE-enabling command was seen (RFC 7162 3.1): MODSEQ in FETCH answers */
+extern int qresync;     /* ENABLE QRESYNC (RFC 7162 3.2): VANISHED instead of EXPUNGE */
 
 /* main.c: output and replies */
 void out(char const *s);
@@ -109,6 +115,14 @@ int msg_size(mailbox *b, msg *m);     /* m->size: from the cache, ",W=", or the 
 /* b's cache, read on first need (and compacted when mostly dead). */
 imap_cache *mailbox_cache(mailbox *b);
 int mailbox_expunge(mailbox *b, stralloc const *uids_only, int report);
+/* The folder's highest mod-sequence as b last saw it (at least 1). */
+uint64_t mailbox_highestmodseq(mailbox const *b);
+/* Flags as a lib/modseq mask. */
+uint32_t msg_mask(uint32_t flags, uint32_t keywords);
+/* Sends "* VANISHED [(EARLIER) ]set" for ascending uids (nothing if none). */
+void out_vanished(uint32_t const *uids, size_t n, int earlier);
+/* Appends a UID set in compact form ("3:5,9") of ascending uids. */
+void uidset_fmt(uint32_t const *uids, size_t n, stralloc *sa);
 int uid_assign(char const *dir, stralloc const *stored, genalloc *uids);  /* after deliver_copy */
 int parse_flag_list(imap_cursor *c, stralloc *names, int *list);        /* ( flags ) or flag */
 /* Flag names -> bits; keywords are numbered in kwnames, defined first in
@@ -155,6 +169,14 @@ int parse_set(imap_cursor *c, stralloc *ranges, int uid);
 extern stralloc saved_uids;   /* uint32_t UIDs the last SAVE kept */
 /* messages (0-based indexes, ascending) selected by a sequence set */
 int select_set(stralloc const *ranges, int uid, genalloc *indexes);
+
+/* condstore.c */
+int parse_modseq(imap_cursor *c, uint64_t *v);                   /* mod-sequence-valzer */
+/* "* VANISHED (EARLIER)" for the UIDs (among known, a UID set, if not 0)
+ * expunged after mod-sequence since. */
+void vanished_since(uint64_t since, stralloc const *known);
+/* SELECT ... (QRESYNC (uidvalidity since [known])): what changed. */
+void qresync_select(uint32_t uidvalidity, uint64_t since, stralloc const *known);
 
 /* idle.c */
 void cmd_idle(char const *tag);

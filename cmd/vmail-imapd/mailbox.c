@@ -422,6 +422,53 @@ static int assign_uids(mailbox *b, genalloc *list)
   return r;
 }
 
+uint32_t msg_mask(uint32_t flags, uint32_t keywords) { return (flags & 0x1f) | keywords << 5; }
+
+uint64_t mailbox_highestmodseq(mailbox const *b) { return b->modlog.highest ? b->modlog.highest : 1; }
+
+/* Records in the folder's modseq log what the scan found: new messages,
+ * flags changed by anyone (renamed files), messages gone. Under the lock.
+ * A log that cannot be read or written costs accuracy, never the session. */
+static void modseq_sync(mailbox *b, genalloc const *list)
+{
+  entry const *e = genalloc_s(entry, list);
+  size_t n = genalloc_len(entry, list), j = 0;
+  genalloc gone = GENALLOC_ZERO;
+  if (modseq_read(&b->modlog, b->dir.s, b->uidvalidity) < 0) return;
+  {
+    modseq_entry const *known = genalloc_s(modseq_entry, &b->modlog.live);
+    size_t nk = genalloc_len(modseq_entry, &b->modlog.live);
+    for (size_t i = 0; i < nk; i++)
+    {
+      while (j < n && e[j].uid < known[i].uid) j++;
+      if ((j >= n || e[j].uid != known[i].uid) && !genalloc_append(uint32_t, &gone, &known[i].uid)) die_nomem();
+    }
+  }
+  for (size_t i = 0; i < genalloc_len(uint32_t, &gone); i++) modseq_expunge(&b->modlog, genalloc_s(uint32_t, &gone)[i]);
+  for (size_t i = 0, k = 0; i < n; i++)
+  {
+    /* both in UID order: what is unchanged costs no lookup */
+    modseq_entry const *known = genalloc_s(modseq_entry, &b->modlog.live);
+    size_t nk = genalloc_len(modseq_entry, &b->modlog.live);
+    uint32_t mask = msg_mask(e[i].flags, e[i].keywords);
+    if (!e[i].uid) continue;
+    while (k < nk && known[k].uid < e[i].uid) k++;
+    if (k < nk && known[k].uid == e[i].uid && known[k].mask == mask) continue;
+    if (!modseq_set(&b->modlog, e[i].uid, mask)) die_nomem();
+  }
+  modseq_write(&b->modlog, b->dir.s);
+  genalloc_free(uint32_t, &gone);
+}
+
+void out_vanished(uint32_t const *uids, size_t n, int earlier)
+{
+  stralloc set = STRALLOC_ZERO;
+  if (!n) return;
+  uidset_fmt(uids, n, &set);
+  out(earlier ? "* VANISHED (EARLIER) " : "* VANISHED "); outsa(&set); out("\r\n");
+  stralloc_free(&set);
+}
+
 void mailbox_free_msgs(mailbox *b)
 {
   size_t n = genalloc_len(msg, &b->msgs);
@@ -431,7 +478,7 @@ void mailbox_free_msgs(mailbox *b)
 
 int mailbox_sync(mailbox *b, int report, int allow_expunge)
 {
-  genalloc list = GENALLOC_ZERO, fresh = GENALLOC_ZERO;
+  genalloc list = GENALLOC_ZERO, fresh = GENALLOC_ZERO, vanished = GENALLOC_ZERO;
   entry *e;
   msg *old;
   size_t n, oldn, i = 0, j = 0, kept = 0, added = 0, recent = 0;
@@ -443,6 +490,7 @@ int mailbox_sync(mailbox *b, int report, int allow_expunge)
   if (lock < 0) return -1;
   r = scan(b->dir.s, b->readonly, &list);
   if (!r) r = assign_uids(b, &list);
+  if (!r && b->track_modseq) modseq_sync(b, &list);
   fd_close(lock);
   if (r < 0) goto end;
   n = genalloc_len(entry, &list);
@@ -466,7 +514,8 @@ int mailbox_sync(mailbox *b, int report, int allow_expunge)
     if (i < oldn && (j >= n || old[i].uid < e[j].uid))
     {
       /* gone from disk: expunged by someone */
-      if (report) { out("* "); outu(kept + 1); out(" EXPUNGE\r\n"); }
+      if (report && qresync && !genalloc_append(uint32_t, &vanished, &old[i].uid)) die_nomem();
+      else if (report && !qresync) { out("* "); outu(kept + 1); out(" EXPUNGE\r\n"); }
       free(old[i].file);
       i++;
       continue;
@@ -475,17 +524,21 @@ int mailbox_sync(mailbox *b, int report, int allow_expunge)
     {
       msg m = old[i];
       uint32_t nf = (m.flags & FL_RECENT) | e[j].flags;
-      int changed = nf != m.flags || e[j].keywords != m.keywords;
+      uint64_t ms = b->track_modseq ? modseq_of(&b->modlog, m.uid) : 0;
+      int changed = nf != m.flags || e[j].keywords != m.keywords || (condstore && ms && ms != m.modseq);
       free(m.file);
       m.file = e[j].file; e[j].file = 0;
       m.base_len = e[j].base_len;
       m.flags = nf; m.keywords = e[j].keywords;
+      if (ms) m.modseq = ms;
       if (!genalloc_append(msg, &fresh, &m)) die_nomem();
       kept++;
       if (changed && report)
       {
         out("* "); outu(kept); out(" FETCH (UID "); outu(m.uid); out(" FLAGS ");
-        out_flags(b, &m); out(")\r\n");
+        out_flags(b, &m);
+        if (condstore) { out(" MODSEQ ("); outu(m.modseq); out(")"); }
+        out(")\r\n");
       }
       i++; j++;
       continue;
@@ -497,6 +550,7 @@ int mailbox_sync(mailbox *b, int report, int allow_expunge)
       m.uid = e[j].uid; m.flags = e[j].flags | (e[j].recent ? FL_RECENT : 0);
       m.keywords = e[j].keywords; m.file = e[j].file; e[j].file = 0;
       m.base_len = e[j].base_len; m.size = 0; m.internaldate = 0;
+      m.modseq = b->track_modseq ? modseq_of(&b->modlog, m.uid) : 0;
       if (!genalloc_append(msg, &fresh, &m)) die_nomem();
       kept++; added++;
     }
@@ -505,6 +559,7 @@ int mailbox_sync(mailbox *b, int report, int allow_expunge)
   genalloc_free(msg, &b->msgs);
   b->msgs = fresh;
   fresh = (genalloc)GENALLOC_ZERO;
+  out_vanished(genalloc_s(uint32_t, &vanished), genalloc_len(uint32_t, &vanished), 0);
   if (report && added)
   {
     n = box_count();
@@ -517,6 +572,7 @@ int mailbox_sync(mailbox *b, int report, int allow_expunge)
   for (size_t k = 0; k < n; k++) entry_free(genalloc_s(entry, &list) + k);
   genalloc_free(entry, &list);
   genalloc_free(msg, &fresh);
+  genalloc_free(uint32_t, &vanished);
   return r;
 }
 
@@ -547,6 +603,8 @@ void mailbox_close(mailbox *b)
   imap_cache_free(&b->cache);
   b->cache_loaded = 0;
   b->selected = 0;
+  modseq_free(&b->modlog);
+  b->modlog = (modseq_log)MODSEQ_LOG_ZERO;
 }
 
 /* message files ----------------------------------------------------------- */
@@ -722,12 +780,15 @@ int msg_set_flags(mailbox *b, msg *m, uint32_t flags, uint32_t keywords)
 
 int mailbox_expunge(mailbox *b, stralloc const *uids_only, int report)
 {
-  size_t n = box_count(), kept = 0;
+  size_t n = genalloc_len(msg, &b->msgs), kept = 0;
   msg *m = genalloc_s(msg, &b->msgs);
   stralloc p = STRALLOC_ZERO;
+  genalloc vanished = GENALLOC_ZERO;
   for (size_t i = 0; i < n; i++)
   {
     int gone = 0;
+    if ((m[i].flags & FL_DELETED) && (!uids_only || imap_seqset_has(uids_only, m[i].uid, b->uidnext - 1)))
+      msg_flags_current(b, &m[i]);   /* another session may have undeleted it */
     if ((m[i].flags & FL_DELETED) && (!uids_only || imap_seqset_has(uids_only, m[i].uid, b->uidnext - 1)))
     {
       msg_path(b, &m[i], &p);
@@ -735,13 +796,16 @@ int mailbox_expunge(mailbox *b, stralloc const *uids_only, int report)
     }
     if (gone)
     {
-      if (report) { out("* "); outu(kept + 1); out(" EXPUNGE\r\n"); }
+      if (report && qresync && !genalloc_append(uint32_t, &vanished, &m[i].uid)) die_nomem();
+      else if (report && !qresync) { out("* "); outu(kept + 1); out(" EXPUNGE\r\n"); }
       free(m[i].file);
       continue;
     }
     m[kept++] = m[i];
   }
   genalloc_setlen(msg, &b->msgs, kept);
+  out_vanished(genalloc_s(uint32_t, &vanished), genalloc_len(uint32_t, &vanished), 0);
+  genalloc_free(uint32_t, &vanished);
   stralloc_free(&p);
   return 0;
 }

@@ -18,7 +18,8 @@
 #define USAGE "vmail-imapd"
 
 #define CAPABILITIES "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT" \
-  " SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES CHILDREN STATUS=SIZE BINARY MULTIAPPEND"
+  " SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES CHILDREN STATUS=SIZE BINARY MULTIAPPEND" \
+  " CONDSTORE QRESYNC"
 
 mailbox box;
 char const *imapd_user = "-";
@@ -95,19 +96,74 @@ void bye(char const *text, char const *reason, int code)
   session_end(reason, code);
 }
 
+/* SELECT's parameters (RFC 4466): (CONDSTORE) or (QRESYNC (uidvalidity
+ * modseq [known-uids [(seqs uids)]])), RFC 7162. 1 ok, 0 syntax. */
+static int select_params(imap_cursor *c, int *cond, uint32_t *uv, uint64_t *since, stralloc *known, int *has_known)
+{
+  stralloc word = STRALLOC_ZERO, seqs = STRALLOC_ZERO;
+  int ok = 0;
+  if (!imap_sp(c)) return imap_at_end(c);
+  if (!imap_char(c, '(')) return 0;
+  while (!imap_char(c, ')'))
+  {
+    word.len = 0;
+    if (!imap_atom(c, &word) || !stralloc_0(&word)) goto end;
+    if (!strcasecmp(word.s, "CONDSTORE")) *cond = 1;
+    else if (!strcasecmp(word.s, "QRESYNC") && qresync && !*uv)
+    {
+      uint64_t v;
+      if (!imap_sp(c) || !imap_char(c, '(') || !imap_number(c, &v) || !v || v > UINT32_MAX
+          || !imap_sp(c) || !parse_modseq(c, since)) goto end;
+      *uv = (uint32_t)v;
+      if (imap_sp(c) && imap_peek(c) != '(')
+      {
+        if (!imap_seqset(c, known)) goto end;
+        *has_known = 1;
+        imap_sp(c);
+      }
+      /* seq-match-data: the client's guess of sequence numbers, a hint we
+         do not need (the VANISHED answer is exact) */
+      if (imap_char(c, '(') && (!imap_seqset(c, &seqs) || !imap_sp(c) || !imap_seqset(c, &seqs) || !imap_char(c, ')'))) goto end;
+      if (!imap_char(c, ')')) goto end;
+      for (size_t i = 0; i < (known->len + seqs.len) / sizeof(uint32_t); i++)
+      {
+        uint32_t v32;
+        memcpy(&v32, i < known->len / sizeof v32 ? known->s + i * sizeof v32 : seqs.s + i * sizeof v32 - known->len, sizeof v32);
+        if (v32 == IMAP_SEQ_STAR) goto end;   /* "*" is not allowed there */
+      }
+      *cond = 1;
+    }
+    else goto end;
+    if (imap_peek(c) != ')' && !imap_sp(c)) goto end;
+  }
+  ok = imap_at_end(c);
+ end:
+  stralloc_free(&word); stralloc_free(&seqs);
+  return ok;
+}
+
 static void cmd_select(imap_cursor *c, char const *tag, int readonly)
 {
-  stralloc name = STRALLOC_ZERO;
-  int r;
-  if (!imap_sp(c) || !imap_astring(c, &name)) { reply_bad(tag, "Syntax: SELECT mailbox"); return; }
-  if (!name_from_wire(&name)) { stralloc_free(&name); reply_no(tag, "[NONEXISTENT] Mailbox name is not UTF-8"); return; }
-  /* optional select parameters, e.g. (CONDSTORE): not supported, ignored */
+  stralloc name = STRALLOC_ZERO, known = STRALLOC_ZERO;
+  int r, cond = 0, has_known = 0;
+  uint32_t qr_uidvalidity = 0;
+  uint64_t qr_since = 0;
+  if (!imap_sp(c) || !imap_astring(c, &name)
+      || !select_params(c, &cond, &qr_uidvalidity, &qr_since, &known, &has_known))
+  {
+    stralloc_free(&name); stralloc_free(&known);
+    reply_bad(tag, "Syntax: SELECT mailbox [(CONDSTORE | QRESYNC (uidvalidity modseq [uids]))]");
+    return;
+  }
+  if (!name_from_wire(&name)) { stralloc_free(&name); stralloc_free(&known); reply_no(tag, "[NONEXISTENT] Mailbox name is not UTF-8"); return; }
   if (box.selected) { mailbox_close(&box); out("* OK [CLOSED] Previous mailbox closed\r\n"); }
+  if (cond) condstore = 1;
   saved_uids.len = 0;
   if (!stralloc_0(&name)) die_nomem();
+  box.track_modseq = 1;
   r = mailbox_open(&box, name.s, readonly);
   stralloc_free(&name);
-  if (r <= 0) { reply_no(tag, r ? "[SERVERBUG] Cannot open mailbox" : "[NONEXISTENT] No such mailbox"); return; }
+  if (r <= 0) { stralloc_free(&known); reply_no(tag, r ? "[SERVERBUG] Cannot open mailbox" : "[NONEXISTENT] No such mailbox"); return; }
   out_flag_lists(&box);
   {
     size_t n = box_count(), recent = 0, unseen = 0;
@@ -127,6 +183,9 @@ static void cmd_select(imap_cursor *c, char const *tag, int readonly)
   }
   out("* OK [UIDVALIDITY "); outu(box.uidvalidity); out("] UIDs valid\r\n");
   out("* OK [UIDNEXT "); outu(box.uidnext); out("] Predicted next UID\r\n");
+  out("* OK [HIGHESTMODSEQ "); outu(mailbox_highestmodseq(&box)); out("] Highest\r\n");
+  if (qr_uidvalidity) qresync_select(qr_uidvalidity, qr_since, has_known ? &known : 0);
+  stralloc_free(&known);
   reply_ok(tag, box.readonly ? "[READ-ONLY] Examine completed" : "[READ-WRITE] Select completed");
 }
 
@@ -134,19 +193,27 @@ static void cmd_enable(imap_cursor *c, char const *tag)
 {
   stralloc cap = STRALLOC_ZERO;
   unsigned n = 0;
-  int rev2 = 0;
+  int rev2 = 0, cond = 0, qr = 0;
   while (imap_sp(c))
   {
     if (!imap_atom(c, &cap) || !stralloc_0(&cap) || ++n > 100) { reply_bad(tag, "Syntax: ENABLE capability..."); stralloc_free(&cap); return; }
     if (!strcasecmp(cap.s, "IMAP4rev2")) rev2 = 1;
+    if (!strcasecmp(cap.s, "CONDSTORE")) cond = 1;
+    if (!strcasecmp(cap.s, "QRESYNC")) qr = 1;
     cap.len = 0;
   }
   stralloc_free(&cap);
   if (!n) { reply_bad(tag, "Syntax: ENABLE capability..."); return; }
-  /* of the ENABLE-able extensions only IMAP4rev2 is implemented (no
-     CONDSTORE, QRESYNC, UTF8=ACCEPT) */
-  out(rev2 && !imap4rev2 ? "* ENABLED IMAP4rev2\r\n" : "* ENABLED\r\n");
+  /* RFC 5161: ENABLED lists what this command newly enabled (UTF8=ACCEPT
+     is not implemented); QRESYNC implies CONDSTORE */
+  out("* ENABLED");
+  if (rev2 && !imap4rev2) out(" IMAP4rev2");
+  if (cond && !condstore) out(" CONDSTORE");
+  if (qr && !qresync) out(" QRESYNC");
+  out("\r\n");
   if (rev2) imap4rev2 = 1;
+  if (cond || qr) condstore = 1;
+  if (qr) qresync = 1;
   reply_ok(tag, "Enabled");
 }
 

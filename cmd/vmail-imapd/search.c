@@ -27,6 +27,7 @@ struct ctx_s {
   int loaded;          /* 0 nothing, 1 the header section, 2 the whole message */
   int failed;
   stralloc arg, arg2;
+  int modseq_used;     /* a MODSEQ key: the answer says the highest (RFC 7162 3.1.5) */
 };
 
 /* Reads the header section (up to its blank line) into raw. */
@@ -165,6 +166,21 @@ static int crit(imap_cursor *c, ctx *x, unsigned depth)
     if (!m || msg_size(&box, m) < 0) return 0;
     return K("LARGER") ? m->size > num : m->size < num;
   }
+  if (K("MODSEQ"))
+  {
+    /* MODSEQ ["/flags/name" priv|shared|all] modseq: per message here */
+    uint64_t since;
+    if (!imap_sp(c)) return -1;
+    if (imap_peek(c) == '"')
+    {
+      x->arg.len = 0;
+      if (!imap_string(c, &x->arg) || !imap_sp(c) || !(x->arg2.len = 0, imap_atom(c, &x->arg2)) || !imap_sp(c)) return -1;
+    }
+    if (!parse_modseq(c, &since)) return -1;
+    x->modseq_used = 1;
+    condstore = 1;
+    return m ? m->modseq >= since : 0;
+  }
   if (K("UID"))
   {
     stralloc ranges = STRALLOC_ZERO;
@@ -226,6 +242,7 @@ void cmd_search(imap_cursor *c, char const *tag, int uid)
   ctx x;
   stralloc word = STRALLOC_ZERO, all = STRALLOC_ZERO, saved = STRALLOC_ZERO;
   genalloc hits = GENALLOC_ZERO;
+  uint64_t topmodseq = 0;
   unsigned ret = 0;
   int esearch = 0;
   size_t start, n = box_count();
@@ -282,6 +299,7 @@ void cmd_search(imap_cursor *c, char const *tag, int uid)
     {
       uint32_t v = uid ? box_msg(i)->uid : (uint32_t)(i + 1);
       if (!genalloc_append(uint32_t, &hits, &v)) die_nomem();
+      if (box_msg(i)->modseq > topmodseq) topmodseq = box_msg(i)->modseq;
       if ((ret & RET_SAVE) && !stralloc_catb(&saved, (char const *)&box_msg(i)->uid, sizeof(uint32_t))) die_nomem();
     }
   }
@@ -301,6 +319,7 @@ void cmd_search(imap_cursor *c, char const *tag, int uid)
     {
       out("* SEARCH");
       for (size_t i = 0; i < count; i++) { out(" "); outu(h[i]); }
+      if (x.modseq_used && count) { out(" (MODSEQ "); outu(topmodseq); out(")"); }
       out("\r\n");
     }
     else
@@ -324,6 +343,7 @@ void cmd_search(imap_cursor *c, char const *tag, int uid)
           i = j + 1;
         }
       }
+      if (x.modseq_used && count) { out(" MODSEQ "); outu(topmodseq); }
       out("\r\n");
     }
   }

@@ -11,12 +11,13 @@
 #include <skalibs/djbunix.h>
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
+#include "uidlist.h"
 #include "imapd.h"
 
 #define APPEND_MESSAGES_MAX 1000   /* messages in one MULTIAPPEND */
 
 /* Appends a UID set in compact form ("3:5,9") of ascending uids. */
-static void uidset_fmt(uint32_t const *uids, size_t n, stralloc *sa)
+void uidset_fmt(uint32_t const *uids, size_t n, stralloc *sa)
 {
   char num[UINT32_FMT];
   for (size_t i = 0; i < n; )
@@ -33,12 +34,21 @@ static void uidset_fmt(uint32_t const *uids, size_t n, stralloc *sa)
 void cmd_store(imap_cursor *c, char const *tag, int uid)
 {
   stralloc ranges = STRALLOC_ZERO, word = STRALLOC_ZERO, names = STRALLOC_ZERO;
-  genalloc indexes = GENALLOC_ZERO;
+  genalloc indexes = GENALLOC_ZERO, modified = GENALLOC_ZERO;
   uint32_t flags, keywords;
-  int mode, silent = 0, list, r;
+  uint64_t unchangedsince = 0;
+  int mode, silent = 0, list, r, conditional = 0, lock;
   unsigned kwbefore = box.keyword_count;
   size_t n;
   if (!imap_sp(c) || !parse_set(c, &ranges, uid) || !imap_sp(c)) goto bad;
+  if (imap_char(c, '('))
+  {
+    /* store-modifier (RFC 7162 3.1.3): (UNCHANGEDSINCE modseq) */
+    if (!imap_atom(c, &word) || !stralloc_0(&word) || strcasecmp(word.s, "UNCHANGEDSINCE")
+        || !imap_sp(c) || !parse_modseq(c, &unchangedsince) || !imap_char(c, ')') || !imap_sp(c)) goto bad;
+    conditional = condstore = 1;
+    word.len = 0;
+  }
   mode = imap_char(c, '+') ? 1 : imap_char(c, '-') ? -1 : 0;
   if (!imap_atom(c, &word) || !stralloc_0(&word)) goto bad;
   if (!strcasecmp(word.s, "FLAGS.SILENT")) silent = 1;
@@ -54,6 +64,12 @@ void cmd_store(imap_cursor *c, char const *tag, int uid)
   /* RFC 3501 7.2.6: new keywords are announced before they are used */
   if (box.keyword_count != kwbefore) out_flag_lists(&box);
   n = genalloc_len(size_t, &indexes);
+  /* the changes and their mod-sequences under the folder's lock, so that an
+     UNCHANGEDSINCE test and the change it guards are one step; the answers
+     after it (a slow client must not hold the lock) */
+  lock = uidlist_lock(box.dir.s);
+  if (lock >= 0 && modseq_read(&box.modlog, box.dir.s, box.uidvalidity) < 0) { fd_close(lock); lock = -1; }
+  if (lock < 0 && conditional) { reply_no(tag, "[SERVERBUG] Cannot lock the mailbox"); goto end; }
   for (size_t i = 0; i < n; i++)
   {
     size_t idx = genalloc_s(size_t, &indexes)[i];
@@ -61,26 +77,55 @@ void cmd_store(imap_cursor *c, char const *tag, int uid)
     uint32_t nf, nk;
     /* +FLAGS and -FLAGS change what is on disk now, not what we last saw */
     msg_flags_current(&box, m);
+    if (lock >= 0) m->modseq = modseq_set(&box.modlog, m->uid, msg_mask(m->flags, m->keywords));
+    if (conditional && m->modseq > unchangedsince)
+    {
+      uint32_t v = uid ? m->uid : (uint32_t)(idx + 1);
+      if (!genalloc_append(uint32_t, &modified, &v)) die_nomem();
+      genalloc_s(size_t, &indexes)[i] = SIZE_MAX;   /* not changed, not answered */
+      continue;
+    }
     nf = m->flags; nk = m->keywords;
     if (mode > 0) { nf |= flags; nk |= keywords; }
     else if (mode < 0) { nf &= ~flags; nk &= ~keywords; }
     else { nf = flags | (m->flags & FL_RECENT); nk = keywords; }
     msg_set_flags(&box, m, nf, nk);
-    if (!silent || uid)
+    if (lock >= 0) m->modseq = modseq_set(&box.modlog, m->uid, msg_mask(m->flags, m->keywords));
+  }
+  if (lock >= 0) { modseq_write(&box.modlog, box.dir.s); fd_close(lock); }
+  for (size_t i = 0; i < n; i++)
+  {
+    size_t idx = genalloc_s(size_t, &indexes)[i];
+    msg *m;
+    if (idx == SIZE_MAX) continue;
+    m = box_msg(idx);
+    /* with CONDSTORE the MODSEQ goes out even for .SILENT (RFC 7162 3.1.3) */
+    if (!silent || uid || condstore)
     {
+      char const *sep = "";
       out("* "); outu(idx + 1); out(" FETCH (");
-      if (uid) { out("UID "); outu(m->uid); if (!silent) out(" "); }
-      if (!silent) { out("FLAGS "); out_flags(&box, m); }
+      if (uid) { out("UID "); outu(m->uid); sep = " "; }
+      if (!silent) { out(sep); out("FLAGS "); out_flags(&box, m); sep = " "; }
+      if (condstore) { out(sep); out("MODSEQ ("); outu(m->modseq); out(")"); }
       out(")\r\n");
     }
   }
-  reply_ok(tag, uid ? "UID STORE completed" : "STORE completed");
+  if (genalloc_len(uint32_t, &modified))
+  {
+    stralloc code = STRALLOC_ZERO;
+    if (!stralloc_cats(&code, "[MODIFIED ")) die_nomem();
+    uidset_fmt(genalloc_s(uint32_t, &modified), genalloc_len(uint32_t, &modified), &code);
+    if (!stralloc_cats(&code, "] Conditional STORE failed") || !stralloc_0(&code)) die_nomem();
+    reply_ok(tag, code.s);
+    stralloc_free(&code);
+  }
+  else reply_ok(tag, uid ? "UID STORE completed" : "STORE completed");
   goto end;
  bad:
-  reply_bad(tag, "Syntax: STORE set [+|-]FLAGS[.SILENT] (flags)");
+  reply_bad(tag, "Syntax: STORE set [(UNCHANGEDSINCE modseq)] [+|-]FLAGS[.SILENT] (flags)");
  end:
   stralloc_free(&ranges); stralloc_free(&word); stralloc_free(&names);
-  genalloc_free(size_t, &indexes);
+  genalloc_free(size_t, &indexes); genalloc_free(uint32_t, &modified);
 }
 
 /* Target folder of COPY/MOVE/APPEND; 1 ok, 0 replied. */
@@ -256,7 +301,17 @@ void cmd_expunge(imap_cursor *c, char const *tag, int uid)
   }
   else mailbox_expunge(&box, 0, 1);
   mailbox_sync(&box, 1, 1);
-  reply_ok(tag, "Expunge completed");
+  if (condstore)
+  {
+    /* the folder's mod-sequence after the expunges, as Dovecot gives it */
+    char num[UINT64_FMT + 40];
+    size_t k = 0;
+    memcpy(num, "[HIGHESTMODSEQ ", 15); k = 15;
+    k += uint64_fmt(num + k, mailbox_highestmodseq(&box));
+    memcpy(num + k, "] Expunge completed", 20);
+    reply_ok(tag, num);
+  }
+  else reply_ok(tag, "Expunge completed");
  end:
   stralloc_free(&ranges);
 }
