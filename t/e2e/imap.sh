@@ -281,7 +281,32 @@ def limits():
     line, _ = wait_for(s, rb"(\* BYE|d (OK|NO|BAD))[^\n]*\n", 5); out("long_line", line)
     s.close()
 
-{"limits": limits, "append_many": append_many, "flag": flag,
+def qresync(maildir):
+    """A phone (QRESYNC) goes away; the laptop flags one message and expunges
+    another; the phone comes back with its UIDVALIDITY and mod-sequence and
+    learns exactly that in its SELECT."""
+    phone = connect()
+    out("enable", phone._simple_command("ENABLE", "QRESYNC")[0])
+    phone.select("INBOX")
+    uv = phone.response("UIDVALIDITY")[1][0].decode()
+    hm = phone.response("HIGHESTMODSEQ")[1][0].decode()
+    phone.logout()
+    laptop = connect(); laptop.select("INBOX")
+    typ, data = laptop.uid("SEARCH", None, "ALL"); uids = data[0].split()
+    laptop.uid("STORE", uids[0], "+FLAGS", "(\\Flagged)")
+    laptop.uid("STORE", uids[1], "+FLAGS", "(\\Deleted)"); laptop.expunge()
+    laptop.logout()
+    phone = connect()
+    phone._simple_command("ENABLE", "QRESYNC")
+    phone.untagged_responses.clear()
+    typ, data = phone._simple_command("SELECT", "INBOX", "(QRESYNC (%s %s))" % (uv, hm))
+    out("select", typ)
+    out("vanished", phone.untagged_responses.get("VANISHED", [b"-"])[-1])
+    out("fetch", phone.untagged_responses.get("FETCH", [b"-"])[-1])
+    out("flagged_uid", uids[0]); out("expunged_uid", uids[1])
+    phone.logout()
+
+{"limits": limits, "append_many": append_many, "flag": flag, "qresync": qresync,
  "session": session, "moments": moments, "idle_others": idle_others, "bytes": bytes_roundtrip,
  "search_utf8": search_utf8, "list_extended": list_extended, "idle": idle, "two": two, "uids": uids, "login": login_only}[sys.argv[1]](*sys.argv[2:])
 PY
@@ -584,6 +609,18 @@ testTwoDeliveriesBetweenSyncsKeepUids() {
   assertContains "UIDVALIDITY unchanged" "$out" "uidvalidity=$uidvalidity"
   out=$(imap_py uids INBOX)
   assertContains "still so at the next login" "$out" "uids=$first $((first + 1)) $((first + 2))"
+}
+
+testQresyncPhoneComesBack() {
+  empty_box "$BOX"
+  deliver "$BOX" q1; deliver "$BOX" q2; deliver "$BOX" q3
+  out=$(imap_py qresync "$BOX"); echo "$out"
+  f=$(echo "$out" | sed -n 's/^flagged_uid=//p'); x=$(echo "$out" | sed -n 's/^expunged_uid=//p')
+  assertContains "$out" 'enable=OK'
+  assertContains "$out" 'select=OK'
+  assertContains "the expunge, as VANISHED (EARLIER)" "$out" "vanished=(EARLIER) $x"
+  assertTrue "the flag, with its UID and MODSEQ: $(echo "$out" | grep ^fetch=)" \
+    "echo '$out' | grep '^fetch=' | grep -q \"UID $f FLAGS (.*Flagged.*) MODSEQ\""
 }
 
 testConcurrentAppendsGetDistinctStableUids() {
