@@ -145,7 +145,7 @@ static void cmd_authenticate(imap_cursor *c, char const *tag)
   }
   if (resp.len > SMTP_AUTH_LINE_MAX || !smtp_base64_decode(resp.s, resp.len, &decoded))
   { bad(tag, "BAD Invalid base64"); goto end; }
-  if (!smtp_auth_plain(decoded.s, decoded.len, &buf, &user, &password))
+  if (!decoded.len || !smtp_auth_plain(decoded.s, decoded.len, &buf, &user, &password))
   { reply(tag, "NO [AUTHENTICATIONFAILED] Authentication failed"); goto end; }
   login(tag, user, password);
  end:
@@ -202,6 +202,7 @@ int main(int argc, char const *const *argv)
       out("* BYE Logging out\r\n");
       reply(tag.s, "OK Logout completed");
       log_end("logout");
+      stralloc_free(&cmd); stralloc_free(&tag); stralloc_free(&word);
       return 0;
     }
     else if (!strcasecmp(word.s, "ID"))
