@@ -218,6 +218,21 @@ testListManyMissingParents() {
   assertContains "$out" '* LIST (\HasNoChildren) "." "Top59.Middle.Leaf"'
 }
 
+# A subscription outlives its folder (deleted by another program, or a
+# migrated subscriptions file): LSUB and LIST (SUBSCRIBED) still list it
+# (RFC 3501 6.3.6, RFC 5258 3.1), a plain LIST does not.
+testSubscribedNamesWithoutFolder() {
+  newbox "$T_TMP/m"
+  printf 'a CREATE Old\n' | session "$T_TMP/m" >/dev/null
+  rm -r "$T_TMP/m/.Old"; echo Ghost >> "$T_TMP/m/subscriptions"
+  out=$(printf 'a LSUB "" "*"\nb LIST (SUBSCRIBED) "" "*"\nc LIST "" "*"\n' | session "$T_TMP/m")
+  assertContains "$out" '* LSUB (\Noselect) "." "Old"'
+  assertContains "$out" '* LSUB (\Noselect) "." "Ghost"'
+  assertContains "$out" '* LIST (\NonExistent \HasNoChildren \Subscribed) "." "Ghost"'
+  assertContains "$out" '* LSUB () "." "Trash"'
+  assertEquals "not in a plain LIST" 2 "$(echo "$out" | grep -c 'Old"$')"
+}
+
 testListExtendedAndStatus() {
   newbox "$T_TMP/m"
   msg "$T_TMP/m/new/1700000001.M1P1.h" one

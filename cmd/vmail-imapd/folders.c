@@ -176,7 +176,7 @@ static int has_name(stralloc const *names, char const *name, size_t len)
 {
   for (size_t pos = 0; pos < names->len; pos += strlen(names->s + pos) + 1)
   {
-    char const *s = names->s + pos + (names->s[pos] == 1);
+    char const *s = names->s + pos + (names->s[pos] == 1 || names->s[pos] == 2);
     if (strlen(s) == len && !memcmp(s, name, len)) return 1;
   }
   return 0;
@@ -207,7 +207,7 @@ static int has_children(stralloc const *names, char const *name)
   size_t len = strlen(name);
   for (size_t pos = 0; pos < names->len; pos += strlen(names->s + pos) + 1)
   {
-    char const *s = names->s + pos + (names->s[pos] == 1);
+    char const *s = names->s + pos + (names->s[pos] == 1 || names->s[pos] == 2);
     if (!strncmp(s, name, len) && s[len] == '.') return 1;
   }
   return 0;
@@ -312,9 +312,15 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
   folders_all(&names);
   add_parents(&names);
   subs_load(&subs);
+  if (lsub || sel_subscribed)
+    /* subscribed names whose folder is gone are listed too (RFC 3501
+       6.3.6, RFC 5258 3.1), flagged by a leading 0x02 */
+    for (size_t pos = 0; pos < subs.len; pos += strlen(subs.s + pos) + 1)
+      if (!has_name(&names, subs.s + pos, strlen(subs.s + pos))
+          && (!stralloc_catb(&names, "\002", 1) || !stralloc_cats(&names, subs.s + pos) || !stralloc_0(&names))) die_nomem();
   for (size_t pos = 0; pos < names.len; pos += strlen(names.s + pos) + 1)
   {
-    int virtual = names.s[pos] == 1;
+    int virtual = names.s[pos] == 1 || names.s[pos] == 2;
     char const *name = names.s + pos + virtual;
     int matched = 0, subscribed = subs_has(&subs, name), children = has_children(&names, name), first = 1;
     char const *special = special_attr(name);
@@ -329,7 +335,6 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
     if (!matched) continue;
     if ((lsub || sel_subscribed) && !subscribed) continue;
     if (sel_special && !special) continue;
-    if (virtual && lsub) continue;
     out("* "); out(verb); out(" (");
 #define ATTR(a) do { if (!first) out(" "); out(a); first = 0; } while (0)
     /* \NonExistent is LIST-EXTENDED's (RFC 5258 3); a plain LIST says what
