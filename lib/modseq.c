@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>
@@ -96,6 +97,17 @@ static size_t number(char const *s, size_t len, uint64_t *v)
   return i;
 }
 
+/* Where a new log starts: above any mod-sequence a folder could have had
+ * before (Dovecot's, for a folder migrated with its UIDs, or an earlier log
+ * of ours that was removed), so that no client's mod-sequence looks
+ * current: the time, shifted past any count of changes a second could see. */
+static void start_fresh(modseq_log *l)
+{
+  uint64_t base = (uint64_t)time(0) << MODSEQ_TIME_SHIFT;
+  if (l->highest < base) l->highest = base;
+  l->floor = l->highest;   /* earlier expunges are unknown */
+}
+
 /* Forgets the table to read a log from its start. The highest
  * mod-sequence stays a lower bound (never go back); when the log itself is
  * gone (forget), so is the memory of earlier expunges. */
@@ -163,6 +175,7 @@ int modseq_read(modseq_log *l, char const *dir, uint32_t uidvalidity)
   {
     if (errno != ENOENT) return -1;
     if (l->pos || l->ino) { reset(l, 1); l->dev = 0; l->ino = 0; }
+    start_fresh(l);
     return 1;
   }
   if (fstat(fd, &st) < 0) goto end;
@@ -187,6 +200,7 @@ int modseq_read(modseq_log *l, char const *dir, uint32_t uidvalidity)
     {
       /* another UIDVALIDITY's log: as if there were none (rewritten next) */
       reset(l, 1);
+      start_fresh(l);
       l->lines = UINT64_MAX;
       break;
     }
@@ -207,8 +221,7 @@ uint64_t modseq_set(modseq_log *l, uint32_t uid, uint32_t mask)
   size_t i = find(l, uid, &found);
   char num[UINT64_FMT], letters[32];
   if (found && genalloc_s(modseq_entry, &l->live)[i].mask == mask) return genalloc_s(modseq_entry, &l->live)[i].modseq;
-  /* an untouched folder reports HIGHESTMODSEQ 1: the first change is 2 */
-  l->highest = l->highest ? l->highest + 1 : 2;
+  l->highest = l->highest ? l->highest + 1 : 2;   /* HIGHESTMODSEQ is at least 1 */
   modseq_letters(mask, letters);
   if (put(l, uid, mask, l->highest) < 0
       || !stralloc_cats(&l->pending, "M ") || !stralloc_catb(&l->pending, num, uint64_fmt(num, l->highest))
@@ -311,9 +324,12 @@ int modseq_write(modseq_log *l, char const *dir)
   if (fstat(fd, &st) < 0) goto end;
   if (!st.st_size)
   {
-    /* a new log: what l knows is all there is (l->pos is 0) */
-    if (!header(l, &head) || allwrite(fd, head.s, head.len) < head.len) goto end;
-    l->lines = 1;
+    /* a new log: what l knows is all there is (l->pos is 0), and what it
+       does not, the expunges before it, is said forgotten */
+    char num[UINT64_FMT];
+    if (!header(l, &head) || !stralloc_cats(&head, "F ") || !stralloc_catb(&head, num, uint64_fmt(num, l->floor))
+        || !stralloc_cats(&head, "\n") || allwrite(fd, head.s, head.len) < head.len) goto end;
+    l->lines = 2;
     l->dev = st.st_dev; l->ino = st.st_ino;
   }
   if (allwrite(fd, l->pending.s, l->pending.len) < l->pending.len || fsync(fd) < 0 || fstat(fd, &st) < 0) goto end;

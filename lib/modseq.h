@@ -16,7 +16,11 @@
  * far beyond the folder; it keeps MODSEQ_GONE_KEEP expunges.) Letters are
  * the Maildir info letters DFRST and the keyword letters a..z; as a mask,
  * bit 0 S, 1 R, 2 F, 3 T, 4 D and bit 5 + i keyword letter 'a' + i.
- * A log of another UIDVALIDITY is started over. Mod-sequences only grow.
+ * A log of another UIDVALIDITY is started over. Mod-sequences only grow. A
+ * new log starts above any mod-sequence the folder had before (at the time
+ * shifted by MODSEQ_TIME_SHIFT), with earlier expunges forgotten (F), so a
+ * client that knew the folder under Dovecot, or under a log since removed,
+ * resynchronises fully instead of believing itself current.
  *
  * The log owns its storage (modseq_free). Functions return 1 ok, 0 as
  * stated, -1 error with errno. */
@@ -32,6 +36,7 @@
 #define MODSEQ_NAME "vmail-modseq"
 #define MODSEQ_FILE_MAX (256UL << 20)    /* a bigger log is started over */
 #define MODSEQ_GONE_KEEP 100000          /* expunges a compaction keeps */
+#define MODSEQ_TIME_SHIFT 20             /* a new log starts at time << 20 */
 
 typedef struct modseq_entry_s { uint32_t uid; uint32_t mask; uint64_t modseq; } modseq_entry;
 typedef struct modseq_gone_s { uint32_t uid; uint64_t modseq; } modseq_gone;

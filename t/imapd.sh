@@ -554,17 +554,21 @@ testCondstore() {
   newbox "$T_TMP/m"
   for i in 1 2 3; do msg "$T_TMP/m/cur/170000000$i.M${i}P$i.h:2," "m$i"; done
   out=$(printf 'a SELECT INBOX\nb FETCH 1:* (UID MODSEQ)\n' | session "$T_TMP/m")
-  assertContains "$out" '* OK [HIGHESTMODSEQ 4] Highest'
-  assertContains "$out" '* 1 FETCH (UID 1 MODSEQ (2))'
-  assertContains "$out" '* 3 FETCH (UID 3 MODSEQ (4))'
-  out=$(printf 'a SELECT INBOX (CONDSTORE)\nb STORE 2 +FLAGS (\\Seen)\nc UID STORE 1,3 (UNCHANGEDSINCE 2) +FLAGS.SILENT (\\Flagged)\nd FETCH 1:* (FLAGS) (CHANGEDSINCE 4)\ne SEARCH MODSEQ 5\nf UID SEARCH RETURN (ALL) MODSEQ "/flags/\\\\seen" all 6\ng STATUS INBOX (HIGHESTMODSEQ)\nh STORE 1 (UNCHANGEDSINCE 0) -FLAGS (\\Flagged)\n' | session "$T_TMP/m")
-  assertContains "$out" '* 2 FETCH (FLAGS (\Seen) MODSEQ (5))'
-  assertContains "$out" '* 1 FETCH (UID 1 MODSEQ (6))'
-  assertContains "UNCHANGEDSINCE refused for UID 3 (MODSEQ 4)" "$out" 'c OK [MODIFIED 3]'
-  assertHas "$out" "$(printf '* 1 FETCH (FLAGS (\\Flagged) MODSEQ (6))\n* 2 FETCH (FLAGS (\\Seen) MODSEQ (5))\nd OK')"
-  assertContains "$out" '* SEARCH 1 2 (MODSEQ 6)'
-  assertContains "$out" '* ESEARCH (TAG "f") UID ALL 1 MODSEQ 6'
-  assertContains "$out" '* STATUS "INBOX" (HIGHESTMODSEQ 6)'
+  # a new log starts above any earlier mod-sequence (the time, shifted)
+  b=$(sed -n 's/^F //p' "$T_TMP/m/vmail-modseq")
+  assertTrue "a new log starts at the time: $b" "[ '$b' -ge $(($(date +%s) - 60 << 20)) ]"
+  assertContains "$out" "* OK [HIGHESTMODSEQ $((b + 3))] Highest"
+  assertContains "$out" "* 1 FETCH (UID 1 MODSEQ ($((b + 1))))"
+  assertContains "$out" "* 3 FETCH (UID 3 MODSEQ ($((b + 3))))"
+  out=$(printf 'a SELECT INBOX (CONDSTORE)\nb STORE 2 +FLAGS (\\Seen)\nc UID STORE 1,3 (UNCHANGEDSINCE %s) +FLAGS.SILENT (\\Flagged)\nd FETCH 1:* (FLAGS) (CHANGEDSINCE %s)\ne SEARCH MODSEQ %s\nf UID SEARCH RETURN (ALL) MODSEQ "/flags/\\\\seen" all %s\ng STATUS INBOX (HIGHESTMODSEQ)\nh STORE 1 (UNCHANGEDSINCE 0) -FLAGS (\\Flagged)\n' \
+    $((b + 1)) $((b + 3)) $((b + 4)) $((b + 5)) | session "$T_TMP/m")
+  assertContains "$out" "* 2 FETCH (FLAGS (\\Seen) MODSEQ ($((b + 4))))"
+  assertContains "$out" "* 1 FETCH (UID 1 MODSEQ ($((b + 5))))"
+  assertContains "UNCHANGEDSINCE refused for UID 3 (its MODSEQ is higher)" "$out" 'c OK [MODIFIED 3]'
+  assertHas "$out" "$(printf '* 1 FETCH (FLAGS (\\Flagged) MODSEQ (%s))\n* 2 FETCH (FLAGS (\\Seen) MODSEQ (%s))\nd OK' $((b + 5)) $((b + 4)))"
+  assertContains "$out" "* SEARCH 1 2 (MODSEQ $((b + 5)))"
+  assertContains "$out" "* ESEARCH (TAG \"f\") UID ALL 1 MODSEQ $((b + 5))"
+  assertContains "$out" "* STATUS \"INBOX\" (HIGHESTMODSEQ $((b + 5)))"
   assertContains "$out" 'h OK [MODIFIED 1]'
   # another session's change, and a program renaming a file (flags in the
   # name), each get a new mod-sequence, reported with the flags
@@ -574,12 +578,16 @@ testCondstore() {
   mv "$T_TMP/m/cur/1700000002.M2P2.h:2,S" "$T_TMP/m/cur/1700000002.M2P2.h:2,FS"
   say 'a2 NOOP'; wait_for a 'a2 OK'
   a=$(tr -d '\r' < "$T_TMP/a.out")
-  assertContains "$a" '* 3 FETCH (UID 3 FLAGS (\Answered) MODSEQ (7))'
-  assertContains "$a" '* 2 FETCH (UID 2 FLAGS (\Seen \Flagged) MODSEQ (8))'
+  assertContains "$a" "* 3 FETCH (UID 3 FLAGS (\\Answered) MODSEQ ($((b + 6))))"
+  assertContains "$a" "* 2 FETCH (UID 2 FLAGS (\\Seen \\Flagged) MODSEQ ($((b + 7))))"
   say 'a3 LOGOUT'; exec 7>&-; wait "$pid_a"
   out=$(printf 'a EXAMINE INBOX\n' | session "$T_TMP/m")
-  assertContains "kept across sessions" "$out" '* OK [HIGHESTMODSEQ 8]'
+  assertContains "kept across sessions" "$out" "* OK [HIGHESTMODSEQ $((b + 7))]"
   assertContains "$(printf 'a CAPABILITY\n' | session "$T_TMP/m")" ' CONDSTORE QRESYNC'
+  # the log removed: a new one starts above (a client from before resyncs)
+  rm "$T_TMP/m/vmail-modseq"; sleep 1
+  hm=$(printf 'a EXAMINE INBOX\n' | session "$T_TMP/m" | sed -n 's/.*HIGHESTMODSEQ \([0-9]*\).*/\1/p')
+  assertTrue "never back: $hm" "[ '$hm' -gt $((b + 7)) ]"
 }
 
 # QRESYNC (RFC 7162 3.2): a client comes back with UIDVALIDITY and
@@ -592,18 +600,22 @@ testQresync() {
   assertContains "QRESYNC must be enabled first" "$out" 'a BAD'
   assertContains "$out" '* ENABLED QRESYNC'
   uv=$(echo "$out" | sed -n 's/.*UIDVALIDITY \([0-9]*\).*/\1/p')
-  assertContains "$out" '* OK [HIGHESTMODSEQ 6]'
+  hm=$(echo "$out" | sed -n 's/.*HIGHESTMODSEQ \([0-9]*\).*/\1/p')
   # meanwhile: 2 expunged, 4 flagged
   printf 'a SELECT INBOX\nb STORE 2 +FLAGS (\\Deleted)\nc EXPUNGE\nd UID STORE 4 +FLAGS (\\Flagged)\n' | session "$T_TMP/m" >/dev/null
-  out=$(printf "a ENABLE QRESYNC\nb SELECT INBOX (QRESYNC ($uv 6))\nc SELECT INBOX (QRESYNC ($uv 6 3:5))\nd UID FETCH 1:* (FLAGS) (CHANGEDSINCE 6 VANISHED)\ne STORE 1 +FLAGS.SILENT (\\\\Deleted)\nf EXPUNGE\ng SELECT INBOX (QRESYNC (999 6))\n" | session "$T_TMP/m")
-  assertHas "$out" "$(printf '* OK [HIGHESTMODSEQ 9] Highest\n* VANISHED (EARLIER) 2\n* 3 FETCH (UID 4 FLAGS (\\Flagged) MODSEQ (9))\nb OK')"
+  out=$(printf "a ENABLE QRESYNC\nb SELECT INBOX (QRESYNC ($uv $hm))\nc SELECT INBOX (QRESYNC ($uv $hm 3:5))\nd UID FETCH 1:* (FLAGS) (CHANGEDSINCE $hm VANISHED)\ne STORE 1 +FLAGS.SILENT (\\\\Deleted)\nf EXPUNGE\ng SELECT INBOX (QRESYNC (999 $hm))\nh SELECT INBOX (QRESYNC ($uv 100 1:5))\n" | session "$T_TMP/m")
+  assertHas "$out" "$(printf '* OK [HIGHESTMODSEQ %s] Highest\n* VANISHED (EARLIER) 2\n* 3 FETCH (UID 4 FLAGS (\\Flagged) MODSEQ (%s))\nb OK' $((hm + 3)) $((hm + 3)))"
   # known UIDs 3:5: UID 2 is none of the client's business
-  assertHas "$out" "$(printf '* OK [HIGHESTMODSEQ 9] Highest\n* 3 FETCH (UID 4 FLAGS (\\Flagged) MODSEQ (9))\nc OK')"
-  assertHas "$out" "$(printf '* VANISHED (EARLIER) 2\n* 3 FETCH (UID 4 FLAGS (\\Flagged) MODSEQ (9))\nd OK')"
-  assertHas "$out" "$(printf '* VANISHED 1\nf OK [HIGHESTMODSEQ 11]')"
+  assertHas "$out" "$(printf '* OK [HIGHESTMODSEQ %s] Highest\n* 3 FETCH (UID 4 FLAGS (\\Flagged) MODSEQ (%s))\nc OK' $((hm + 3)) $((hm + 3)))"
+  assertHas "$out" "$(printf '* VANISHED (EARLIER) 2\n* 3 FETCH (UID 4 FLAGS (\\Flagged) MODSEQ (%s))\nd OK' $((hm + 3)))"
+  assertHas "$out" "$(printf '* VANISHED 1\nf OK [HIGHESTMODSEQ %s]' $((hm + 5)))"
   assertNotContains "no EXPUNGE once QRESYNC is on" "$out" 'EXPUNGE'"$CRLF"
   # another UIDVALIDITY: nothing to resynchronise
-  assertHas "$out" "$(printf '* OK [HIGHESTMODSEQ 11] Highest\ng OK')"
+  assertHas "$out" "$(printf '* OK [HIGHESTMODSEQ %s] Highest\ng OK' $((hm + 5)))"
+  # a mod-sequence from before the log (Dovecot's, after a migration):
+  # every known UID that is gone, and every message's flags
+  assertHas "$out" "$(printf '* VANISHED (EARLIER) 1:2\n* 1 FETCH (UID 3 FLAGS () MODSEQ')"
+  assertContains "$out" '* 2 FETCH (UID 4 FLAGS (\Flagged) MODSEQ'
 }
 
 # The mod-sequence log is compacted when it has grown far beyond the
