@@ -185,6 +185,12 @@ testCopyAndMoveWithUidplus() {
   assertContains "$out" '* STATUS "Archive" (MESSAGES 2)'
   assertEquals 2 "$(count_files "$T_TMP/m/cur")"
   assertEquals "flags copied" 2 "$(ls "$T_TMP/m/.Archive/cur" | grep -c ':2,F$')"
+  # COPYUID and APPENDUID name the target's UIDVALIDITY
+  out=$(printf 'a SELECT INBOX\nb COPY 1 Archive\nc APPEND Junk {1+}\nx\nd STATUS Archive (UIDVALIDITY)\ne STATUS Junk (UIDVALIDITY)\n' | session "$T_TMP/m")
+  va=$(echo "$out" | sed -n 's/.*STATUS "Archive" (UIDVALIDITY \([0-9]*\)).*/\1/p')
+  vj=$(echo "$out" | sed -n 's/.*STATUS "Junk" (UIDVALIDITY \([0-9]*\)).*/\1/p')
+  assertContains "$out" "b OK [COPYUID $va 1 3]"
+  assertContains "$out" "c OK [APPENDUID $vj 1]"
 }
 
 testCreateRenameDeleteWithChildren() {

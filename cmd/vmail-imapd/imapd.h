@@ -123,7 +123,8 @@ uint32_t msg_mask(uint32_t flags, uint32_t keywords);
 void out_vanished(uint32_t const *uids, size_t n, int earlier);
 /* Appends a UID set in compact form ("3:5,9") of ascending uids. */
 void uidset_fmt(uint32_t const *uids, size_t n, stralloc *sa);
-int uid_assign(char const *dir, stralloc const *stored, genalloc *uids);  /* after deliver_copy */
+/* after deliver_copy; *uidvalidity gets the folder's, for COPYUID/APPENDUID */
+int uid_assign(char const *dir, stralloc const *stored, genalloc *uids, uint32_t *uidvalidity);
 int parse_flag_list(imap_cursor *c, stralloc *names, int *list);        /* ( flags ) or flag */
 /* Flag names -> bits; keywords are numbered in kwnames, defined first in
  * dir's table (keywords_define) unless dir is 0 (then unknown ones are

@@ -815,7 +815,7 @@ int mailbox_expunge(mailbox *b, stralloc const *uids_only, int report)
 /* Gives UIDs to messages just stored into dir (names "cur/BASE:2,..." each
  * NUL-terminated, in order), under one lock and one write of the list;
  * a name another session's scan numbered meanwhile keeps that UID. */
-int uid_assign(char const *dir, stralloc const *stored, genalloc *uids)
+int uid_assign(char const *dir, stralloc const *stored, genalloc *uids, uint32_t *uidvalidity)
 {
   uidlist u = UIDLIST_ZERO;
   named_uid *index = 0;
@@ -860,6 +860,7 @@ int uid_assign(char const *dir, stralloc const *stored, genalloc *uids)
   }
   r = changed ? uidlist_write(dir, &u) : 0;
   if (r > 0) r = 0;
+  if (!r) *uidvalidity = u.uidvalidity;
  end:
   fd_close(lock);
   free(index);

@@ -145,6 +145,7 @@ void cmd_copy(imap_cursor *c, char const *tag, int uid, int move)
   stralloc ranges = STRALLOC_ZERO, name = STRALLOC_ZERO, dir = STRALLOC_ZERO, code = STRALLOC_ZERO, stored = STRALLOC_ZERO,
            src_path = STRALLOC_ZERO, cur = STRALLOC_ZERO;
   genalloc indexes = GENALLOC_ZERO, src = GENALLOC_ZERO, dst = GENALLOC_ZERO;
+  uint32_t uidvalidity = 0;
   size_t n;
   char num[UINT32_FMT];
   if (!imap_sp(c) || !parse_set(c, &ranges, uid) || !imap_sp(c)) { reply_bad(tag, move ? "Syntax: MOVE set mailbox" : "Syntax: COPY set mailbox"); goto end; }
@@ -178,17 +179,9 @@ void cmd_copy(imap_cursor *c, char const *tag, int uid, int move)
     if (dfd < 0 || fsync(dfd) < 0) { if (dfd >= 0) fd_close(dfd); reply_no(tag, "[SERVERBUG] Copy not durable"); goto end; }
     fd_close(dfd);
   }
-  if (stored.len && uid_assign(dir.s, &stored, &dst) < 0) { reply_no(tag, "[SERVERBUG] Cannot number the copies"); goto end; }
-  if (!stralloc_cats(&code, "[COPYUID ")) die_nomem();
-  {
-    uint32_t v;
-    mailbox tmp;
-    memset(&tmp, 0, sizeof tmp);
-    if (mailbox_open(&tmp, name.s, 1) > 0) v = tmp.uidvalidity; else v = 0;
-    mailbox_free_msgs(&tmp); genalloc_free(msg, &tmp.msgs);
-    stralloc_free(&tmp.name); stralloc_free(&tmp.dir); stralloc_free(&tmp.keywords);
-    if (!stralloc_catb(&code, num, uint32_fmt(num, v)) || !stralloc_cats(&code, " ")) die_nomem();
-  }
+  if (stored.len && uid_assign(dir.s, &stored, &dst, &uidvalidity) < 0) { reply_no(tag, "[SERVERBUG] Cannot number the copies"); goto end; }
+  if (!stralloc_cats(&code, "[COPYUID ") || !stralloc_catb(&code, num, uint32_fmt(num, uidvalidity))
+      || !stralloc_cats(&code, " ")) die_nomem();
   uidset_fmt(genalloc_s(uint32_t, &src), genalloc_len(uint32_t, &src), &code);
   if (!stralloc_cats(&code, " ")) die_nomem();
   uidset_fmt(genalloc_s(uint32_t, &dst), genalloc_len(uint32_t, &dst), &code);
@@ -265,15 +258,7 @@ void cmd_append(imap_cursor *c, char const *tag)
   }
   if (!count || !imap_at_end(c)) goto bad;
   /* MULTIAPPEND is atomic for the client's view: all numbered at once */
-  if (uid_assign(dir.s, &stored, &uids) < 0) { reply_no(tag, "[SERVERBUG] Cannot number the message"); goto end; }
-  {
-    mailbox tmp;
-    memset(&tmp, 0, sizeof tmp);
-    if (box.selected && !strcmp(box.dir.s, dir.s)) uidvalidity = box.uidvalidity;
-    else if (mailbox_open(&tmp, name.s, 1) > 0) uidvalidity = tmp.uidvalidity;
-    mailbox_free_msgs(&tmp); genalloc_free(msg, &tmp.msgs);
-    stralloc_free(&tmp.name); stralloc_free(&tmp.dir); stralloc_free(&tmp.keywords);
-  }
+  if (uid_assign(dir.s, &stored, &uids, &uidvalidity) < 0) { reply_no(tag, "[SERVERBUG] Cannot number the message"); goto end; }
   if (!stralloc_cats(&code, "[APPENDUID ") || !stralloc_catb(&code, num, uint32_fmt(num, uidvalidity))
       || !stralloc_cats(&code, " ")) die_nomem();
   uidset_fmt(genalloc_s(uint32_t, &uids), genalloc_len(uint32_t, &uids), &code);
