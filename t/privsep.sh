@@ -63,6 +63,25 @@ testPop3LoginReadsTheNetworkAsTheLoginUser() {
   assertEquals "the Maildir is the mail user's" "$MAIL_UID" "$(stat -c %u "$VMAIL_ROOT/example.com/postmaster/cur")"
 }
 
+testImapLoginReadsTheNetworkAsTheLoginUser() {
+  session env VMAIL_LOGIN_UID=$LOGIN_UID VMAIL_LOGIN_GID=$LOGIN_UID vmail-imap-login vmail-imapd
+  await '* OK [CAPABILITY'
+  assertEquals "the partner stays root" 0 "$(uid_of "$P")"
+  assertEquals "the child speaks IMAP as VMAIL_LOGIN_UID" "$LOGIN_UID" "$(uid_of "$(children "$P")")"
+  say 'a LOGIN postmaster@example.com wrong'
+  await 'a NO [AUTHENTICATIONFAILED]'
+  say 'b LOGIN postmaster@example.com password'
+  await 'b OK'
+  say 'c SELECT INBOX'
+  await 'c OK'
+  server=$(pgrep -x vmail-imapd | while read -r p; do [ "$(ps -o ppid= -p "$p" | tr -d ' ')" = "$P" ] && echo "$p"; done)
+  assertEquals "vmail-imapd as VMAIL_UID, answering the login's tag" "$MAIL_UID" "$(uid_of "$server")"
+  say 'd LOGOUT'
+  end_session
+  assertEquals "the session is over" "" "$(children "$P" 2>/dev/null)"
+  assertEquals "the folders are the mail user's" "" "$(find "$VMAIL_ROOT/example.com/postmaster" ! -user "$MAIL_UID")"
+}
+
 testLoginUserDefaultsToNobody() {
   session vmail-pop3-login vmail-pop3d
   await '+OK vmail POP3 ready'

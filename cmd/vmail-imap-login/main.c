@@ -16,6 +16,7 @@
 #include "checkpw.h"
 #include "imap_io.h"
 #include "imap_parse.h"
+#include "privsep.h"
 #include "smtp_auth.h"
 
 #define USAGE "vmail-imap-login [prog...]"
@@ -25,6 +26,7 @@
 #define LOGIN_BAD_COMMANDS_MAX 10     /* syntax errors before BYE */
 #define LOGIN_COMMAND_MAX 4096        /* each line or literal: a user name and password fit */
 #define LOGIN_CREDENTIAL_MAX 255      /* RFC 4616 2 */
+#define LOGIN_USER_DEFAULT "nobody"    /* who reads the network before a login, when root */
 #define SERVER_ARGS_MAX 16
 
 #define CAPS_COMMON "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE"
@@ -71,8 +73,10 @@ static void capabilities(void)
   out(plaintext_ok ? " AUTH=PLAIN" : " LOGINDISABLED");
 }
 
-/* Runs the checkpassword chain; returns only if the login failed. */
-static void login(char const *tag, char const *user, char const *password)
+/* Runs the checkpassword chain, which execs the server for a good login;
+ * with privilege separation this runs in the root partner (privsep.h).
+ * 0: the session took place, whatever the server's exit code. */
+static int run_checkpw(char const *user, char const *password, char const *tag)
 {
   char const *argv[2 + SERVER_ARGS_MAX + 1];
   char fdnum[UINT_FMT], started;
@@ -84,17 +88,26 @@ static void login(char const *tag, char const *user, char const *password)
   /* The server writes a byte on this pipe when it starts: then it has
      answered the tag and served the session, whatever its exit code, and
      nothing more may be said to the client here. */
-  if (pipe(p) < 0 || coe(p[0]) < 0) strerr_diefu1sys(111, "create pipe");
+  if (pipe(p) < 0 || coe(p[0]) < 0) { strerr_warnwu1sys("create pipe"); return 111; }
   fdnum[uint_fmt(fdnum, (unsigned)p[1])] = 0;
   if (setenv("VMAIL_IMAP_TAG", tag, 1) < 0 || setenv("VMAIL_IMAP_STARTED_FD", fdnum, 1) < 0)
-    strerr_diefu1sys(111, "set environment");
-  flush();
+  { strerr_warnwu1sys("set environment"); close(p[0]); close(p[1]); return 111; }
   r = checkpw_run(argv, user, password);
   close(p[1]);
-  if (r == 0 || read(p[0], &started, 1) == 1) _exit(0);
+  if (r != 0 && read(p[0], &started, 1) == 1) r = 0;
   close(p[0]);
   unsetenv("VMAIL_IMAP_TAG");
   unsetenv("VMAIL_IMAP_STARTED_FD");
+  return r;
+}
+
+/* Returns only if the login failed. */
+static void login(char const *tag, char const *user, char const *password)
+{
+  int r;
+  flush();
+  r = privsep_check(user, password, tag);
+  if (r == 0) _exit(0);
   if (r == 1)
   {
     reply(tag, "NO [AUTHENTICATIONFAILED] Authentication failed");
@@ -169,6 +182,9 @@ int main(int argc, char const *const *argv)
      (s6-tlsserver / sslserver set SSL_PROTOCOL) */
   plaintext_ok = (x && !strcmp(x, "1")) || getenv("SSL_PROTOCOL");
 
+  /* from here on, as root, the network is read by an unprivileged child */
+  if (privsep_start(&run_checkpw, "VMAIL_LOGIN_UID", "VMAIL_LOGIN_GID", LOGIN_USER_DEFAULT) < 0)
+    strerr_diefu1sys(111, "separate privileges (VMAIL_LOGIN_UID, VMAIL_LOGIN_GID)");
   signal(SIGPIPE, SIG_IGN);   /* a vanished client is a write error, logged */
   imap_io_exact();
   out("* OK [CAPABILITY "); capabilities(); out("] vmail IMAP ready\r\n"); flush();
@@ -185,7 +201,9 @@ int main(int argc, char const *const *argv)
     }
     imap_cursor_init(&c, cmd.s, cmd.len);
     tag.len = word.len = 0;
-    if (!imap_tag(&c, &tag) || !stralloc_0(&tag) || !imap_sp(&c) || !imap_atom(&c, &word) || !stralloc_0(&word))
+    /* a tag the server answers after login travels to the root partner: bounded */
+    if (!imap_tag(&c, &tag) || tag.len > PRIVSEP_TAG_MAX || !stralloc_0(&tag) || !imap_sp(&c)
+        || !imap_atom(&c, &word) || !stralloc_0(&word))
     {
       out("* BAD Syntax error\r\n"); flush();
       if (++bad_commands >= LOGIN_BAD_COMMANDS_MAX) bye("Too many bad commands", "bad");
