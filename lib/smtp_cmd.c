@@ -83,6 +83,7 @@ static int path(char const *arg, size_t len, char const *keyword, int utf8,
     addr->len = 0;
     return stralloc_0(addr) ? SMTP_PATH_OK : SMTP_PATH_ADDRESS;
   }
+  if (!allow_null && boxlen == 10 && prefix_nocase(box, boxlen, "POSTMASTER")) return SMTP_PATH_POSTMASTER;
   if (!addr_parse(box, boxlen, addr)) return SMTP_PATH_ADDRESS;
   if (!utf8 && !ascii(box, boxlen)) return SMTP_PATH_UTF8;
   return SMTP_PATH_OK;
@@ -146,9 +147,9 @@ int smtp_rcpt_parse(char const *arg, size_t len, int utf8, stralloc *addr)
 {
   size_t rest;
   int null, r = path(arg, len, "TO:", utf8, 0, addr, &null, &rest);
-  if (r != SMTP_PATH_OK) return r;
+  if (r != SMTP_PATH_OK && r != SMTP_PATH_POSTMASTER) return r;
   while (rest < len && arg[rest] == ' ') rest++;
-  return rest < len ? SMTP_PATH_PARAM : SMTP_PATH_OK;
+  return rest < len ? SMTP_PATH_PARAM : r;
 }
 
 int smtp_bdat_parse(char const *arg, size_t len, uint64_t *size, int *last)

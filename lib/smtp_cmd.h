@@ -39,7 +39,8 @@ enum smtp_path_status
   SMTP_PATH_SYNTAX,     /* no "FROM:"/"TO:", unbalanced <>: 501 5.5.4 */
   SMTP_PATH_ADDRESS,    /* the address itself is invalid: 553 5.1.3 / 501 5.1.7 */
   SMTP_PATH_PARAM,      /* unknown or bad ESMTP parameter: 555 5.5.4 */
-  SMTP_PATH_UTF8        /* non-ASCII address without SMTPUTF8: 553 5.6.7 */
+  SMTP_PATH_UTF8,       /* non-ASCII address without SMTPUTF8: 553 5.6.7 */
+  SMTP_PATH_POSTMASTER  /* RCPT TO:<postmaster>, no domain */
 };
 
 struct smtp_path
@@ -56,7 +57,9 @@ struct smtp_path
 int smtp_mail_parse(char const *arg, size_t len, stralloc *addr, struct smtp_path *p);
 
 /* RCPT argument "TO:<path>" (no parameters are supported); utf8: whether MAIL
- * said SMTPUTF8. addr as for smtp_mail_parse; <> is an address error. */
+ * said SMTPUTF8. addr as for smtp_mail_parse; <> is an address error.
+ * <postmaster> without a domain, which a server must accept (RFC 5321
+ * 4.5.1), is SMTP_PATH_POSTMASTER: the caller knows whose it is. */
 int smtp_rcpt_parse(char const *arg, size_t len, int utf8, stralloc *addr);
 
 /* BDAT argument "SIZE [LAST]" (RFC 3030 2). 1 ok, 0 syntax error. */

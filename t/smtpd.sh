@@ -85,6 +85,18 @@ testAliasAndNullSender() {
   assertEquals "duplicates once" "F|Talias@example.com|Tuser2@example.com||" "$(last_env)"
 }
 
+# RFC 5321 4.5.1: <postmaster> without a domain is always accepted
+testBarePostmasterIsTheSitesPostmaster() {
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.example>\r\nRCPT TO:<PostMaster>\r\nDATA\r\nx\r\n.\r\n" VMAIL_POSTMASTER=postmaster@example.com)
+  assertContains "$out" "250 2.1.5 Ok"
+  assertContains "$out" "250 2.0.0 Ok: queued"
+  assertEquals "Fa@b.example|Tpostmaster@example.com||" "$(last_env)"
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.example>\r\nRCPT TO:<postmaster>\r\nQUIT\r\n" VMAIL_HOSTNAME=example.com)
+  assertContains "default: postmaster@VMAIL_HOSTNAME" "$out" "250 2.1.5 Ok"
+  out=$(smtpd "${HELO}MAIL FROM:<postmaster>\r\nQUIT\r\n")
+  assertContains "not a reverse-path" "$out" "553"
+}
+
 testUnknownUser550() {
   out=$(smtpd "${HELO}MAIL FROM:<a@example.org>\r\nRCPT TO:<nobody@example.com>\r\nQUIT\r\n")
   assertContains "$out" "550 5.1.1 <nobody@example.com>"

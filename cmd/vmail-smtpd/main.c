@@ -39,6 +39,7 @@ enum state { S_GREETED, S_READY, S_MAIL, S_FAILED_CHUNKS };
 static struct
 {
   char const *hostname, *ip, *remotehost;
+  char const *postmaster;      /* where RCPT TO:<postmaster> goes */
   int relayclient, submission, auth_allowed;
   uint64_t databytes;
   unsigned maxrcpt, timeout;
@@ -237,6 +238,9 @@ static void do_rcpt(struct smtp_cmd const *cmd)
   switch (r)
   {
     case SMTP_PATH_OK: break;
+    case SMTP_PATH_POSTMASTER:   /* RFC 5321 4.5.1: the site's postmaster */
+      if (!stralloc_copys(&addr, session.postmaster) || !stralloc_0(&addr)) strerr_diefu1sys(111, "allocate");
+      break;
     case SMTP_PATH_ADDRESS: reply_error("553 5.1.3 Bad recipient address syntax"); return;
     case SMTP_PATH_PARAM: reply_error("555 5.5.4 Unsupported RCPT parameter"); return;
     case SMTP_PATH_UTF8: reply_error("553 5.6.7 Non-ASCII address requires SMTPUTF8"); return;
@@ -682,6 +686,15 @@ static void configure(void)
   {
     if (gethostname(host, sizeof host - 1) < 0) strerr_diefu1sys(111, "get the host name");
     session.hostname = host;
+  }
+  s = getenv("VMAIL_POSTMASTER");
+  if (s && *s) session.postmaster = s;
+  else
+  {
+    static stralloc pm = STRALLOC_ZERO;
+    if (!stralloc_copys(&pm, "postmaster@") || !stralloc_cats(&pm, session.hostname) || !stralloc_0(&pm))
+      strerr_diefu1sys(111, "allocate");
+    session.postmaster = pm.s;
   }
   session.ip = getenv("TCPREMOTEIP");
   if (!session.ip || !*session.ip) session.ip = "unknown";
