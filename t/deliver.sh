@@ -255,6 +255,38 @@ testMaildirOptionSkipsLookup() {
   rm -rf "$T_TMP/box" "$T_TMP/box2"
 }
 
+# vmail-deliver never opens the database: vmail-resolve answers (here a
+# stand-in that names a Maildir the tables do not know), its errors are
+# passed on with their exit class, and a resolver service that is not there
+# is replaced by the co-process
+testResolutionComesFromTheResolver() {
+  cat > "$T_TMP/fake-resolve" <<SH
+#!/bin/sh
+while read -r a; do
+  case \$a in
+    boss@*) printf 'local boss@example.com %s\n\n' "$T_TMP/bossbox" ;;
+    gone@*) printf 'error nouser no such user here\n\n' ;;
+    *) printf 'error temp database on fire\n\n' ;;
+  esac
+done
+SH
+  chmod 755 "$T_TMP/fake-resolve"
+  rm -rf "$T_TMP/bossbox"
+  printf 'Subject: r\n\nb\n' | VMAIL_RESOLVE=$T_TMP/fake-resolve VMAIL_DB_SOCKET=$T_TMP/none.sock \
+    VMAIL_RESOLVE_SOCKET=$T_TMP/none.sock vmail-deliver boss@example.com 2>"$T_TMP/err"
+  assertEquals 0 $?
+  assertContains "$(cat "$(only_new "$T_TMP/bossbox")")" "Delivered-To: boss@example.com"
+  printf 'x\n' | VMAIL_RESOLVE=$T_TMP/fake-resolve vmail-deliver gone@example.com 2>"$T_TMP/err"
+  assertEquals 100 $?
+  assertContains "$(cat "$T_TMP/err")" "no such user here"
+  printf 'x\n' | VMAIL_RESOLVE=$T_TMP/fake-resolve vmail-deliver x@example.com 2>"$T_TMP/err"
+  assertEquals 111 $?
+  assertContains "$(cat "$T_TMP/err")" "database on fire"
+  printf 'x\n' | VMAIL_RESOLVE=$T_TMP/no-such-program vmail-deliver postmaster@example.com 2>/dev/null
+  assertEquals "no resolver at all is temporary" 111 $?
+  assertEquals "not linked with the database client" "" "$(ldd "$(command -v vmail-deliver)" | grep mariadb)"
+}
+
 testEmptyMessageGetsOnlyTheAddedLines() {
   vmail-deliver -f a@b.c user2@example.com < /dev/null
   assertEquals 0 $?

@@ -1,5 +1,6 @@
 /* vmail-deliver: the Maildir delivery agent. One message on stdin, one
- * recipient; resolved as vmail-resolve would (or -d MAILDIR), stored in
+ * recipient; resolved by vmail-resolve (its service or a co-process: this
+ * program never opens the database) or given as -d MAILDIR, stored in
  * every local Maildir it reaches with Return-Path and Delivered-To on top.
  * Exit 0 delivered, 100 permanent, 111 temporary; see vmail-deliver(8). */
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include "privilege.h"
 #include "queue.h"
 #include "resolve.h"
+#include "resolver.h"
 
 #define USAGE "vmail-deliver [ -v ] [ -f sender ] [ -d maildir ] recipient"
 
@@ -32,6 +34,7 @@
  * also how much of a longer one is scanned for Delivered-To. */
 #define MESSAGE_INMEMORY_MAX HEADER_SCAN_MAX
 #define READ_BUF 65536
+#define RESOLVER_TIMEOUT 30   /* seconds; the resolver's database has VMAIL_DB_TIMEOUT */
 
 struct options
 {
@@ -282,16 +285,30 @@ static void deliver_one(struct options const *o, struct message const *m, char c
   maildir_clean_tmp(dir);
 }
 
+/* The resolver's "error KIND REASON" line says why, in its words. */
+_Noreturn static void refused(int status, stralloc *answer)
+{
+  char const *why = "temporary failure of the resolver";
+  if (answer->len && answer->s[answer->len - 1] == '\n') answer->s[answer->len - 1] = 0;
+  if (answer->len && !strncmp(answer->s, "error ", 6))
+  {
+    char const *sp = strchr(answer->s + 6, ' ');
+    if (sp) why = sp + 1;
+  }
+  strerr_dief1x(status == RESOLVE_TEMP ? 111 : 100, why);
+}
+
 int main(int argc, char const *const *argv)
 {
   /* static: what is allocated lives until exit, and stays reachable */
   static struct options o;
   static struct message m = { .prefix = STRALLOC_ZERO };
   static struct outcome out = { .temp = STRALLOC_ZERO, .perm = STRALLOC_ZERO, .skipped = STRALLOC_ZERO };
-  static stralloc boxes = STRALLOC_ZERO, why = STRALLOC_ZERO, remote = STRALLOC_ZERO;
+  static stralloc boxes = STRALLOC_ZERO, remote = STRALLOC_ZERO;
   PROG = "vmail-deliver";
 
   options(argc, argv, &o);
+  signal(SIGPIPE, SIG_IGN);   /* a resolver or queue program that died is an error, not our death */
   /* mail is written as the mail user, never as root */
   if (geteuid() == 0 && privilege_drop("VMAIL_UID", "VMAIL_GID") < 0)
     strerr_diefu1sys(111, "become VMAIL_UID/VMAIL_GID");
@@ -299,8 +316,8 @@ int main(int argc, char const *const *argv)
   if (o.maildir) deliver_one(&o, &m, o.recipient, o.maildir, &out);
   else
   {
-    int r = resolve_address(o.recipient, &boxes, &why);
-    if (r != RESOLVE_OK) strerr_dief1x(resolve_exitcode(r), why.s);
+    int r = resolver_ask(o.recipient, RESOLVER_TIMEOUT, &boxes);
+    if (r != RESOLVE_OK) refused(r, &boxes);
     if (!stralloc_0(&boxes)) dienomem();
     /* "local ADDRESS MAILDIR\n" or "remote ADDRESS\n", at most RESOLVE_RECIPIENTS_MAX */
     for (char *line = boxes.s; *line; )

@@ -15,6 +15,8 @@
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
 
+#include "resolve.h"
+#include "resolver.h"
 #include "smtp_auth.h"
 #include "smtp_cmd.h"
 #include "smtp_data.h"
@@ -246,23 +248,23 @@ static void do_rcpt(struct smtp_cmd const *cmd)
     case SMTP_PATH_UTF8: reply_error("553 5.6.7 Non-ASCII address requires SMTPUTF8"); return;
     default: reply_error("501 5.5.4 Syntax: RCPT TO:<address>"); return;
   }
-  switch (resolver_ask(addr.s, session.timeout))
+  switch (resolver_ask(addr.s, session.timeout, 0))
   {
-    case RESOLVER_OURS: break;
-    case RESOLVER_NODOMAIN:
+    case RESOLVE_OK: break;
+    case RESOLVE_NODOMAIN:
       if (session.relayclient || session.authuser[0]) break;
       log_reject(addr.s, "relay");
       reply_rcpt("554 5.7.1", addr.s, "Relay access denied");
       return;
-    case RESOLVER_NOUSER:
+    case RESOLVE_NOUSER:
       log_reject(addr.s, "nouser");
       reply_rcpt("550 5.1.1", addr.s, "Recipient address rejected: User unknown");
       return;
-    case RESOLVER_LOOP:
+    case RESOLVE_LOOP:
       log_reject(addr.s, "loop");
       reply_rcpt("550 5.4.6", addr.s, "Recipient address rejected: Alias loop");
       return;
-    case RESOLVER_BAD:
+    case RESOLVE_BAD:
       reply_error("553 5.1.3 Bad recipient address syntax");
       return;
     default:

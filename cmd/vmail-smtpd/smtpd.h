@@ -1,7 +1,6 @@
 /* vmail-smtpd: what the program's files share.
  *   main.c      the session: greeting, command dispatch, the state machine
  *   io.c        the client connection: timed, bounded reads, buffered replies
- *   resolver.c  the vmail-resolve co-process (RCPT checks)
  *   queue.c     one $VMAIL_QUEUE child per message (qmail-queue interface)
  *   auth.c      AUTH PLAIN / LOGIN through the checkpassword program */
 #ifndef VMAIL_SMTPD_H
@@ -33,16 +32,6 @@ ssize_t io_line(char *line, size_t max);
 void io_peek(struct iovec v[2]);
 void io_skip(size_t n);
 
-/* resolver.c */
-enum resolver_answer
-{
-  RESOLVER_OURS,        /* one of our addresses: at least one final recipient */
-  RESOLVER_NODOMAIN,    /* not our domain: relay rules apply */
-  RESOLVER_NOUSER, RESOLVER_LOOP, RESOLVER_BAD,
-  RESOLVER_TEMP         /* database trouble, or the co-process failed */
-};
-enum resolver_answer resolver_ask(char const *address, unsigned timeout_seconds);
-void resolver_stop(void);
 
 /* queue.c: one message at a time */
 int queue_start(unsigned timeout_seconds);          /* 1 ok, 0 could not start */
