@@ -119,6 +119,18 @@ testSmtpdSessionRunsAsTheMailUser() {
   assertEquals "queued as the mail user" "" "$(find "$VMAIL_QUEUE_DIR" ! -user "$MAIL_UID")"
 }
 
+testSmtpdWithoutAuthNeedsNoPartner() {
+  session env -u VMAIL_AUTH_PLAINTEXT vmail-smtpd
+  await '220 mx.test'
+  assertEquals "the session itself is the mail user" "$MAIL_UID" "$(uid_of "$P")"
+  assertEquals "and alone" "" "$(children "$P")"
+  say 'EHLO client.test'
+  await '250 ENHANCEDSTATUSCODES'
+  assertNotContains "no AUTH offered" "$(cat "$T_TMP/out")" "AUTH"
+  say 'QUIT'
+  end_session
+}
+
 testMailProgramsBecomeTheMailUser() {
   printf 'Subject: by hand\n\nhi\n' | vmail-deliver postmaster@example.com
   assertEquals 0 $?

@@ -14,6 +14,7 @@
 #include <skalibs/strerr.h>
 
 #include "checkpw.h"
+#include "privilege.h"
 #include "privsep.h"
 #include "smtpd.h"
 
@@ -42,9 +43,11 @@ static int run_checkpw(char const *user, char const *password, char const *tag)
   return r;
 }
 
-void auth_init(void)
+void auth_init(int auth_allowed)
 {
-  if (privsep_start(&run_checkpw, "VMAIL_UID", "VMAIL_GID", 0) < 0)
+  /* without AUTH nobody needs a root partner: just become the mail user */
+  if (auth_allowed ? privsep_start(&run_checkpw, "VMAIL_UID", "VMAIL_GID", 0) < 0
+      : geteuid() == 0 && privilege_drop("VMAIL_UID", "VMAIL_GID") < 0)
     strerr_diefu1sys(111, "separate privileges (VMAIL_UID, VMAIL_GID)");
 }
 

@@ -736,7 +736,7 @@ int main(int argc, char const *const *argv)
   (void)argv;
   if (argc > 1) strerr_dieusage(100, USAGE);
   configure();
-  auth_init();
+  auth_init(session.auth_allowed);
   sig_ignore(SIGPIPE);
   io_init(session.timeout);
   if (early_talker())

@@ -44,9 +44,10 @@ int queue_finish(char const *envelope, size_t len);
 void queue_abort(void);                             /* the message is dropped */
 
 /* auth.c: auth_init before the first read from the client (as root, it
- * leaves a root partner behind and returns as VMAIL_UID; dies 111);
+ * becomes VMAIL_UID, leaving a root partner behind if AUTH is allowed;
+ * dies 111);
  * auth_check: 0 ok, 1 bad credentials, 111 temporary trouble */
-void auth_init(void);
+void auth_init(int auth_allowed);
 int auth_check(char const *user, char const *password);
 
 #endif
