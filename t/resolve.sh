@@ -160,6 +160,22 @@ testBatchModeLongLineRefused() {
   assertContains "$out" "local postmaster@example.com"
 }
 
+testBatchModeLineLimit() {
+  # a line is 258 bytes with its LF: the longest address (254), its
+  # brackets and CRLF fit; one byte more is too long; and the line after
+  # either is answered, not skipped with it
+  long=$(head -c 64 /dev/zero | tr '\0' a)@$(head -c 63 /dev/zero | tr '\0' b).$(head -c 63 /dev/zero | tr '\0' c).$(head -c 61 /dev/zero | tr '\0' d)
+  assertEquals 254 ${#long}
+  out=$(printf '<%s>\r\nalias@example.com\n<%s>x\r\nalias@example.com\n' "$long" "$long" | vmail-resolve)
+  assertEquals "$(printf 'error nodomain domain is not ours: %s\n\nlocal postmaster@example.com %s\n\nerror bad address too long\n\nlocal postmaster@example.com %s' \
+    "${long#*@}" "$VMAIL_ROOT/example.com/postmaster" "$VMAIL_ROOT/example.com/postmaster")" "$out"
+  for n in 255 256 257; do
+    out=$(printf '%s\nalias@example.com\n' "$(head -c $n /dev/zero | tr '\0' a)" | vmail-resolve)
+    assertContains "$n bytes" "$out" "error bad invalid address"
+    assertContains "$n bytes, then" "$out" "local postmaster@example.com"
+  done
+}
+
 testDatabaseDownIsTemporary() {
   err=$(VMAIL_DB_SOCKET=$T_TMP/nonexistent.sock vmail-resolve alias@example.com 2>&1); rc=$?
   assertEquals 111 "$rc"

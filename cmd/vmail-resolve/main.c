@@ -14,7 +14,8 @@
 #include "resolve.h"
 
 #define USAGE "vmail-resolve [ address ... ]"
-#define LINE_MAX_BYTES (ADDR_MAX + 3)   /* an address, maybe <>-bracketed, and CRLF */
+/* A line, its LF included: an address, maybe <>-bracketed, and CRLF. */
+#define LINE_MAX_BYTES (ADDR_MAX + 4)
 
 static stralloc out = STRALLOC_ZERO, why = STRALLOC_ZERO;
 
@@ -46,19 +47,25 @@ static int batch(void)
   for (;;)
   {
     size_t w = 0;
-    int r = getlnmax(buffer_0, line, LINE_MAX_BYTES, &w, '\n');
+    int r = getlnmax(buffer_0, line, LINE_MAX_BYTES + 1, &w, '\n');
     if (r < 0 && errno != ERANGE) strerr_diefu1sys(111, "read stdin");
-    if (!r) { if (!w) return 0; }
-    else if (r < 0 || line[w-1] != '\n')
+    if (!r && !w) return 0;
+    /* getlnmax reports a line that fills its buffer as too long even when
+       its LF came: the line is then whole, there is nothing to skip */
+    if (line[w-1] == '\n') w--;
+    else if (r < 0)
     {
-      /* too long to be an address: skip to the end of the line */
       char c;
       while (buffer_get(buffer_0, &c, 1) == 1 && c != '\n') ;
+    }
+    if (w >= LINE_MAX_BYTES)
+    {
+      /* too long to be an address */
       put("error bad address too long\n\n", 28);
       if (!buffer_flush(buffer_1)) strerr_diefu1sys(111, "write to stdout");
+      if (!r) return 0;
       continue;
     }
-    else w--;
     if (w && line[w-1] == '\r') w--;
     if (w >= 2 && line[0] == '<' && line[w-1] == '>') { memmove(line, line + 1, w - 2); w -= 2; }
     line[w] = 0;
