@@ -19,6 +19,66 @@ oneTimeSetUp() {
       (4, 'b@loop.test', 'a@loop.test'),
       (4, '@loop.test', 'dan@other.test'),
       (3, 'broken@other.test', 'ghost@other.test, dan@other.test');"
+  write_rclient
+}
+
+# rclient SOCKET: a client of vmail-resolve -l that runs the steps on stdin,
+# one a line ("NAME" is a connection; TEXT takes \n, \r and \xHH escapes):
+#   open NAME | send NAME TEXT | sendn NAME COUNT TEXT | read NAME [BLOCKS]
+#   shut NAME (no more input) | close NAME | eof NAME | sh COMMAND
+#   openn PREFIX COUNT | askall PREFIX COUNT TEXT
+# read prints answer blocks as they came; eof reads to the end and prints
+# "eof" and the bytes it read, or "open" if the server keeps the connection.
+write_rclient() {
+  cat > "$T_TMP/rclient.py" <<'PY'
+import codecs, io, socket, subprocess, sys
+path, conns, bufs, out = sys.argv[1], {}, {}, sys.stdout.buffer
+steps = io.TextIOWrapper(sys.stdin.buffer, encoding='latin-1', newline='\n')
+def text(s): return codecs.decode(s.encode('latin-1'), 'unicode_escape').encode('latin-1')
+def connect(name):
+    s = socket.socket(socket.AF_UNIX); s.settimeout(10)
+    try: s.connect(path)
+    except OSError as e: out.write(b'refused %s\n' % e.__class__.__name__.encode()); return
+    conns[name], bufs[name] = s, b''
+def block(name):
+    while b'\n\n' not in bufs[name]:
+        d = conns[name].recv(65536)
+        if not d: return b'EOF\n'
+        bufs[name] += d
+    i = bufs[name].index(b'\n\n') + 2
+    b, bufs[name] = bufs[name][:i], bufs[name][i:]
+    return b
+def eof(name):
+    n = len(bufs[name]); conns[name].settimeout(5)
+    try:
+        while True:
+            d = conns[name].recv(65536)
+            if not d: break
+            n += len(d)
+    except socket.timeout: return b'open\n'
+    except ConnectionResetError: pass
+    return b'eof %d\n' % n
+for line in steps:
+    op, _, rest = line.rstrip('\n').partition(' ')
+    name, _, arg = rest.partition(' ')
+    if op == 'open': connect(name)
+    elif op == 'send': conns[name].sendall(text(arg))
+    elif op == 'sendn': n, _, t = arg.partition(' '); conns[name].sendall(text(t) * int(n))
+    elif op == 'read':
+        for _ in range(int(arg or 1)): out.write(block(name))
+    elif op == 'shut': conns[name].shutdown(socket.SHUT_WR)
+    elif op == 'close': conns[name].close()
+    elif op == 'eof': out.write(eof(name))
+    elif op == 'sh': out.flush(); subprocess.run(rest, shell=True)
+    elif op == 'openn':
+        for i in range(int(arg)): connect(name + str(i))
+    elif op == 'askall':
+        n, _, t = arg.partition(' '); good = 0
+        for i in range(int(n)): conns[name + str(i)].sendall(text(t))
+        for i in range(int(n)): good += block(name + str(i)).startswith(b'local ')
+        out.write(b'answered %d\n' % good)
+    out.flush()
+PY
 }
 
 testAliasResolvesToUserMaildir() {
@@ -369,6 +429,225 @@ testUnsafeMailboxNameRefused() {
   sql "INSERT INTO virtual_users (domain_id, password, email) VALUES (3, '', '.hidden@other.test')"
   vmail-resolve .hidden@other.test >/dev/null 2>&1
   assertEquals 100 $?
+}
+
+
+# Server mode: vmail-resolve -l on a socket s6-ipcserver-socketbinder binds.
+
+SERVER=
+# server_start [VAR=value ...]: a server on $T_TMP/r.sock, its log in r.log
+server_start() {
+  rm -f "$T_TMP/r.log"
+  env "$@" s6-ipcserver-socketbinder "$T_TMP/r.sock" vmail-resolve -l 2>"$T_TMP/r.log" &
+  SERVER=$!
+  i=0; until grep -q '^start' "$T_TMP/r.log" 2>/dev/null || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+}
+server_stop() { [ -n "$SERVER" ] || return 0; kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null; SERVER=; }
+server_alive() { kill -0 "$SERVER" 2>/dev/null; }
+rclient() { python3 "$T_TMP/rclient.py" "${1:-$T_TMP/r.sock}"; }
+# the server's root client, for rclient's sh steps (they cannot call db_root)
+q="mariadb --no-defaults -S $T_DB/db.sock -uroot mailserver -N -e"
+tearDown() { server_stop; }
+
+# The same lines, each in its own write, to a server and to batch mode.
+assertServerAnswersAsBatch() {
+  printf "$1" | vmail-resolve > "$T_TMP/batch.out"
+  { echo 'open a'; printf "$1" | while IFS= read -r l; do printf 'send a %s\\n\nread a\n' "$l"; done; } \
+    | rclient > "$T_TMP/server.out"
+  assertEquals "$(cat "$T_TMP/batch.out")" "$(cat "$T_TMP/server.out")"
+  assertTrue "byte for byte" "cmp '$T_TMP/batch.out' '$T_TMP/server.out'"
+}
+
+testServerAnswersAsBatchMode() {
+  server_start
+  assertServerAnswersAsBatch 'alias@example.com\n<postmaster@example.com>\r\nnobody@example.com\nx@elsewhere.org\nnot an address\n\nlist@other.test\na@loop.test\n'
+  assertContains "$(cat "$T_TMP/server.out")" "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster"
+  assertContains "$(cat "$T_TMP/server.out")" "error nouser"
+  assertContains "$(cat "$T_TMP/server.out")" "error nodomain"
+  assertContains "$(cat "$T_TMP/server.out")" "error bad"
+  assertEquals "one log line, none per query" "start clients_max=256" "$(cat "$T_TMP/r.log")"
+}
+
+testServerLongLinesAsBatchMode() {
+  # a line is 258 bytes at most with its LF: either side of the limit,
+  # bracketed or not
+  server_start
+  for n in 255 256 257 258 600; do
+    long=$(head -c $n /dev/zero | tr '\0' a)
+    assertServerAnswersAsBatch "$long\npostmaster@example.com\n<$long>\n"
+  done
+  assertContains "$(cat "$T_TMP/server.out")" "error bad address too long"
+}
+
+testServerPipelinedLinesAllAnsweredInOrder() {
+  server_start
+  lines='alias@example.com\nnobody@example.com\r\n<postmaster@example.com>\nx@elsewhere.org\n'
+  printf "$lines$lines$lines$lines$lines$lines$lines$lines" | vmail-resolve > "$T_TMP/batch.out"
+  printf 'open a\nsend a %s\nread a 32\nshut a\neof a\n' "$lines$lines$lines$lines$lines$lines$lines$lines" | rclient > "$T_TMP/server.out"
+  assertTrue "no answer missing" "grep -q '^eof 0$' '$T_TMP/server.out'"
+  sed -i '$d' "$T_TMP/server.out"
+  assertEquals "$(cat "$T_TMP/batch.out")" "$(cat "$T_TMP/server.out")"
+}
+
+testServerAnswersEachClientItsOwn() {
+  server_start
+  out=$(rclient <<'EOF'
+open a
+open b
+send a alias@exa
+send b nobody@example.com\n
+read b
+send a mple.com\nx@elsewhere.org\n
+send b <postmaster@example.com>\r\n
+read a 2
+read b
+EOF
+)
+  assertEquals "$(printf 'error nouser no such user: nobody@example.com\n\nlocal postmaster@example.com %s\n\nerror nodomain domain is not ours: elsewhere.org\n\nlocal postmaster@example.com %s\n' "$VMAIL_ROOT/example.com/postmaster" "$VMAIL_ROOT/example.com/postmaster")" "$out"
+}
+
+testServerLongLineLeavesConnectionUsable() {
+  server_start
+  long=$(head -c 5000 /dev/zero | tr '\0' a)
+  out=$(printf 'open a\nsend a %s\nsend a %s\\nalias@example.com\\n\nread a 2\nsend a <postmaster@example.com>\\n\nread a\n' "$long" "$long" | rclient)
+  assertEquals "$(printf 'error bad address too long\n\nlocal postmaster@example.com %s\n\nlocal postmaster@example.com %s\n' "$VMAIL_ROOT/example.com/postmaster" "$VMAIL_ROOT/example.com/postmaster")" "$out"
+}
+
+testServerClientLeavingDisturbsNoOne() {
+  # one leaves mid-line, one without reading its answers, one after
+  # saying it is done (its last line, without LF, answered as batch mode does)
+  server_start
+  out=$(rclient <<'EOF'
+open a
+open b
+open c
+open d
+send b alias@exa
+close b
+send c alias@example.com\nalias@example.com\n
+close c
+send d nobody@example.com\npostmaster@example.com
+shut d
+read d 2
+eof d
+send a alias@example.com\n
+read a
+EOF
+)
+  assertEquals "$(printf 'error nouser no such user: nobody@example.com\n\nlocal postmaster@example.com %s\n\neof 0\nlocal postmaster@example.com %s\n' "$VMAIL_ROOT/example.com/postmaster" "$VMAIL_ROOT/example.com/postmaster")" "$out"
+  assertTrue "still running" server_alive
+  assertEquals "no drop for a client that left" "start clients_max=256" "$(cat "$T_TMP/r.log")"
+}
+
+testServerReconnectsWhenDatabaseDropsConnection() {
+  server_start
+  out=$(rclient <<EOF
+open a
+send a alias@example.com\\n
+read a
+sh for id in \$($q "SELECT id FROM information_schema.processlist WHERE user = '$VMAIL_DB_USER'"); do $q "KILL \$id"; echo killed; done
+send a postmaster@example.com\\n
+read a
+EOF
+)
+  assertContains "$out" "killed"
+  assertEquals "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster" "$(echo "$out" | grep -v killed | sed -n 3p)"
+}
+
+testServerDatabaseDownIsTemporaryAndServerStaysUp() {
+  server_start VMAIL_DB_SOCKET="$T_TMP/nonexistent.sock"
+  printf 'alias@example.com\n' | VMAIL_DB_SOCKET=$T_TMP/nonexistent.sock vmail-resolve > "$T_TMP/batch.out"
+  out=$(printf 'open a\nsend a alias@example.com\\n\nread a\nopen b\nsend b postmaster@example.com\\n\nread b\n' | rclient)
+  assertContains "$(sed -n 1p "$T_TMP/batch.out")" "error temp unable to connect to MariaDB"
+  assertEquals "$(printf '%s\n\n%s' "$(sed -n 1p "$T_TMP/batch.out")" "$(sed -n 1p "$T_TMP/batch.out")")" "$out"
+  assertTrue "still running" server_alive
+}
+
+testServerUsesOneDatabaseConnection() {
+  # three clients, each with an answer that took a query, and still connected
+  count="SELECT COUNT(*) FROM information_schema.processlist WHERE user = '$VMAIL_DB_USER'"
+  server_start
+  out=$(rclient <<EOF
+openn c 3
+askall c 3 alias@example.com\\n
+sh i=0; until [ "\$($q "$count")" = 1 ] || [ \$i -ge 20 ]; do sleep 0.1; i=\$((i + 1)); done; $q "$count"
+EOF
+)
+  assertEquals "$(printf 'answered 3\n1')" "$out"
+}
+
+testServerRefusesClientsOverTheLimitAndTakesThemAgain() {
+  server_start
+  out=$(rclient <<'EOF'
+openn c 256
+askall c 256 alias@example.com\n
+open over
+eof over
+close c0
+open next
+send next alias@example.com\n
+read next
+EOF
+)
+  assertEquals "$(printf 'answered 256\neof 0\nlocal postmaster@example.com %s\n' "$VMAIL_ROOT/example.com/postmaster")" "$out"
+  assertContains "$(cat "$T_TMP/r.log")" "refuse reason=clients clients=256"
+}
+
+testServerDropsClientThatDoesNotRead() {
+  # 40 answers of 1000 lines (47 KB) each asked at once, none read until
+  # the server has given up: once 256 KB wait for it (beyond what the socket
+  # holds), the client is dropped; others are still answered
+  sql "INSERT INTO virtual_domains (id, name) VALUES (10, 'wide.test')"
+  rows=$(seq 1 1000 | sed "s/.*/(10, 'wide@wide.test', 'member-&-with-a-long-name@far.example')/" | paste -sd, -)
+  sql "INSERT INTO virtual_aliases (domain_id, source, destination) VALUES $rows"
+  server_start
+  out=$(rclient <<EOF
+open quiet
+open other
+sendn quiet 40 wide@wide.test\\n
+sh i=0; until grep -q 'drop reason=output' "$T_TMP/r.log" || [ \$i -ge 150 ]; do sleep 0.1; i=\$((i + 1)); done
+eof quiet
+send other alias@example.com\\n
+read other
+EOF
+)
+  bytes=$(echo "$out" | sed -n 's/^eof //p')
+  assertNotEquals "dropped" "" "$bytes"
+  assertTrue "not every answer ($bytes bytes)" "[ '${bytes:-0}' -lt $((40 * 40000)) ]"
+  assertEquals "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster" "$(echo "$out" | sed -n 2p)"
+  assertContains "$(cat "$T_TMP/r.log")" "drop reason=output"
+  assertTrue "still running" server_alive
+}
+
+testServerSigtermExitsZero() {
+  server_start
+  out=$(printf 'open a\nsend a alias@example.com\\n\nread a\n' | rclient)
+  assertContains "$out" "local postmaster@example.com"
+  kill -TERM "$SERVER"; wait "$SERVER"; rc=$?; SERVER=
+  assertEquals 0 "$rc"
+  assertEquals "stop" "$(tail -n 1 "$T_TMP/r.log" | cut -d' ' -f1)"
+}
+
+testServerAsRootBecomesTheMailUser() {
+  [ "$(id -u)" = 0 ] || { echo "not root: the privilege drop tested only as root"; return 0; }
+  server_start VMAIL_UID=65534 VMAIL_GID=65534
+  assertEquals "65534 65534 65534 65534" "$(awk '/^Uid:/ { print $2, $3, $4, $5 }' /proc/$SERVER/status)"
+  assertEquals "65534 65534 65534 65534" "$(awk '/^Gid:/ { print $2, $3, $4, $5 }' /proc/$SERVER/status)"
+  assertEquals "no other group" "65534" "$(awk '/^Groups:/ { print $2 $3 }' /proc/$SERVER/status)"
+  server_stop
+  err=$(VMAIL_UID=0 VMAIL_GID=0 s6-ipcserver-socketbinder "$T_TMP/r.sock" vmail-resolve -l 2>&1); rc=$?
+  assertEquals "never stays root" 111 "$rc"
+  assertContains "$err" "become VMAIL_UID/VMAIL_GID"
+}
+
+testServerNeedsAListeningSocket() {
+  err=$(vmail-resolve -l </dev/null 2>&1); rc=$?
+  assertEquals 100 "$rc"
+  assertContains "$err" "not a listening unix socket"
+  err=$(echo | vmail-resolve -l 2>&1); rc=$?
+  assertEquals 100 "$rc"
+  vmail-resolve -l alias@example.com >/dev/null 2>&1 </dev/null; assertEquals "no addresses with -l" 100 $?
+  vmail-resolve -x >/dev/null 2>&1; assertEquals 100 $?
 }
 
 . shunit2

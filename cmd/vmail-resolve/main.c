@@ -1,15 +1,17 @@
 /* vmail-resolve: virtual address -> final recipients and Maildirs.
  * With arguments, answers each and exits with the worst code (at once on a
  * temporary failure). Without, reads one address per line and answers each
- * with a block ending in an empty line (batch.c). */
+ * with a block ending in an empty line (batch.c). With -l, answers the same
+ * blocks to every client of the unix socket on fd 0 (server.c). */
 #include <skalibs/buffer.h>
+#include <skalibs/sgetopt.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
 
 #include "resolve.h"
 #include "resolve_modes.h"
 
-#define USAGE "vmail-resolve [ address ... ]"
+#define USAGE "vmail-resolve [ address ... ] | vmail-resolve -l"
 
 static void put(char const *s, size_t n)
 {
@@ -43,7 +45,17 @@ static int arguments(int argc, char const *const *argv)
 
 int main(int argc, char const *const *argv)
 {
+  subgetopt l = SUBGETOPT_ZERO;
+  int serve = 0;
   PROG = "vmail-resolve";
-  if (argc > 1 && argv[1][0] == '-' && argv[1][1]) strerr_dieusage(100, USAGE);
-  return argc > 1 ? arguments(argc - 1, argv + 1) : batch_run();
+  for (;;)
+  {
+    int c = subgetopt_r(argc, argv, "l", &l);
+    if (c == -1) break;
+    if (c != 'l') strerr_dieusage(100, USAGE);
+    serve = 1;
+  }
+  argc -= l.ind; argv += l.ind;
+  if (serve) { if (argc) strerr_dieusage(100, USAGE); return server_run(); }
+  return argc ? arguments(argc, argv) : batch_run();
 }

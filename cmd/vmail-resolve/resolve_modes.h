@@ -1,7 +1,8 @@
 /* vmail-resolve: what the program's files share.
  *   main.c    options; argument mode (one answer per argument, exit code)
  *   batch.c   batch mode: addresses on stdin, answer blocks on stdout
- *   answer.c  one line's answer block */
+ *   server.c  server mode (-l): the same blocks for every client of a socket
+ *   answer.c  one line's answer block, which batch and server mode share */
 #ifndef VMAIL_RESOLVE_MODES_H
 #define VMAIL_RESOLVE_MODES_H
 
@@ -29,5 +30,9 @@ int answer_too_long(stralloc *sa);
 
 /* batch.c: answers stdin on stdout until end of input; returns 0, dies 111. */
 int batch_run(void);
+
+/* server.c: serves the listening unix socket on fd 0 until SIGTERM; returns
+ * 0. Dies 100 if fd 0 is no listening unix socket, 111 if it cannot run. */
+int server_run(void);
 
 #endif
