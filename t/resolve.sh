@@ -650,4 +650,38 @@ testServerNeedsAListeningSocket() {
   vmail-resolve -x >/dev/null 2>&1; assertEquals 100 $?
 }
 
+testServiceRunsTheServerOnItsSocket() {
+  svc=$T_TMP/svc; mkdir -p "$svc/env"
+  echo "$svc/run/resolve.sock" > "$svc/env/VMAIL_RESOLVE_SOCKET"
+  echo junk > "$svc/stale"; mkdir -p "$svc/run"; cp "$svc/stale" "$svc/run/resolve.sock"
+  VMAIL_ENVDIR=$svc/env "$T_TOP/service/resolve/run" > "$svc/log" 2>&1 &
+  pid=$!
+  i=0; until grep -q '^start' "$svc/log" 2>/dev/null || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+  assertEquals "srw------- $(id -u)" "$(stat -c '%A %u' "$svc/run/resolve.sock")"
+  out=$(printf 'open a\nsend a alias@example.com\\n\nread a\n' | rclient "$svc/run/resolve.sock")
+  assertEquals "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster" "$out"
+  kill -TERM $pid; wait $pid; assertEquals 0 $?
+}
+
+testServiceAsRootGivesTheSocketToTheMailUser() {
+  [ "$(id -u)" = 0 ] || { echo "not root: the mail user's socket tested only as root"; return 0; }
+  svc=$(mktemp -d /tmp/vmail-resolve-svc.XXXXXX); chmod 755 "$svc"; mkdir "$svc/env"
+  cp "$T_TMP/rclient.py" "$svc/"
+  echo "$svc/run/resolve.sock" > "$svc/env/VMAIL_RESOLVE_SOCKET"
+  echo 65534 > "$svc/env/VMAIL_UID"; echo 65534 > "$svc/env/VMAIL_GID"
+  VMAIL_ENVDIR=$svc/env "$T_TOP/service/resolve/run" > "$svc/log" 2>&1 &
+  pid=$!
+  i=0; until grep -q '^start' "$svc/log" 2>/dev/null || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+  assertEquals "65534 65534 600" "$(stat -c '%u %g %a' "$svc/run/resolve.sock")"
+  assertEquals "the directory stays root's" "0" "$(stat -c '%u' "$svc/run")"
+  assertEquals "runs as the mail user" "65534 65534 65534 65534" "$(awk '/^Uid:/ { print $2, $3, $4, $5 }' /proc/$pid/status)"
+  printf 'not an address\n' | vmail-resolve > "$svc/batch.out"
+  out=$(printf 'open a\nsend a not an address\\n\nread a\n' | s6-applyuidgid -u 65534 -g 65534 -G "" python3 "$svc/rclient.py" "$svc/run/resolve.sock")
+  assertEquals "the mail user is answered" "$(cat "$svc/batch.out")" "$out"
+  out=$(echo 'open a' | s6-applyuidgid -u 1 -g 1 -G "" python3 "$svc/rclient.py" "$svc/run/resolve.sock")
+  assertEquals "nobody else connects" "refused PermissionError" "$out"
+  kill -TERM $pid; wait $pid; assertEquals 0 $?
+  rm -rf "$svc"
+}
+
 . shunit2
