@@ -23,6 +23,7 @@ BINS     := $(addprefix bin/,$(PROGS))
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:lib/%.c=build/lib/%.o)
 LIB_HDR  := $(wildcard lib/*.h)
+CMD_HDR  := $(wildcard cmd/*/*.h)
 
 all: $(BINS)
 
@@ -33,7 +34,7 @@ build/lib/%.o: lib/%.c $(LIB_HDR)
 build/libvmail.a: $(LIB_OBJ)
 	rm -f $@; ar rcs $@ $^
 
-build/cmd/%.o: cmd/%.c $(LIB_HDR)
+build/cmd/%.o: cmd/%.c $(LIB_HDR) $(CMD_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 

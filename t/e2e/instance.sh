@@ -22,6 +22,31 @@ testEnvPointsAtInstance() {
   assertEquals "$E2E_RUN/mail" "$(cat "$E2E_RUN/env/VMAIL_ROOT")"
 }
 
+# RCPT checks and deliveries ask the resolver service: however many SMTP
+# sessions are open, one vmail-resolve, one database connection
+testSessionsShareTheResolverService() {
+  assertTrue "the socket exists" "[ -S '$E2E_RUN/resolve.sock' ]"
+  python3 - "$E2E_SMTP" "$T_TMP/held" <<'PY' &
+import smtplib, sys, time
+port, flag = int(sys.argv[1]), sys.argv[2]
+sessions = []
+for i in range(4):
+    s = smtplib.SMTP("127.0.0.1", port); s.ehlo("held.test")
+    s.mail("a@b.example"); code, _ = s.rcpt("alias@example.com"); assert code == 250
+    sessions.append(s)
+open(flag, "w").close()
+time.sleep(3)
+for s in sessions: s.quit()
+PY
+  i=0; while [ ! -e "$T_TMP/held" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+  assertTrue "four sessions past RCPT" "[ -e '$T_TMP/held' ]"
+  # this instance's vmail-resolve processes, by their environment
+  ours=$(pgrep -x vmail-resolve | while read -r p; do
+    tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "VMAIL_ROOT=$E2E_RUN/mail" && tr '\0' ' ' < /proc/$p/cmdline && echo; done)
+  assertEquals "only the service resolves (no co-process per session)" "vmail-resolve -l " "$ours"
+  wait
+}
+
 testDemoDataAndResolve() {
   out=$(sh -c ". '$E2E_RUN/vmail.env'; vmail-resolve alias@example.com")
   assertEquals "local postmaster@example.com $E2E_RUN/mail/example.com/postmaster" "$out"

@@ -34,6 +34,7 @@ write_env() {
     PATH="$TOP/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
     VMAIL_ENVDIR="$RUN/env" VMAIL_ETC="$RUN/etc" VMAIL_LOGDIR="$RUN/log" \
     VMAIL_ROOT="$RUN/mail" VMAIL_QUEUE_DIR="$RUN/queue" VMAIL_LISTEN=127.0.0.1 \
+    VMAIL_RESOLVE_SOCKET="$RUN/resolve.sock" \
     VMAIL_SQL_DIR="$TOP/sql" \
     VMAIL_HOSTNAME="$(hostname -f 2>/dev/null || hostname)" \
     VMAIL_POSTMASTER=postmaster@example.com \
