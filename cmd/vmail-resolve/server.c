@@ -222,7 +222,7 @@ static void clients_accept(void)
     {
       fd_close(fd);
       server_log("refuse reason=clients clients=", number(nclients), (char *)0);
-      continue;
+      return;   /* hear who has left before refusing anyone else */
     }
     c = clients + nclients++;
     memset(c, 0, sizeof *c);
