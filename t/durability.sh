@@ -23,8 +23,14 @@ trace() { strace -f -y -qq -s 64 -o "$T_TMP/trace" -e trace=$CALLS "$@"; }
 check_order() {
   python3 - "$T_TMP/trace" "$@" <<'EOF'
 import re, sys
-calls = []
+calls, pending = [], {}
 for line in open(sys.argv[1]):
+    # strace -f splits a call another process interrupts into
+    # "PID name(args <unfinished ...>" and "PID <... name resumed>rest": join them
+    u = re.match(r'\s*(\d+)\s+(.*) <unfinished \.\.\.>$', line.rstrip('\n'))
+    if u: pending[u.group(1)] = u.group(2); continue
+    r = re.match(r'\s*(\d+)\s+<\.\.\. \w+ resumed>(.*)', line)
+    if r: line = r.group(1) + ' ' + pending.pop(r.group(1), '') + r.group(2)
     m = re.match(r'\s*\d+\s+(\w+)\((.*)\)\s+=\s+(\S+)', line)
     if m and m.group(3) != '-1':
         args = re.sub(r'\d+<([^>]*)>', r'\1', m.group(2))   # fd<path> -> path
