@@ -46,6 +46,11 @@ bin/%: $$(patsubst cmd/$$(pc).c,build/cmd/$$(pc).o,$$(wildcard cmd/$$*/*.c)) bui
 	@mkdir -p bin
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) build/libvmail.a $(LDLIBS)
 
+# vmail-send and vmail-smtpd run the code of vmail-deliver and vmail-queue
+# in a forked child, without an exec (README, design notes).
+bin/vmail-send: build/cmd/vmail-deliver/deliver.o
+bin/vmail-smtpd: build/cmd/vmail-queue/enqueue.o
+
 # vmailctl init reads the sql/ that make install puts under PREFIX: its
 # object is rebuilt whenever PREFIX differs from the last build's.
 build/prefix: FORCE

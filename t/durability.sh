@@ -4,6 +4,7 @@
 #   vmail-queue    message and envelope fsynced, renamed, directories fsynced
 #   vmail-deliver  file fsynced in tmp/, linked into new/, new/ fsynced
 #   vmail-send     a delivery's journal line fsynced before the dequeue
+#   vmail-smtpd    250 only after its vmail-queue child has done all that
 . "$T_TOP/t/lib/common.sh"
 
 Q=$T_TMP/queue
@@ -13,7 +14,7 @@ PM=$VMAIL_ROOT/example.com/postmaster
 oneTimeSetUp() { seed_tutorial; }
 setUp() { rm -rf "$Q" "$VMAIL_ROOT" "$T_TMP/trace"; printf 'Subject: durable\n\nbody\n' > "$T_TMP/msg"; }
 
-CALLS=fsync,fdatasync,rename,renameat,renameat2,link,linkat,unlink,unlinkat,write,exit_group
+CALLS=fsync,fdatasync,rename,renameat,renameat2,link,linkat,unlink,unlinkat,write,writev,exit_group,execve
 trace() { strace -f -y -qq -s 64 -o "$T_TMP/trace" -e trace=$CALLS "$@"; }
 
 # check_order RULE... : each RULE is "A < B", A and B regular expressions
@@ -69,6 +70,21 @@ testQueueFsyncsEverythingBeforeExit0() {
   assertEquals "message, then envelope, each fsynced with its directory (and the fresh queue), before exit 0" ok "$out"
 }
 
+testSmtpdReplies250OnlyAfterTheQueueFsyncs() {
+  # VMAIL_QUEUE unset: vmail-queue's code in a child of the session
+  printf 'EHLO c.test\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<postmaster@example.com>\r\nDATA\r\nSubject: s\r\n\r\nb\r\n.\r\n' |
+    env -u VMAIL_QUEUE VMAIL_HOSTNAME=mx.test TCPREMOTEIP=192.0.2.1 strace -f -y -qq -s 512 -o "$T_TMP/trace" -e trace=$CALLS vmail-smtpd >/dev/null 2>&1
+  id=$(ls "$Q/env")
+  out=$(check_order \
+    "^fsync $Q/tmp/$id\$ < ^rename \"$Q/tmp/$id\", \"$Q/mess/$id\"" \
+    "^rename \"$Q/tmp/$id\", \"$Q/mess/$id\" < ^fsync $Q/mess\$" \
+    "^fsync $Q/mess\$ < ^rename \"$Q/tmp/$id.env\", \"$Q/env/$id\"" \
+    "^rename \"$Q/tmp/$id.env\", \"$Q/env/$id\" < ^fsync $Q/env\$" \
+    "^fsync $Q/env\$ < ^writev? .*250 2\.0\.0 Ok: queued")
+  assertEquals "the message queued and fsynced, then 250" ok "$out"
+  assertEquals "vmail-queue's code in a forked child, without an exec" 0 "$(grep -c 'execve(.*vmail-queue' "$T_TMP/trace")"
+}
+
 testDeliverFsyncsFileAndNewBeforeExit0() {
   trace vmail-deliver -f a@example.org postmaster@example.com < "$T_TMP/msg"
   assertEquals "exit" 0 $?
@@ -98,6 +114,7 @@ testSendJournalsDeliveryBeforeDequeue() {
     "^write $Q/state/$id, \"D 0 < ^fsync $Q/state/$id\$" \
     "^fsync $Q/state/$id\$ < ^unlink \"$Q/env/$id\"")
   assertEquals "vmail-deliver's exit 0, then the journal line fsynced, then the dequeue" ok "$out"
+  assertEquals "the delivery in a forked child, without an exec of vmail-deliver" 0 "$(grep -c 'execve(.*vmail-deliver' "$T_TMP/trace")"
 }
 
 . shunit2

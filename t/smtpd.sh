@@ -473,6 +473,27 @@ testQueueFailures() {
   assertContains "$out" "451 4.3.0"
 }
 
+testBuiltInQueueWithoutVmailQueueSet() {
+  # VMAIL_QUEUE unset: vmail-queue's own code queues the message, in a child
+  # of the session (no exec), durably under VMAIL_QUEUE_DIR
+  q=$T_TMP/realq
+  rm -rf "$q"
+  out=$(printf "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<alias@example.com>\r\nDATA\r\nSubject: built in\r\n\r\nbody\r\n.\r\nQUIT\r\n" |
+    env -u VMAIL_QUEUE VMAIL_QUEUE_DIR="$q" "$SMTPD" 2>"$T_TMP/log" | tr -d '\r')
+  assertContains "$out" "250 2.0.0 Ok: queued as"
+  assertEquals "one message queued" 1 "$(ls "$q/env" | wc -l)"
+  id=$(ls "$q/env")
+  assertEquals "its envelope" "Fa@b.org|Talias@example.com||" "$(tr '\0' '|' < "$q/env/$id")"
+  assertTrue "vmail-queue's Received line, then the session's" "head -n 2 '$q/mess/$id' | grep -q 'Received: (vmail-queue [0-9]* invoked from network'"
+  assertTrue "the message" "grep -q '^Subject: built in' '$q/mess/$id'"
+  assertEquals "nothing left in tmp/" 0 "$(ls "$q/tmp" | wc -l)"
+  # a message the client abandons leaves nothing behind
+  printf "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<alias@example.com>\r\nDATA\r\nSubject: cut\r\n" |
+    env -u VMAIL_QUEUE VMAIL_QUEUE_DIR="$q" "$SMTPD" >/dev/null 2>&1
+  assertEquals "still one message" 1 "$(ls "$q/env" | wc -l)"
+  assertEquals "no litter in tmp/" 0 "$(ls "$q/tmp" | wc -l)"
+}
+
 testLogLines() {
   smtpd "${HELO}MAIL FROM:<s@example.org>\r\nRCPT TO:<postmaster@example.com>\r\nRCPT TO:<alias@example.com>\r\nDATA\r\nhello\r\n.\r\nQUIT\r\n" TCPREMOTEHOST=client.example.org >/dev/null
   log=$(cat "$T_TMP/log")

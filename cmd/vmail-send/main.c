@@ -1,7 +1,8 @@
 /* vmail-send: the queue runner, an s6 longrun.
  * Loads every queued message at start, and new ones when vmail-queue writes
  * to the trigger; runs vmail-deliver for each recipient in one of our
- * domains (at most VMAIL_CONCURRENCY at once), journals each final result
+ * domains (at most VMAIL_CONCURRENCY at once; its code, in a forked child,
+ * unless VMAIL_DELIVER names another program), journals each final result
  * before it forgets the delivery, retries temporary failures with growing
  * delays and bounces what fails for good or outlives VMAIL_QUEUE_LIFETIME. */
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -28,6 +30,7 @@
 #include "db.h"
 #include "privilege.h"
 #include "send.h"
+#include "../vmail-deliver/deliver.h"
 
 #define USAGE "vmail-send"
 #define CONCURRENCY_DEFAULT 20
@@ -58,6 +61,10 @@ struct child
 
 static char const *dir;
 static char const *deliver;
+static int deliver_builtin;        /* no VMAIL_DELIVER: deliver_main, no exec */
+/* The runner's lock and trigger: a delivery child without an exec must not
+ * keep them, or one that outlives a killed runner stops the next starting. */
+static int lock = -1, trigger = -1, trigger_w = -1;
 static unsigned int concurrency;
 static long lifetime, retry_first, retry_max;
 static struct msg **msgs;           /* sorted by id */
@@ -353,6 +360,7 @@ static void start(struct msg *m, unsigned int r)
     sigset_t none;
     char const *argv[5] = { deliver, "-f", m->e.sender, m->rcpt[r], 0 };
     int fd = open(p.s, O_RDONLY);
+    selfpipe_finish();   /* the child starts as a fresh process would */
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, 0);
     signal(SIGPIPE, SIG_DFL);
@@ -360,6 +368,13 @@ static void start(struct msg *m, unsigned int r)
     if (fd < 0) { dprintf(2, "4.3.0 unable to open the queued message: %s\n", strerror(errno)); _exit(111); }
     if (dup2(fd, 0) < 0) _exit(111);
     setenv("VMAIL_QUEUE_ID", m->id, 1);
+    if (deliver_builtin)
+    {
+      /* vmail-deliver without its exec, named so for ps and pkill */
+      fd_close(lock); fd_close(trigger); fd_close(trigger_w);
+      prctl(PR_SET_NAME, "vmail-deliver");
+      _exit(deliver_main(4, argv));
+    }
     execvp(deliver, (char *const *)argv);
     dprintf(2, "4.3.0 unable to run %s: %s\n", deliver, strerror(errno));
     _exit(111);
@@ -507,7 +522,6 @@ static void run_due(time_t now, time_t *wake)
 int main(int argc, char const *const *argv)
 {
   iopause_fd x[2 + CONCURRENCY_MAX];
-  int trigger, trigger_w, lock;
   time_t rescan = 0, full_at = 0, litter_at = 0;
   int full = 1;
   stralloc p = STRALLOC_ZERO;
@@ -519,7 +533,8 @@ int main(int argc, char const *const *argv)
     strerr_diefu1sys(111, "become VMAIL_UID/VMAIL_GID");
   dir = queue_dir();
   deliver = getenv("VMAIL_DELIVER");
-  if (!deliver || !*deliver) deliver = "vmail-deliver";
+  deliver_builtin = !deliver || !*deliver;
+  if (deliver_builtin) deliver = "vmail-deliver";
   concurrency = (unsigned int)env_number("VMAIL_CONCURRENCY", CONCURRENCY_DEFAULT, 1, CONCURRENCY_MAX);
   lifetime = env_number("VMAIL_QUEUE_LIFETIME", LIFETIME_DEFAULT, 0, 365L * 86400);
   retry_first = env_number("VMAIL_QUEUE_RETRY", RETRY_DEFAULT, 1, 86400);

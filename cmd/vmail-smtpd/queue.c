@@ -2,10 +2,12 @@
  * the qmail-queue interface: the message on the child's fd 0 while it
  * arrives, then the envelope "Fsender\0Trcpt\0...\0" on its fd 1. The child
  * accepts the message only by exiting 0; if we close the envelope pipe
- * without an envelope it must leave nothing behind. */
+ * without an envelope it must leave nothing behind. With VMAIL_QUEUE unset
+ * the child runs vmail-queue's code without an exec. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <skalibs/buffer.h>
@@ -15,6 +17,7 @@
 #include <skalibs/unix-timed.h>
 
 #include "smtpd.h"
+#include "../vmail-queue/enqueue.h"
 
 #define QUEUE_BUF 65536   /* message bytes gathered per write to the child */
 
@@ -45,6 +48,15 @@ int queue_start(unsigned timeout_seconds)
   if (!pid)
   {
     if (dup2(m[0], 0) < 0 || dup2(e[0], 1) < 0) _exit(111);
+    if (!(prog && *prog))
+    {
+      /* vmail-queue without its exec: the write ends are ours to close
+       * (close-on-exec would have), or the message never ends */
+      close(m[1]);
+      close(e[1]);
+      prctl(PR_SET_NAME, "vmail-queue");
+      _exit(enqueue_main(1, argv));
+    }
     execvp(argv[0], (char *const *)argv);
     strerr_warnwu2sys("exec ", argv[0]);
     _exit(111);
