@@ -11,11 +11,10 @@
  * and one answer block (at most RESOLVE_RECIPIENTS_MAX lines). */
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <skalibs/buffer.h>
+#include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/error.h>
 #include <skalibs/iopause.h>
@@ -25,6 +24,7 @@
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
 
+#include "logline.h"
 #include "privilege.h"
 #include "resolve_modes.h"
 
@@ -47,16 +47,6 @@ struct client
 static struct client clients[CLIENTS_MAX];
 static unsigned int nclients;
 static int accepting = 1;     /* 0 while out of descriptors: until a client leaves */
-
-/* One event, one line on stderr: "what key=value ...". */
-static void server_log(char const *first, ...)
-{
-  va_list ap;
-  va_start(ap, first);
-  for (char const *s = first; s; s = va_arg(ap, char const *)) buffer_puts(buffer_2, s);
-  va_end(ap);
-  buffer_putflush(buffer_2, "\n", 1);
-}
 
 static char const *number(size_t n)
 {
@@ -90,7 +80,7 @@ static void client_forget(struct client *c)
 
 static void client_drop(struct client *c, char const *reason)
 {
-  server_log("drop reason=", reason, " pending=", number(pending(c)), (char *)0);
+  log_line("drop reason=", reason, " pending=", number(pending(c)), (char *)0);
   client_forget(c);
 }
 
@@ -221,7 +211,7 @@ static void clients_accept(void)
     if (nclients >= CLIENTS_MAX)
     {
       fd_close(fd);
-      server_log("refuse reason=clients clients=", number(nclients), (char *)0);
+      log_line("refuse reason=clients clients=", number(nclients), (char *)0);
       return;   /* hear who has left before refusing anyone else */
     }
     c = clients + nclients++;
@@ -255,7 +245,7 @@ int server_run(void)
   signal(SIGPIPE, SIG_IGN);
   x[0].events = IOPAUSE_READ;
   x[1].fd = 0;
-  server_log("start clients_max=", number(CLIENTS_MAX), (char *)0);
+  log_line("start clients_max=", number(CLIENTS_MAX), (char *)0);
 
   for (;;)   /* the event loop: one turn per wake-up */
   {
@@ -277,7 +267,7 @@ int server_run(void)
     clients_compact();
     if (x[1].revents & IOPAUSE_READ) clients_accept();
   }
-  server_log("stop clients=", number(nclients), (char *)0);
+  log_line("stop clients=", number(nclients), (char *)0);
   for (unsigned int i = 0; i < nclients; i++) client_forget(clients + i);
   return 0;
 }

@@ -12,6 +12,7 @@
 #include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>
 
+#include "logline.h"
 #include "send.h"
 
 #define DSN_HEADER_MAX (64 * 1024)   /* original header bytes returned (RFC 3462 text/rfc822-headers) */
@@ -133,7 +134,7 @@ static void reported(char const *dir, struct msg *m)
   {
     if (m->st[i] != RCPT_FAILED) continue;
     if (queue_journal_add(dir, m->id, 'R', i, 0, i == last) < 0)
-      send_log("bounce qid=", m->id, " detail=\"unable to journal the report: a restart may send it again\"", (char *)0);
+      log_line("bounce qid=", m->id, " detail=\"unable to journal the report: a restart may send it again\"", (char *)0);
     m->st[i] = RCPT_FINAL;
   }
 }
@@ -151,7 +152,7 @@ int dsn_send(char const *dir, struct msg *m)
   }
   if (!strcmp(m->e.sender, DOUBLE_BOUNCE))
   {
-    send_log("bounce qid=", m->id, " status=dropped detail=\"a double bounce failed: nobody left to tell\"", (char *)0);
+    log_line("bounce qid=", m->id, " status=dropped detail=\"a double bounce failed: nobody left to tell\"", (char *)0);
     reported(dir, m);
     return 0;
   }
@@ -170,7 +171,7 @@ int dsn_send(char const *dir, struct msg *m)
   if (!count)
   {
     /* their B lines were journalled before they became RCPT_FAILED */
-    send_log("bounce qid=", m->id, " status=deferred detail=\"no failure found in the journal\"", (char *)0);
+    log_line("bounce qid=", m->id, " status=deferred detail=\"no failure found in the journal\"", (char *)0);
     goto end;
   }
   if (!stralloc_catb(&env, "F", 1) || !stralloc_cats(&env, from) || !stralloc_catb(&env, "\0T", 2)
@@ -180,7 +181,7 @@ int dsn_send(char const *dir, struct msg *m)
   {
     char num[16];
     snprintf(num, sizeof num, "%u", count);
-    send_log("bounce qid=", m->id, " from=<", from, "> to=<", to, "> recipients=", num, " status=sent", (char *)0);
+    log_line("bounce qid=", m->id, " from=<", from, "> to=<", to, "> recipients=", num, " status=sent", (char *)0);
     reported(dir, m);
     r = 0;
   }
@@ -188,7 +189,7 @@ int dsn_send(char const *dir, struct msg *m)
   {
     char num[16];
     snprintf(num, sizeof num, "%d", code);
-    send_log("bounce qid=", m->id, " to=<", to, "> status=deferred detail=\"vmail-queue exited ", num, "\"", (char *)0);
+    log_line("bounce qid=", m->id, " to=<", to, "> status=deferred detail=\"vmail-queue exited ", num, "\"", (char *)0);
   }
  end:
   stralloc_free(&message); stralloc_free(&env); stralloc_free(&pm);

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +19,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <skalibs/allreadwrite.h>
-#include <skalibs/buffer.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/iopause.h>
 #include <skalibs/selfpipe.h>
@@ -28,6 +26,7 @@
 #include <skalibs/tai.h>
 
 #include "db.h"
+#include "logline.h"
 #include "privilege.h"
 #include "send.h"
 #include "../vmail-deliver/deliver.h"
@@ -73,15 +72,6 @@ static struct child *kids;
 static unsigned int nkids;
 static int stopping;
 
-void send_log(char const *first, ...)
-{
-  va_list ap;
-  va_start(ap, first);
-  for (char const *s = first; s; s = va_arg(ap, char const *)) buffer_puts(buffer_2, s);
-  va_end(ap);
-  buffer_putflush(buffer_2, "\n", 1);
-}
-
 static long env_number(char const *name, long dflt, long min, long max)
 {
   char const *s = getenv(name);
@@ -114,7 +104,7 @@ static void log_attempt(struct msg const *m, unsigned int r, char const *status,
   snprintf(from, sizeof from, "%s", m->e.sender);
   snprintf(to, sizeof to, "%s", m->rcpt[r]);
   clean(detail); clean(from); clean(to);
-  send_log("delivery qid=", m->id, " from=<", from, "> to=<", to, "> status=", status,
+  log_line("delivery qid=", m->id, " from=<", from, "> to=<", to, "> status=", status,
            " delay=", delay, " detail=\"", detail, "\"", (char *)0);
 }
 
@@ -456,7 +446,7 @@ static void reap(void)
 /* Drops a message someone else dequeued (vmailctl queue delete). */
 static void forget(struct msg *m)
 {
-  send_log("forget qid=", m->id, " detail=\"no longer queued\"", (char *)0);
+  log_line("forget qid=", m->id, " detail=\"no longer queued\"", (char *)0);
   msg_drop(m);
 }
 
@@ -566,7 +556,7 @@ int main(int argc, char const *const *argv)
   {
     char num[64];
     snprintf(num, sizeof num, " concurrency=%u lifetime=%ld", concurrency, lifetime);
-    send_log("start dir=", dir, " deliver=", deliver, num, (char *)0);
+    log_line("start dir=", dir, " deliver=", deliver, num, (char *)0);
   }
 
   for (;;)   /* the event loop: one turn per wake-up */
@@ -617,9 +607,9 @@ int main(int argc, char const *const *argv)
         if (sig <= 0) { if (sig < 0) strerr_diefu1sys(111, "selfpipe_read"); break; }
         if (sig == SIGCHLD) reap();
         else if (sig == SIGHUP) { rescan = 0; full = 1; litter_at = 0; }
-        else { stopping = 1; send_log("stop waiting=", nkids ? "children" : "nothing", (char *)0); }
+        else { stopping = 1; log_line("stop waiting=", nkids ? "children" : "nothing", (char *)0); }
       }
   }
-  send_log("stop done", (char *)0);
+  log_line("stop done", (char *)0);
   return 0;
 }

@@ -35,7 +35,4 @@ struct msg
  * Logs one line. */
 int dsn_send(char const *dir, struct msg *m);
 
-/* Writes the strings up to the null pointer as one line on stderr (for s6-log). */
-void send_log(char const *first, ...);
-
 #endif
