@@ -36,8 +36,9 @@ int queue_start(unsigned timeout_seconds)
 {
   int m[2], e[2];
   char const *prog = getenv("VMAIL_QUEUE");
+  int builtin = !prog || !*prog;   /* vmail-queue's code, without an exec */
   char const *argv[2];
-  argv[0] = prog && *prog ? prog : "vmail-queue";
+  argv[0] = builtin ? "vmail-queue" : prog;
   argv[1] = 0;
   timeout = timeout_seconds;
   failed = 0;
@@ -48,10 +49,10 @@ int queue_start(unsigned timeout_seconds)
   if (!pid)
   {
     if (dup2(m[0], 0) < 0 || dup2(e[0], 1) < 0) _exit(111);
-    if (!(prog && *prog))
+    if (builtin)
     {
-      /* vmail-queue without its exec: the write ends are ours to close
-       * (close-on-exec would have), or the message never ends */
+      /* the write ends are ours to close (close-on-exec would have), or
+       * the message never ends */
       close(m[1]);
       close(e[1]);
       prctl(PR_SET_NAME, "vmail-queue");

@@ -32,7 +32,6 @@ ssize_t io_line(char *line, size_t max);
 void io_peek(struct iovec v[2]);
 void io_skip(size_t n);
 
-
 /* queue.c: one message at a time */
 int queue_start(unsigned timeout_seconds);          /* 1 ok, 0 could not start */
 int queue_running(void);
