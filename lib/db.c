@@ -12,7 +12,7 @@
 #include "db.h"
 
 #define DB_MAX_STATEMENTS 64    /* distinct SQL strings one process prepares */
-#define DB_MAX_PARAMS     16
+#define DB_MAX_PARAMS     160   /* resolve_rows.c's large statement: 152 */
 #define DB_MAX_COLUMNS    16
 #define DB_FIELD_INITIAL  256   /* column buffer; longer values are refetched */
 #define DB_PASSWORD_MAX   512

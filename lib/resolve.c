@@ -1,4 +1,5 @@
-/* resolve.c: virtual recipient resolution; one query per address level. */
+/* resolve.c: virtual recipient resolution, one walk per address over the
+ * rows resolve_rows fetches for the whole batch. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -7,20 +8,13 @@
 #include "addr.h"
 #include "db.h"
 #include "resolve.h"
+#include "resolve_rows.h"
 
-/* Everything one address level needs, in one round trip: the domain row,
- * joined with the users and aliases that could match. A join, not a UNION:
- * MariaDB materialises a UNION in a temporary table, which cost two thirds
- * of the time of a lookup. The rows are few (at most two users times the
- * aliases of three keys). */
-static char const LOOKUP_SQL[] =
-  "SELECT d.id, u.email, a.source, a.destination FROM virtual_domains d"
-  " LEFT JOIN virtual_users u ON u.email IN (?, ?)"
-  " LEFT JOIN virtual_aliases a ON a.source IN (?, ?, ?)"
-  " WHERE d.name = ?";
+#define RESOLVE_PENDING (-1)   /* a walk met keys not fetched yet */
 
 struct walk
 {
+  struct resolve_rows *rows;
   stralloc *out;
   stralloc *why;
   stralloc path;        /* alias sources being expanded, NUL-separated */
@@ -29,6 +23,7 @@ struct walk
   int first_failure;
   int temp;             /* any temporary failure spoils the whole answer */
   int overflow;         /* so does going over a limit of resolve.h */
+  int pending;          /* keys are wanted: the walk is to be run again */
 };
 
 char const *resolve_kind(int s)
@@ -100,12 +95,6 @@ static int emit(struct walk *w, char const *kind, char const *addr, char const *
   return ok ? RESOLVE_OK : fail(w, RESOLVE_TEMP, "out of memory at ", addr);
 }
 
-static int fits_utf8mb3(char const *s)
-{
-  for (; *s; s++) if ((unsigned char)*s >= 0xf0) return 0;
-  return 1;
-}
-
 static int in_path(struct walk *w, char const *addr)
 {
   for (size_t i = 0; i < w->path.len; i += strlen(w->path.s + i) + 1)
@@ -146,48 +135,20 @@ static int expand(struct walk *w, char const *addr, char const *dests, unsigned 
   return any ? RESOLVE_OK : w->first_failure ? w->first_failure : RESOLVE_NOUSER;
 }
 
-/* From the joined rows: for a user (k == 'u'), the stored address equal to
- * key; for an alias, every destination of source key, comma-joined, each
- * once (the join repeats alias rows once per matching user). */
-static char const *pick(stralloc const *rows, int nrows, char k, char const *key, stralloc *all)
+/* Asks for a key; 1 when the walk can go on, 0 when it cannot yet. */
+static int ask(struct walk *w, enum rows_kind kind, char const *key, stralloc *value, int *state)
 {
-  size_t pos = 0;
-  all->len = 0;
-  for (int i = 0; i < nrows; i++)
-  {
-    char const *id = db_field(rows, &pos), *email = db_field(rows, &pos);
-    char const *src = db_field(rows, &pos), *dst = db_field(rows, &pos);
-    (void)id;
-    if (k == 'u') { if (*email && !strcasecmp(email, key)) return email; continue; }
-    if (!*src || strcasecmp(src, key)) continue;
-    if (all->len)
-    {
-      /* skip a destination already taken from an earlier row */
-      size_t dl = strlen(dst), j = 0;
-      int seen = 0;
-      while (j < all->len)
-      {
-        size_t e = j;
-        while (e < all->len && all->s[e] != '\n') e++;
-        if (e - j == dl && !memcmp(all->s + j, dst, dl)) { seen = 1; break; }
-        j = e + 1;
-      }
-      if (seen) continue;
-      if (!stralloc_catb(all, "\n", 1)) return 0;
-    }
-    if (!stralloc_cats(all, dst)) return 0;
-  }
-  if (!all->len) return 0;
-  return stralloc_0(all) ? all->s : 0;
+  *state = rows_get(w->rows, kind, key, value);
+  if (*state == ROWS_UNKNOWN) w->pending = 1;
+  return *state != ROWS_UNKNOWN && *state != ROWS_NOMEM;
 }
 
 static int resolve_level(struct walk *w, char const *addr, unsigned int depth)
 {
-  stralloc rows = STRALLOC_ZERO, stripped = STRALLOC_ZERO, catchall = STRALLOC_ZERO;
-  stralloc dests = STRALLOC_ZERO, box = STRALLOC_ZERO, lower = STRALLOC_ZERO;
-  char const *params[6], *hit;
+  stralloc stripped = STRALLOC_ZERO, catchall = STRALLOC_ZERO, lower = STRALLOC_ZERO, box = STRALLOC_ZERO;
+  stralloc value[5] = { STRALLOC_ZERO, STRALLOC_ZERO, STRALLOC_ZERO, STRALLOC_ZERO, STRALLOC_ZERO };
+  int state[6], known = 1, r;
   char const *domain = addr + addr_at(addr) + 1;
-  int n, r;
   int looping = in_path(w, addr);
 
   if (depth > RESOLVE_DEPTH_MAX) return fail(w, RESOLVE_LOOP, "alias chain too deep at ", addr);
@@ -195,78 +156,136 @@ static int resolve_level(struct walk *w, char const *addr, unsigned int depth)
   addr_strip_extension(addr, delimiters(), &stripped);
   if (!stralloc_catb(&catchall, "@", 1) || !stralloc_cats(&catchall, domain) || !stralloc_0(&catchall))
     return fail(w, RESOLVE_TEMP, "out of memory at ", addr);
-  params[0] = addr; params[1] = stripped.s;
-  params[2] = addr; params[3] = stripped.s; params[4] = catchall.s; params[5] = domain;
-  n = db_exec(LOOKUP_SQL, params, 6, &rows);
-  if (n == DB_REFUSED)
-  {
-    /* A key with a character outside the BMP, which the tutorial's 3-byte
-       utf8 columns cannot hold, matches nothing (MariaDB refuses to compare
-       it): look the others up, e.g. bob@ for bob+<emoji>@. */
-    for (unsigned int i = 0; i < 6; i++) if (!fits_utf8mb3(params[i])) params[i] = 0;
-    rows.len = 0;
-    n = db_exec(LOOKUP_SQL, params, 6, &rows);
-    if (n == DB_REFUSED) { r = fail(w, RESOLVE_BAD, "the database cannot compare ", addr); goto end; }
-  }
-  if (n < 0) { r = fail(w, RESOLVE_TEMP, db_error(), ""); goto end; }
 
-  if (!n)
+  /* Everything the level may need is asked for at once, so that a pending
+     walk wants it all and one fetch answers the level. The candidates in
+     order: alias, then user, for the address, then the same without its
+     extension, then the catch-all alias. */
+  {
+    char const *key[5] = { addr, addr, stripped.s, stripped.s, catchall.s };
+    known &= ask(w, ROWS_DOMAIN, domain, 0, &state[5]);
+    for (int i = 0; i < 5; i++) known &= ask(w, i & 1 ? ROWS_USER : ROWS_ALIAS, key[i], &value[i], &state[i]);
+  }
+  for (int i = 0; i < 6; i++) if (state[i] == ROWS_NOMEM) { r = fail(w, RESOLVE_TEMP, "out of memory at ", addr); goto end; }
+  if (!known) { r = RESOLVE_PENDING; goto end; }
+  for (int i = 0; i < 6; i++) if (state[i] == ROWS_REFUSED) { r = fail(w, RESOLVE_BAD, "the database cannot compare ", addr); goto end; }
+
+  if (state[5] != ROWS_PRESENT)
   {
     r = depth ? emit(w, "remote", addr, 0) : fail(w, RESOLVE_NODOMAIN, "domain is not ours: ", domain);
     goto end;
   }
-
-  /* candidates in order: the address, then without extension, then catch-all */
   for (int step = 0; step < 5; step++)
   {
-    char const *key = step < 2 ? addr : step < 4 ? stripped.s : catchall.s;
     int alias = !(step & 1);
-    if (step == 2 || step == 3) { if (!strcmp(stripped.s, addr)) continue; }
-    if (step == 4) alias = 1;
+    if ((step == 2 || step == 3) && !strcmp(stripped.s, addr)) continue;
     if (alias && looping) continue;
-    hit = pick(&rows, n, alias ? 'a' : 'u', key, &dests);
-    if (!hit) continue;
+    if (state[step] != ROWS_PRESENT) continue;
     if (alias)
     {
+      size_t mark;
       if (!stralloc_cats(&w->path, addr) || !stralloc_0(&w->path)) { r = fail(w, RESOLVE_TEMP, "out of memory at ", addr); goto end; }
-      {
-        size_t mark = w->path.len - strlen(addr) - 1;
-        r = expand(w, addr, hit, depth);
-        w->path.len = mark;
-      }
+      mark = w->path.len - strlen(addr) - 1;
+      r = expand(w, addr, value[step].s, depth);
+      w->path.len = mark;
       goto end;
     }
-    if (!stralloc_copys(&lower, hit) || !stralloc_0(&lower)) { r = fail(w, RESOLVE_TEMP, "out of memory at ", addr); goto end; }
+    if (!stralloc_copys(&lower, value[step].s) || !stralloc_0(&lower)) { r = fail(w, RESOLVE_TEMP, "out of memory at ", addr); goto end; }
     addr_lower(lower.s);
-    if (!resolve_maildir(lower.s, &box)) { r = fail(w, RESOLVE_BAD, "unsafe mailbox name ", hit); goto end; }
+    if (!resolve_maildir(lower.s, &box)) { r = fail(w, RESOLVE_BAD, "unsafe mailbox name ", value[step].s); goto end; }
     r = emit(w, "local", lower.s, box.s);
     goto end;
   }
   r = looping ? fail(w, RESOLVE_LOOP, "alias loop at ", addr) : fail(w, RESOLVE_NOUSER, "no such user: ", addr);
  end:
-  stralloc_free(&rows); stralloc_free(&stripped); stralloc_free(&catchall);
-  stralloc_free(&dests); stralloc_free(&box); stralloc_free(&lower);
+  for (int i = 0; i < 5; i++) stralloc_free(&value[i]);
+  stralloc_free(&stripped); stralloc_free(&catchall);
+  stralloc_free(&box); stralloc_free(&lower);
   return r;
 }
 
-int resolve_address(char const *address, stralloc *out, stralloc *why)
+/* One walk of a parsed address over what rows holds; RESOLVE_PENDING when
+ * it wanted keys, and then nothing is appended to out. */
+static int walk_address(struct resolve_rows *rows, char const *parsed, stralloc *out, stralloc *why)
 {
-  struct walk w = { .out = out, .why = why, .path = STRALLOC_ZERO };
-  stralloc parsed = STRALLOC_ZERO;
+  struct walk w = { .rows = rows, .out = out, .why = why, .path = STRALLOC_ZERO };
   size_t mark = out->len;
-  int r;
-  if (!addr_parse(address, strlen(address), &parsed))
-  {
-    why->len = 0;
-    stralloc_cats(why, "invalid address: "); stralloc_cats(why, address); stralloc_0(why);
-    return RESOLVE_BAD;
-  }
-  r = resolve_level(&w, parsed.s, 0);
-  stralloc_free(&parsed); stralloc_free(&w.path);
+  int r = resolve_level(&w, parsed, 0);
+  stralloc_free(&w.path);
+  if (w.pending && !w.temp) { out->len = mark; return RESOLVE_PENDING; }
   if (w.temp) { out->len = mark; return RESOLVE_TEMP; }
   if (w.overflow) { out->len = mark; return RESOLVE_LOOP; }
   if (out->len > mark) return RESOLVE_OK;
   if (r == RESOLVE_OK) r = w.first_failure ? w.first_failure : RESOLVE_NOUSER;
   out->len = mark;
   return r;
+}
+
+void resolve_many(char const *const *addresses, unsigned int n, struct resolve_answer *answers)
+{
+  struct resolve_rows rows = RESOLVE_ROWS_ZERO;
+  stralloc parsed = STRALLOC_ZERO;   /* the parsed addresses, NUL-separated */
+  size_t *at = malloc((n ? n : 1) * sizeof *at);
+  unsigned int left = 0;
+  for (unsigned int i = 0; i < n; i++)
+  {
+    struct resolve_answer *a = answers + i;
+    stralloc one = STRALLOC_ZERO;
+    a->out.len = a->why.len = 0;
+    a->status = RESOLVE_PENDING;
+    if (!at) { a->status = RESOLVE_TEMP; stralloc_cats(&a->why, "out of memory"); stralloc_0(&a->why); continue; }
+    if (!addr_parse(addresses[i], strlen(addresses[i]), &one))
+    {
+      a->status = RESOLVE_BAD;
+      stralloc_cats(&a->why, "invalid address: "); stralloc_cats(&a->why, addresses[i]); stralloc_0(&a->why);
+      continue;
+    }
+    at[i] = parsed.len;
+    if (!stralloc_catb(&parsed, one.s, one.len - 1) || !stralloc_0(&parsed))
+    { a->status = RESOLVE_TEMP; a->why.len = 0; stralloc_cats(&a->why, "out of memory"); stralloc_0(&a->why); }
+    else left++;
+    stralloc_free(&one);
+  }
+  /* each round walks every unfinished address over what is known, then
+     fetches what the walks wanted: one round per alias level */
+  while (left)
+  {
+    int f;
+    left = 0;
+    for (unsigned int i = 0; i < n; i++)
+    {
+      if (answers[i].status != RESOLVE_PENDING) continue;
+      answers[i].why.len = 0;
+      answers[i].status = walk_address(&rows, parsed.s + at[i], &answers[i].out, &answers[i].why);
+      if (answers[i].status == RESOLVE_PENDING) left++;
+    }
+    if (!left) break;
+    f = rows_wanted(&rows) ? rows_fetch(&rows) : DB_TEMP;
+    if (f < 0)
+    {
+      char const *why = f == ROWS_NOMEM ? "out of memory" : rows_wanted(&rows) ? db_error() : "lookup made no progress";
+      for (unsigned int i = 0; i < n; i++)
+      {
+        if (answers[i].status != RESOLVE_PENDING) continue;
+        answers[i].status = RESOLVE_TEMP;
+        answers[i].why.len = 0;
+        stralloc_cats(&answers[i].why, why); stralloc_0(&answers[i].why);
+      }
+      break;
+    }
+  }
+  rows_free(&rows);
+  stralloc_free(&parsed);
+  free(at);
+}
+
+int resolve_address(char const *address, stralloc *out, stralloc *why)
+{
+  struct resolve_answer a = { .out = STRALLOC_ZERO, .why = STRALLOC_ZERO };
+  resolve_many(&address, 1, &a);
+  if (a.status == RESOLVE_OK && !stralloc_catb(out, a.out.s, a.out.len)) a.status = RESOLVE_TEMP;
+  why->len = 0;
+  if (a.why.len && !stralloc_copyb(why, a.why.s, a.why.len)) a.status = RESOLVE_TEMP;
+  stralloc_free(&a.out); stralloc_free(&a.why);
+  return a.status;
 }

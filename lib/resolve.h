@@ -41,6 +41,15 @@ enum resolve_status
  * one-line human reason in why. Partial output is removed on failure. */
 int resolve_address(char const *address, stralloc *out, stralloc *why);
 
+/* What resolve_address says of one address: its status, its lines (out)
+ * or why it failed. The caller initialises and frees the strallocs. */
+struct resolve_answer { int status; stralloc out; stralloc why; };
+
+/* Resolves n addresses together: answers[i] is what resolve_address says of
+ * addresses[i], but the database is asked once per alias level for all of
+ * them (resolve_rows.h), not once per address and level. */
+void resolve_many(char const *const *addresses, unsigned int n, struct resolve_answer *answers);
+
 /* The failure's short name: "nodomain", "nouser", "loop", "bad", "temp". */
 char const *resolve_kind(int status);
 

@@ -236,6 +236,65 @@ testBatchModeLineLimit() {
   done
 }
 
+testBatchAnswersAsOneAddressAtATime() {
+  # lines that arrive together are resolved together; each block must be
+  # what the address alone gets, in order, whatever shares its batch
+  sql "INSERT INTO virtual_aliases (domain_id, source, destination) VALUES (4, 'z@loop.test', 'bob@other.test')"
+  list='alias@example.com
+team@other.test
+list@other.test
+chain@other.test
+Carol@OTHER.test
+<bob@other.test>
+dup@other.test
+a@loop.test
+z@loop.test
+anything@loop.test
+broken@other.test
+postmaster+ext@example.com
+nobody@example.com
+x@elsewhere.org
+not an address
+
+'"$(printf '\360\237\230\200@example.com')"
+  : > "$T_TMP/many"; : > "$T_TMP/alone"
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    printf '%s\n' "$list" >> "$T_TMP/many"
+    [ $i = 5 ] && { head -c 300 /dev/zero | tr '\0' a; echo; } >> "$T_TMP/many"
+  done
+  while IFS= read -r line; do
+    printf '%s\n' "$line" | vmail-resolve >> "$T_TMP/alone"
+  done < "$T_TMP/many"
+  vmail-resolve < "$T_TMP/many" > "$T_TMP/together"
+  sql "DELETE FROM virtual_aliases WHERE source = 'z@loop.test'"
+  assertEquals "$(grep -c '' "$T_TMP/many")" "$(grep -c '^$' "$T_TMP/together")"
+  assertEquals "$(cat "$T_TMP/alone")" "$(cat "$T_TMP/together")"
+}
+
+testBatchAsksTheDatabaseOncePerLevelNotPerAddress() {
+  # 100 users and 100 aliases of them, in one input: a few statements
+  # (64 addresses a batch, one per alias level), not one per address
+  sql "INSERT INTO virtual_domains (id, name) VALUES (20, 'many.test')"
+  rows=$(seq 1 100 | sed "s/.*/(20, '', 'u&@many.test')/" | paste -sd, -)
+  sql "INSERT INTO virtual_users (domain_id, password, email) VALUES $rows"
+  rows=$(seq 1 100 | sed "s/.*/(20, 'a&@many.test', 'u&@many.test')/" | paste -sd, -)
+  sql "INSERT INTO virtual_aliases (domain_id, source, destination) VALUES $rows"
+  seq 1 100 | sed 's/.*/u&@many.test/' > "$T_TMP/users"
+  seq 1 100 | sed 's/.*/a&@many.test/' > "$T_TMP/aliases"
+  executes() { sql "SHOW GLOBAL STATUS LIKE 'Com_stmt_execute'" | cut -f2; }
+  before=$(executes)
+  out=$(vmail-resolve < "$T_TMP/users")
+  users=$(( $(executes) - before ))
+  assertEquals 100 "$(echo "$out" | grep -c '^local u[0-9]*@many.test ')"
+  before=$(executes)
+  out=$(vmail-resolve < "$T_TMP/aliases")
+  aliases=$(( $(executes) - before ))
+  assertEquals 100 "$(echo "$out" | grep -c '^local u[0-9]*@many.test ')"
+  assertEquals "each a%d gets its own u%d" "local u57@many.test $VMAIL_ROOT/many.test/u57" "$(echo "$out" | sed -n '/u57@/p')"
+  assertTrue "users: $users statements" "[ $users -ge 1 ] && [ $users -le 2 ]"
+  assertTrue "aliases: $aliases statements" "[ $aliases -ge 2 ] && [ $aliases -le 4 ]"
+}
+
 testDatabaseDownIsTemporary() {
   err=$(VMAIL_DB_SOCKET=$T_TMP/nonexistent.sock vmail-resolve alias@example.com 2>&1); rc=$?
   assertEquals 111 "$rc"

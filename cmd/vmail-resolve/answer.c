@@ -13,20 +13,30 @@ char const *answer_address(char *line, size_t len)
   return line;
 }
 
-int answer_block(char const *address, stralloc *sa)
+/* One address's block from its answer. */
+static int block(struct resolve_answer const *a, stralloc *sa)
 {
-  /* resolve_address drops a recipient already in its output: it must not
-   * see the blocks before this one, which a server keeps for a slow client */
-  static stralloc found = STRALLOC_ZERO, why = STRALLOC_ZERO;
-  int r;
-  found.len = 0;
-  r = resolve_address(address, &found, &why);
-  if (r == RESOLVE_OK) { if (!stralloc_catb(sa, found.s, found.len)) return 0; }
-  else if (!stralloc_cats(sa, "error ") || !stralloc_cats(sa, resolve_kind(r))
-           || !stralloc_catb(sa, " ", 1) || !stralloc_cats(sa, why.s)
+  if (a->status == RESOLVE_OK) { if (!stralloc_catb(sa, a->out.s, a->out.len)) return 0; }
+  else if (!stralloc_cats(sa, "error ") || !stralloc_cats(sa, resolve_kind(a->status))
+           || !stralloc_catb(sa, " ", 1) || !stralloc_cats(sa, a->why.s)
            || !stralloc_catb(sa, "\n", 1))
     return 0;
   return stralloc_catb(sa, "\n", 1);
+}
+
+int answer_blocks(char const *const *addresses, unsigned int n, stralloc *sa)
+{
+  static struct resolve_answer answers[ANSWER_BATCH_MAX];
+  int ok = 1;
+  if (n > ANSWER_BATCH_MAX) return 0;
+  resolve_many(addresses, n, answers);
+  for (unsigned int i = 0; i < n && ok; i++) ok = block(answers + i, sa);
+  return ok;
+}
+
+int answer_block(char const *address, stralloc *sa)
+{
+  return answer_blocks(&address, 1, sa);
 }
 
 int answer_too_long(stralloc *sa)

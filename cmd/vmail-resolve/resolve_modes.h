@@ -25,6 +25,11 @@ char const *answer_address(char *line, size_t len);
  * may then hold part of the block). */
 int answer_block(char const *address, stralloc *sa);
 
+/* The blocks of n addresses, in order, resolved together (resolve_many):
+ * one query per alias level for all of them. At most ANSWER_BATCH_MAX. */
+#define ANSWER_BATCH_MAX 64
+int answer_blocks(char const *const *addresses, unsigned int n, stralloc *sa);
+
 /* Appends the block for a line longer than LINE_MAX_BYTES. 0 if out of memory. */
 int answer_too_long(stralloc *sa);
 
