@@ -473,6 +473,31 @@ testQueueFailures() {
   assertContains "$out" "451 4.3.0"
 }
 
+testHungQueueProgramKilledAfterTimeout() {
+  # a filter chain that takes the message and never exits: killed, with the
+  # program it started, after VMAIL_TIMEOUT; the client gets 451, not a hang
+  cat > "$T_TMP/hungqueue" <<'Q'
+#!/bin/sh
+cat > /dev/null; cat <&1 > /dev/null
+sleep 120 &
+echo $! > "$(dirname "$0")/hung.pid"
+wait
+Q
+  chmod 755 "$T_TMP/hungqueue"
+  rm -f "$T_TMP/hung.pid"
+  start=$(date +%s)
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nDATA\r\nx\r\n.\r\nNOOP\r\nQUIT\r\n" VMAIL_QUEUE="$T_TMP/hungqueue" VMAIL_TIMEOUT=2)
+  took=$(( $(date +%s) - start ))
+  assertContains "$out" "451 4.3.0"
+  assertNotContains "$out" "queued as"
+  assertContains "the session goes on" "$out" "221 2.0.0"
+  assertTrue "answered after about VMAIL_TIMEOUT, took ${took}s" "[ $took -ge 1 ] && [ $took -le 10 ]"
+  assertContains "$(cat "$T_TMP/log")" "has not exited within VMAIL_TIMEOUT"
+  sleep 0.2   # dead or a zombie (this machine's init may not reap it)
+  state=$(ps -o stat= -p "$(cat "$T_TMP/hung.pid")")
+  assertTrue "what it started is killed too (state '$state')" "[ -z '$state' ] || [ '${state%${state#?}}' = Z ]"
+}
+
 testBuiltInQueueWithoutVmailQueueSet() {
   # VMAIL_QUEUE unset: vmail-queue's own code queues the message, in a child
   # of the session (no exec), durably under VMAIL_QUEUE_DIR

@@ -3,10 +3,14 @@
  * arrives, then the envelope "Fsender\0Trcpt\0...\0" on its fd 1. The child
  * accepts the message only by exiting 0; if we close the envelope pipe
  * without an envelope it must leave nothing behind. With VMAIL_QUEUE unset
- * the child runs vmail-queue's code without an exec. */
+ * the child runs vmail-queue's code without an exec.
+ * The child runs in a process group of its own; one that has not exited
+ * VMAIL_TIMEOUT seconds after its input ended is killed with everything it
+ * started (a hung filter chain), and the message is not accepted. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,6 +52,7 @@ int queue_start(unsigned timeout_seconds)
   if (pid < 0) { pid = 0; close(m[0]); close(m[1]); close(e[0]); close(e[1]); return 0; }
   if (!pid)
   {
+    setpgid(0, 0);
     if (dup2(m[0], 0) < 0 || dup2(e[0], 1) < 0) _exit(111);
     if (builtin)
     {
@@ -62,6 +67,7 @@ int queue_start(unsigned timeout_seconds)
     strerr_warnwu2sys("exec ", argv[0]);
     _exit(111);
   }
+  setpgid(pid, pid);   /* here too: the kill may come before the child runs */
   close(m[0]);
   close(e[0]);
   ndelay_on(m[1]);
@@ -85,13 +91,34 @@ void queue_write(char const *s, size_t len)
   if (buffer_timed_put_g(&msg, s, len, &d) < len) failed = 1;
 }
 
+static volatile sig_atomic_t expired;
+static void on_alarm(int sig) { (void)sig; expired = 1; }
+
+/* The child's exit code, or -1 if it died of a signal or was killed for
+ * running over the timeout. */
 static int reap(void)
 {
-  int status;
+  struct sigaction sa, old;
+  int status = 0, lost = 0;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_alarm;   /* no SA_RESTART: waitpid returns EINTR */
+  sigemptyset(&sa.sa_mask);
+  expired = 0;
+  sigaction(SIGALRM, &sa, &old);
+  alarm(timeout);
   while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) { pid = 0; return -1; }
+  {
+    if (errno != EINTR) { lost = 1; break; }
+    if (!expired) continue;
+    strerr_warnw1x("the queue program has not exited within VMAIL_TIMEOUT: killed");
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+    expired = 0;
+  }
+  alarm(0);
+  sigaction(SIGALRM, &old, 0);
   pid = 0;
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (!lost && WIFEXITED(status)) return WEXITSTATUS(status);
   return -1;
 }
 
