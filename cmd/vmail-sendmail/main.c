@@ -2,7 +2,8 @@
  * scripts. Reads the message, completes its header (From, Date,
  * Message-ID), takes recipients from the arguments and, with -t, from To,
  * Cc and Bcc (Bcc is removed), and hands message and envelope to
- * vmail-queue. -bp lists the queue. */
+ * vmail-queue, or to the local SMTP server when the queue is not the
+ * caller's to write (submit.h). -bp lists the queue. */
 #include <errno.h>
 #include <pwd.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include "envelope.h"
 #include "msghead.h"
 #include "queue.h"
+#include "submit.h"
 
 #define USAGE "vmail-sendmail [ -t ] [ -i ] [ -f sender ] [ -F fullname ] [ -bm | -bp ] [ -o option ] [ recipient ... ]"
 #define MESSAGE_MAX_DEFAULT 52428800   /* as vmail-deliver: VMAIL_MESSAGE_MAX */
@@ -174,12 +176,26 @@ static void complete_header(int from_headers, char const *from, char const *full
   if (!stralloc_catb(&out, msg.s + body, msg.len - body)) strerr_diefu1sys(111, "allocate");
 }
 
-/* Runs the queue program with the message on fd 0 and the envelope on fd 1. */
+/* Is the queue someone else's? A local user's vmail-queue could not write
+ * it, when it belongs to the mail user (submit.h). A queue that does not
+ * exist yet is vmail-queue's to create. */
+static int queue_not_ours(void)
+{
+  return getuid() && access(queue_dir(), W_OK | X_OK) < 0 && errno != ENOENT;
+}
+
+/* Runs the queue program with the message on fd 0 and the envelope on fd 1;
+ * or, when the queue is not ours to write, gives the message to the local
+ * SMTP server. */
 static int queue_it(void)
 {
   char const *prog = getenv("VMAIL_QUEUE");
   int code;
-  if (!prog || !*prog) prog = "vmail-queue";
+  if (!prog || !*prog)
+  {
+    if (queue_not_ours()) return submit_smtp(out.s, out.len, env.s, env.len);
+    prog = "vmail-queue";
+  }
   signal(SIGPIPE, SIG_IGN);
   code = queue_inject(prog, out.s, out.len, -1, env.s, env.len);
   if (code < 0) strerr_diefu2sys(111, "run ", prog);
