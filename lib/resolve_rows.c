@@ -160,6 +160,7 @@ static int pair_order(void const *a, void const *b)
 /* Gives each alias entry of the result its destinations, one per line, each once. */
 static int store_aliases(struct resolve_rows *rows, stralloc const *res, struct pair *pairs, size_t npairs)
 {
+  if (!npairs) return 1;   /* pairs may be 0 then, which qsort must not see */
   qsort(pairs, npairs, sizeof *pairs, pair_order);
   for (size_t i = 0; i < npairs; )
   {
