@@ -35,15 +35,43 @@ int maildir_name_size(char const *name, size_t baselen, char key, uint64_t *size
   return 0;
 }
 
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* Byte order alone put 1700000000.M100000P1 before 1700000000.M99999P1: the
+ * microseconds of a name (Dovecot's, vmail's) have no leading zeros. */
+int maildir_base_cmp(char const *a, size_t alen, char const *b, size_t blen)
+{
+  size_t i = 0, j = 0;
+  while (i < alen && j < blen)
+  {
+    if (is_digit(a[i]) && is_digit(b[j]))
+    {
+      size_t si, sj;
+      int c;
+      while (i < alen && a[i] == '0') i++;
+      while (j < blen && b[j] == '0') j++;
+      for (si = i; i < alen && is_digit(a[i]); i++) ;
+      for (sj = j; j < blen && is_digit(b[j]); j++) ;
+      if (i - si != j - sj) return i - si < j - sj ? -1 : 1;
+      c = memcmp(a + si, b + sj, i - si);
+      if (c) return c;
+      continue;
+    }
+    if (a[i] != b[j]) return (unsigned char)a[i] < (unsigned char)b[j] ? -1 : 1;
+    i++; j++;
+  }
+  if (i < alen || j < blen) return i < alen ? 1 : -1;
+  if (alen != blen) return alen < blen ? -1 : 1;
+  return memcmp(a, b, alen);
+}
+
 /* Sort key: the base name, then (for the same base) cur/ before new/. */
 static char const *sort_names;
 static int entry_cmp(void const *a, void const *b)
 {
   maildir_entry const *x = a, *y = b;
-  size_t n = x->baselen < y->baselen ? x->baselen : y->baselen;
-  int c = memcmp(sort_names + x->path + 4, sort_names + y->path + 4, n);
+  int c = maildir_base_cmp(sort_names + x->path + 4, x->baselen, sort_names + y->path + 4, y->baselen);
   if (c) return c;
-  if (x->baselen != y->baselen) return x->baselen < y->baselen ? -1 : 1;
   return memcmp(sort_names + x->path, sort_names + y->path, 3);
 }
 

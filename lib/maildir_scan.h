@@ -26,13 +26,20 @@ typedef struct maildir_entry_s
 typedef struct maildir_list_s
 {
   stralloc names;
-  genalloc entries;  /* maildir_entry, sorted by base name (so by delivery time) */
+  genalloc entries;  /* maildir_entry, by base name, digit runs as numbers
+                        (so by delivery time: seconds, microseconds, pid...) */
 } maildir_list;
 #define MAILDIR_LIST_ZERO { STRALLOC_ZERO, GENALLOC_ZERO }
 
 /* Lists dir's new/ and cur/ into list (replacing its contents). A base name
  * present in both (a crash between link and unlink) is listed once, cur/. */
 int maildir_scan(char const *dir, maildir_list *list);
+
+/* Orders base names (alen and blen bytes) by delivery: runs of digits
+ * compare as numbers, the rest byte by byte; names equal as numbers but not
+ * as bytes (M05, M5) then by their bytes, so only the same name is equal.
+ * <0, 0 or >0, as memcmp. The order of maildir_scan's list. */
+int maildir_base_cmp(char const *a, size_t alen, char const *b, size_t blen);
 
 /* A size recorded in a Maildir name: the value of ",S=" (key 'S': the file's
  * size) or ",W=" (key 'W': the size with CRLF line ends, as Dovecot writes

@@ -77,6 +77,15 @@ testSelectMovesNewToCurAndGivesUids() {
   assertEquals "V1" "$(head -c 2 "$T_TMP/m/vmail-uidlist")"
 }
 
+testNewMessagesGetUidsInDeliveryOrderWhenMicrosecondsGainADigit() {
+  newbox "$T_TMP/m"
+  msg "$T_TMP/m/new/1700000001.M100000P2.h" second
+  msg "$T_TMP/m/new/1700000001.M99999P1.h" first
+  out=$(printf 'a SELECT INBOX\nb UID FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT)])\n' | session "$T_TMP/m")
+  assertEquals "UID 1 for the earlier" "$(printf 'Subject: first\nSubject: second')" "$(echo "$out" | grep '^Subject:')"
+  assertContains "$out" "* 1 FETCH (UID 1 BODY[HEADER.FIELDS (SUBJECT)]"
+}
+
 testUidsPersistAndAreNeverReused() {
   newbox "$T_TMP/m"
   msg "$T_TMP/m/new/1700000001.M1P1.h" one

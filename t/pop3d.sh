@@ -162,6 +162,21 @@ testUidlFromDovecotUidlist() {
   assertContains "$out" "2 1700000002.M1P1.h"
 }
 
+testMessagesInDeliveryOrderWhenMicrosecondsGainADigit() {
+  # names sort as numbers: M99999 came before M100000 in the same second
+  # (byte order put them the other way round, so mail arrived out of order)
+  store new 1700000001.M100000P2.h 'Subject: second\n\nb\n'
+  store new 1700000001.M99999P1.h 'Subject: first\n\na\n'
+  store cur 1700000000.M5P1.h:2,S 'Subject: zeroth\n\nz\n'
+  store new 1700000001.M99999P10.h 'Subject: first-bis\n\nc\n'
+  out=$(pop3 'TOP 1 0' 'TOP 2 0' 'TOP 3 0' 'TOP 4 0' QUIT | tr -d '\r' | grep '^Subject:')
+  assertEquals "$(printf 'Subject: zeroth\nSubject: first\nSubject: first-bis\nSubject: second')" "$out"
+  # and a Dovecot uid list still finds them (its lookup follows that order)
+  printf '3 V1700000000 N30 G3085f01b7f11094c501100008c4a11c1\n21 :1700000000.M5P1.h\n22 :1700000001.M99999P1.h\n23 :1700000001.M99999P10.h\n24 :1700000001.M100000P2.h\n' > "$BOX/dovecot-uidlist"
+  out=$(pop3 UIDL QUIT | tr -d '\r')
+  assertContains "$out" "$(printf '1 000000156553f100\n2 000000166553f100\n3 000000176553f100\n4 000000186553f100')"
+}
+
 testUidlSavedByDovecotWins() {
   # P: the UIDL Dovecot serves instead of its format (pop3_save_uidl, the
   # pop3-migration plugin); an empty P stands for the base name

@@ -17,6 +17,7 @@
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
 #include "maildir.h"
+#include "maildir_scan.h"
 #include "uidlist.h"
 #include "imapd.h"
 
@@ -313,7 +314,9 @@ static int named_cmp(void const *a, void const *b)
 static entry const *fresh_base;   /* for fresh_cmp: indexes into a scan */
 static int fresh_cmp(void const *a, void const *b)
 {
-  return entry_by_name(fresh_base + *(size_t const *)a, fresh_base + *(size_t const *)b);
+  entry const *x = fresh_base + *(size_t const *)a, *y = fresh_base + *(size_t const *)b;
+  int c = maildir_base_cmp(x->file + 4, x->base_len, y->file + 4, y->base_len);
+  return c ? c : entry_by_name(x, y);
 }
 
 /* FNV-1a: the uid list's names hashed, so matching a scan against the

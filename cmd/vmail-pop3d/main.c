@@ -404,9 +404,7 @@ static void load_mailbox(void)
       {
         size_t mid = lo + (hi - lo) / 2;
         message *m = msg(mid);
-        size_t l = m->baselen < len ? m->baselen : len;
-        int c = memcmp(msg_base(m), name, l);
-        if (!c) c = m->baselen < len ? -1 : m->baselen > len;
+        int c = maildir_base_cmp(msg_base(m), m->baselen, name, len);   /* the list's order */
         if (!c)
         {
           /* a later duplicate overrides, as in Dovecot */
