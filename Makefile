@@ -49,6 +49,9 @@ bin/%: $$(patsubst cmd/$$(pc).c,build/cmd/$$(pc).o,$$(wildcard cmd/$$*/*.c)) bui
 # vmail-send and vmail-smtpd run the code of vmail-deliver and vmail-queue
 # in a forked child, without an exec (README, design notes).
 bin/vmail-send: build/cmd/vmail-deliver/deliver.o
+# Its deliveries are forked, not exec'd: symbols bound once at start, not
+# again by every child as it first calls them (and the GOT read-only).
+bin/vmail-send: LDFLAGS += -Wl,-z,now,-z,relro
 bin/vmail-smtpd: build/cmd/vmail-queue/enqueue.o
 
 # vmailctl init reads the sql/ that make install puts under PREFIX: its

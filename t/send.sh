@@ -340,6 +340,57 @@ testStopsOnTerm() {
   SEND_PID=
 }
 
+# the pid of the runner's delivery launcher (launcher.h), once it is there
+launcher_pid() { wait_until 5 'pgrep -P "$SEND_PID" -x vmail-launcher >/dev/null' && pgrep -P "$SEND_PID" -x vmail-launcher; }
+
+# gone, or a zombie nobody reaps (this machine's init may not)
+gone() { state=$(ps -o stat= -p "$1"); [ -z "$state" ] || [ "${state%"${state#?}"}" = Z ]; }
+
+testBuiltinDeliveriesAreForkedByTheLauncher() {
+  # a forward whose vmail-queue takes a while keeps its delivery running
+  mkdir -p "$T_TMP/slowq"
+  printf '#!/bin/sh\nsleep 2\nexec "%s/bin/vmail-queue"\n' "$T_TOP" > "$T_TMP/slowq/vmail-queue"
+  chmod 755 "$T_TMP/slowq/vmail-queue"
+  sql "INSERT INTO virtual_aliases (domain_id, source, destination) VALUES (1, 'away@example.com', 'someone@elsewhere.org')"
+  path=$PATH; PATH=$T_TMP/slowq:$PATH
+  start_send
+  PATH=$path
+  launcher=$(launcher_pid)
+  assertNotNull "vmail-send has a launcher" "$launcher"
+  inject a@example.org away@example.com
+  assertTrue "the delivery is the launcher's child" "wait_until 5 'pgrep -P $launcher -x vmail-deliver >/dev/null'"
+  assertNull "none is vmail-send's own" "$(pgrep -P "$SEND_PID" -x vmail-deliver)"
+  assertTrue "the forward is queued and deferred" \
+    "wait_until 10 'grep -q \"to=<someone@elsewhere.org> status=deferred\" $T_TMP/send.log'"
+  assertTrue "the original was delivered (forwarded)" "grep -q 'to=<away@example.com> status=sent' $T_TMP/send.log"
+  sql "DELETE FROM virtual_aliases WHERE source = 'away@example.com'"
+}
+
+testLauncherDeathStopsTheRunner() {
+  start_send
+  launcher=$(launcher_pid)
+  assertNotNull "a launcher" "$launcher"
+  kill -9 "$launcher"
+  wait "$SEND_PID"
+  assertEquals "vmail-send exits for its supervisor to restart it" 111 $?
+  SEND_PID=
+  assertContains "$(cat "$T_TMP/send.log")" "vmail-send: fatal: the delivery launcher"
+}
+
+testLauncherOutlivesTermAndEndsWithTheRunner() {
+  start_send
+  launcher=$(launcher_pid)
+  kill -TERM "$launcher"   # as a terminal's ^C or a group kill would
+  sleep 0.2
+  assertFalse "the launcher ignores SIGTERM" "gone $launcher"
+  inject a@example.org postmaster@example.com
+  assertTrue "and still starts deliveries" "wait_until 10 '[ \$(count_files $PM) = 1 ]'"
+  kill "$SEND_PID"; wait "$SEND_PID"
+  assertEquals "the runner stops" 0 $?
+  SEND_PID=
+  assertTrue "the launcher ends with it" "wait_until 5 'gone $launcher'"
+}
+
 # Kills vmail-send with SIGKILL at random moments over many trials; in the
 # end every recipient has every message, complete, and the queue is empty.
 testCrashAtRandomMoments() {

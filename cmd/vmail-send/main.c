@@ -28,8 +28,8 @@
 #include "db.h"
 #include "logline.h"
 #include "privilege.h"
+#include "launcher.h"
 #include "send.h"
-#include "../vmail-deliver/deliver.h"
 
 #define USAGE "vmail-send"
 #define CONCURRENCY_DEFAULT 20
@@ -64,6 +64,7 @@ static int deliver_builtin;        /* no VMAIL_DELIVER: deliver_main, no exec */
 /* The runner's lock and trigger: a delivery child without an exec must not
  * keep them, or one that outlives a killed runner stops the next starting. */
 static int lock = -1, trigger = -1, trigger_w = -1;
+static pid_t launcher;             /* forks the built-in deliveries (launcher.h) */
 static unsigned int concurrency;
 static long lifetime, retry_first, retry_max;
 static struct msg **msgs;           /* sorted by id */
@@ -337,11 +338,28 @@ static void start(struct msg *m, unsigned int r)
     result(m, r, 111, detail);
     return;
   }
-  k->pid = fork();
+  if (deliver_builtin)
+  {
+    int fd = open(p.s, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+    {
+      snprintf(detail, sizeof detail, "4.3.0 unable to open the queued message: %s", strerror(errno));
+      fd_close(pfd[0]); fd_close(pfd[1]); stralloc_free(&p);
+      result(m, r, 111, detail);
+      return;
+    }
+    k->pid = launcher_run(fd, pfd[1], m->id, m->e.sender, m->rcpt[r]);
+    if (k->pid < 0) snprintf(detail, sizeof detail, "4.3.0 unable to start the delivery: %s", strerror(errno));
+    fd_close(fd);
+  }
+  else
+  {
+    k->pid = fork();
+    if (k->pid < 0) snprintf(detail, sizeof detail, "4.3.0 unable to fork: %s", strerror(errno));
+  }
   if (k->pid < 0)
   {
     fd_close(pfd[0]); fd_close(pfd[1]); stralloc_free(&p);
-    snprintf(detail, sizeof detail, "4.3.0 unable to fork: %s", strerror(errno));
     result(m, r, 111, detail);
     return;
   }
@@ -358,13 +376,6 @@ static void start(struct msg *m, unsigned int r)
     if (fd < 0) { dprintf(2, "4.3.0 unable to open the queued message: %s\n", strerror(errno)); _exit(111); }
     if (dup2(fd, 0) < 0) _exit(111);
     setenv("VMAIL_QUEUE_ID", m->id, 1);
-    if (deliver_builtin)
-    {
-      /* vmail-deliver without its exec, named so for ps and pkill */
-      fd_close(lock); fd_close(trigger); fd_close(trigger_w);
-      prctl(PR_SET_NAME, "vmail-deliver");
-      _exit(deliver_main(4, argv));
-    }
     execvp(deliver, (char *const *)argv);
     dprintf(2, "4.3.0 unable to run %s: %s\n", deliver, strerror(errno));
     _exit(111);
@@ -408,39 +419,57 @@ static void child_detail(struct child *k, char *out)
   }
 }
 
+/* A delivery ended: its result, from its exit status and its last words. */
+static void finished(pid_t pid, int wstat)
+{
+  for (unsigned int i = 0; i < nkids; i++)
+  {
+    if (kids[i].pid != pid) continue;
+    {
+      struct child k = kids[i];
+      struct msg *m = k.m;
+      char detail[DETAIL_MAX + 1];
+      int code;
+      if (k.fd >= 0) child_read(&k);
+      if (k.fd >= 0) fd_close(k.fd);
+      child_detail(&k, detail);
+      if (WIFEXITED(wstat)) code = WEXITSTATUS(wstat) == 0 ? 0 : WEXITSTATUS(wstat) == 100 ? 100 : 111;
+      else
+      {
+        size_t l = strlen(detail);
+        code = 111;
+        snprintf(detail + l, sizeof detail - l, "%sdelivery killed by signal %d", l ? "; " : "", WTERMSIG(wstat));
+      }
+      if (code && !*detail) snprintf(detail, sizeof detail, "%s exited %d", deliver, WEXITSTATUS(wstat));
+      if (!code && !*detail) snprintf(detail, sizeof detail, "delivered");
+      kids[i] = kids[--nkids];
+      m->running--;
+      result(m, k.rcpt, code, detail);
+    }
+    return;
+  }
+}
+
+/* Our own children: deliveries run as VMAIL_DELIVER, and the launcher,
+ * without which the built-in deliveries cannot be followed. */
 static void reap(void)
 {
   int wstat;
   pid_t pid;
   while ((pid = wait_nohang(&wstat)) > 0)   /* bounded by our children */
   {
-    for (unsigned int i = 0; i < nkids; i++)
-    {
-      if (kids[i].pid != pid) continue;
-      {
-        struct child k = kids[i];
-        struct msg *m = k.m;
-        char detail[DETAIL_MAX + 1];
-        int code;
-        if (k.fd >= 0) child_read(&k);
-        if (k.fd >= 0) fd_close(k.fd);
-        child_detail(&k, detail);
-        if (WIFEXITED(wstat)) code = WEXITSTATUS(wstat) == 0 ? 0 : WEXITSTATUS(wstat) == 100 ? 100 : 111;
-        else
-        {
-          size_t l = strlen(detail);
-          code = 111;
-          snprintf(detail + l, sizeof detail - l, "%sdelivery killed by signal %d", l ? "; " : "", WTERMSIG(wstat));
-        }
-        if (code && !*detail) snprintf(detail, sizeof detail, "%s exited %d", deliver, WEXITSTATUS(wstat));
-        if (!code && !*detail) snprintf(detail, sizeof detail, "delivered");
-        kids[i] = kids[--nkids];
-        m->running--;
-        result(m, k.rcpt, code, detail);
-      }
-      break;
-    }
+    if (pid == launcher) strerr_dief1x(111, "the delivery launcher died");
+    finished(pid, wstat);
   }
+}
+
+/* Deliveries the launcher saw end. */
+static void reap_launched(void)
+{
+  pid_t pid;
+  int wstat, r;
+  while ((r = launcher_report(&pid, &wstat)) > 0) finished(pid, wstat);   /* bounded by the pipe */
+  if (r < 0) strerr_dief1x(111, "the delivery launcher is gone");
 }
 
 /* Drops a message someone else dequeued (vmailctl queue delete). */
@@ -511,7 +540,7 @@ static void run_due(time_t now, time_t *wake)
 
 int main(int argc, char const *const *argv)
 {
-  iopause_fd x[2 + CONCURRENCY_MAX];
+  iopause_fd x[3 + CONCURRENCY_MAX];
   time_t rescan = 0, full_at = 0, litter_at = 0;
   int full = 1;
   stralloc p = STRALLOC_ZERO;
@@ -531,6 +560,10 @@ int main(int argc, char const *const *argv)
   retry_max = env_number("VMAIL_QUEUE_RETRY_MAX", RETRY_MAX_DEFAULT, 1, 7L * 86400);
   kids = calloc(concurrency, sizeof *kids);
   if (!kids) strerr_diefu1sys(111, "allocate");
+  /* before the database client and the message table exist: see launcher.h */
+  x[2].fd = deliver_builtin ? launcher_start(&launcher) : -1;
+  if (deliver_builtin && x[2].fd < 0) strerr_diefu1sys(111, "start the delivery launcher");
+  x[2].events = IOPAUSE_READ;
 
   if (queue_make(dir) < 0) strerr_diefu2sys(111, "create queue directory ", dir);
   if (queue_path(&p, dir, 0, "lock") < 0) strerr_diefu1sys(111, "allocate");
@@ -563,7 +596,7 @@ int main(int argc, char const *const *argv)
   {
     time_t now = time(0), wake;
     tain deadline;
-    unsigned int n = 2;
+    unsigned int n = 3;
     int r;
     if (now >= litter_at) { clean_litter(); litter_at = now + LITTER_INTERVAL; }
     if (now >= full_at) { full = 1; full_at = now + RESCAN_INTERVAL; }
@@ -582,9 +615,10 @@ int main(int argc, char const *const *argv)
     tain_addsec_g(&deadline, wake > now ? (int)(wake - now) : 0);
     r = iopause_g(x, n, &deadline);
     if (r < 0) { if (errno == EINTR) continue; strerr_diefu1sys(111, "iopause"); }
-    for (unsigned int i = 2; i < n; i++)
+    for (unsigned int i = 3; i < n; i++)
       if (x[i].revents & IOPAUSE_READ)
         for (unsigned int k = 0; k < nkids; k++) if (kids[k].fd == x[i].fd) { child_read(kids + k); break; }
+    if (x[2].revents & IOPAUSE_READ) reap_launched();
     if (x[1].revents & IOPAUSE_READ)
     {
       char buf[256];
