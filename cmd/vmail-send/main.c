@@ -13,7 +13,6 @@
 #include <string.h>
 #include <dirent.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -61,9 +60,6 @@ struct child
 static char const *dir;
 static char const *deliver;
 static int deliver_builtin;        /* no VMAIL_DELIVER: deliver_main, no exec */
-/* The runner's lock and trigger: a delivery child without an exec must not
- * keep them, or one that outlives a killed runner stops the next starting. */
-static int lock = -1, trigger = -1, trigger_w = -1;
 static pid_t launcher;             /* forks the built-in deliveries (launcher.h) */
 static unsigned int concurrency;
 static long lifetime, retry_first, retry_max;
@@ -422,32 +418,28 @@ static void child_detail(struct child *k, char *out)
 /* A delivery ended: its result, from its exit status and its last words. */
 static void finished(pid_t pid, int wstat)
 {
-  for (unsigned int i = 0; i < nkids; i++)
+  struct child k;
+  char detail[DETAIL_MAX + 1];
+  unsigned int i = 0;
+  int code;
+  while (i < nkids && kids[i].pid != pid) i++;   /* bounded by nkids */
+  if (i == nkids) return;   /* not a delivery of ours */
+  k = kids[i];
+  if (k.fd >= 0) child_read(&k);
+  if (k.fd >= 0) fd_close(k.fd);
+  child_detail(&k, detail);
+  if (WIFEXITED(wstat)) code = WEXITSTATUS(wstat) == 0 ? 0 : WEXITSTATUS(wstat) == 100 ? 100 : 111;
+  else
   {
-    if (kids[i].pid != pid) continue;
-    {
-      struct child k = kids[i];
-      struct msg *m = k.m;
-      char detail[DETAIL_MAX + 1];
-      int code;
-      if (k.fd >= 0) child_read(&k);
-      if (k.fd >= 0) fd_close(k.fd);
-      child_detail(&k, detail);
-      if (WIFEXITED(wstat)) code = WEXITSTATUS(wstat) == 0 ? 0 : WEXITSTATUS(wstat) == 100 ? 100 : 111;
-      else
-      {
-        size_t l = strlen(detail);
-        code = 111;
-        snprintf(detail + l, sizeof detail - l, "%sdelivery killed by signal %d", l ? "; " : "", WTERMSIG(wstat));
-      }
-      if (code && !*detail) snprintf(detail, sizeof detail, "%s exited %d", deliver, WEXITSTATUS(wstat));
-      if (!code && !*detail) snprintf(detail, sizeof detail, "delivered");
-      kids[i] = kids[--nkids];
-      m->running--;
-      result(m, k.rcpt, code, detail);
-    }
-    return;
+    size_t l = strlen(detail);
+    code = 111;
+    snprintf(detail + l, sizeof detail - l, "%sdelivery killed by signal %d", l ? "; " : "", WTERMSIG(wstat));
   }
+  if (code && !*detail) snprintf(detail, sizeof detail, "%s exited %d", deliver, WEXITSTATUS(wstat));
+  if (!code && !*detail) snprintf(detail, sizeof detail, "delivered");
+  kids[i] = kids[--nkids];
+  k.m->running--;
+  result(k.m, k.rcpt, code, detail);
 }
 
 /* Our own children: deliveries run as VMAIL_DELIVER, and the launcher,
@@ -544,6 +536,10 @@ int main(int argc, char const *const *argv)
   time_t rescan = 0, full_at = 0, litter_at = 0;
   int full = 1;
   stralloc p = STRALLOC_ZERO;
+  /* The lock and the trigger are opened after the launcher is forked: a
+   * delivery that outlived a killed runner must not hold them, or the next
+   * runner could not start. */
+  int lock, trigger, trigger_w;
   PROG = "vmail-send";
   (void)argv;
   if (argc > 1) strerr_dieusage(100, USAGE);
