@@ -28,21 +28,25 @@ static int req = -1, rep = -1;   /* the runner's ends */
 
 /* ---- in the launcher ---- */
 
-static void deliver(int sock, int out, char const *id, char const *sender, char const *rcpt, int const *fds)
+void delivery_child_setup(int msgfd, int outfd, char const *id)
 {
   sigset_t none;
-  char const *argv[5] = { "vmail-deliver", "-f", sender, rcpt, 0 };
-  /* the delivery starts as a fresh process would */
   selfpipe_finish();
   signal(SIGINT, SIG_DFL); signal(SIGTERM, SIG_DFL); signal(SIGHUP, SIG_DFL); signal(SIGPIPE, SIG_DFL);
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, 0);
+  if (dup2(msgfd, 0) < 0 || dup2(outfd, 1) < 0 || dup2(outfd, 2) < 0) _exit(111);
+  if (msgfd > 2) close(msgfd);
+  if (outfd > 2) close(outfd);
+  if (setenv("VMAIL_QUEUE_ID", id, 1) < 0) _exit(111);
+}
+
+static void deliver(int sock, int out, char const *id, char const *sender, char const *rcpt, int const *fds)
+{
+  char const *argv[5] = { "vmail-deliver", "-f", sender, rcpt, 0 };
   close(sock);
   close(out);
-  if (dup2(fds[0], 0) < 0 || dup2(fds[1], 1) < 0 || dup2(fds[1], 2) < 0) _exit(111);
-  if (fds[0] > 2) close(fds[0]);
-  if (fds[1] > 2) close(fds[1]);
-  if (setenv("VMAIL_QUEUE_ID", id, 1) < 0) _exit(111);
+  delivery_child_setup(fds[0], fds[1], id);
   prctl(PR_SET_NAME, "vmail-deliver");
   _exit(deliver_main(4, argv));
 }

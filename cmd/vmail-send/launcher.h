@@ -31,4 +31,10 @@ pid_t launcher_run(int msgfd, int outfd, char const *id, char const *sender, cha
  * that ended, 0 if none is waiting, -1 if the launcher is gone. */
 int launcher_report(pid_t *pid, int *wstat);
 
+/* In a process just forked to be a delivery (by the launcher, or by the
+ * runner to exec VMAIL_DELIVER): makes it start as a fresh process would,
+ * with default signal handling and an empty mask, the message on fd 0,
+ * fds 1 and 2 on outfd and VMAIL_QUEUE_ID set; exits 111 if it cannot. */
+void delivery_child_setup(int msgfd, int outfd, char const *id);
+
 #endif

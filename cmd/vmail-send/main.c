@@ -316,7 +316,7 @@ static void start(struct msg *m, unsigned int r)
 {
   struct child *k = kids + nkids;
   stralloc p = STRALLOC_ZERO;
-  int pfd[2];
+  int pfd[2], fd;
   char detail[DETAIL_MAX + 1];
   char const *why;
   int local = local_domain(m->rcpt[r], &why);
@@ -334,49 +334,40 @@ static void start(struct msg *m, unsigned int r)
     result(m, r, 111, detail);
     return;
   }
+  fd = open(p.s, O_RDONLY | O_CLOEXEC);
+  stralloc_free(&p);
+  if (fd < 0)
+  {
+    snprintf(detail, sizeof detail, "4.3.0 unable to open the queued message: %s", strerror(errno));
+    fd_close(pfd[0]); fd_close(pfd[1]);
+    result(m, r, 111, detail);
+    return;
+  }
   if (deliver_builtin)
   {
-    int fd = open(p.s, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-    {
-      snprintf(detail, sizeof detail, "4.3.0 unable to open the queued message: %s", strerror(errno));
-      fd_close(pfd[0]); fd_close(pfd[1]); stralloc_free(&p);
-      result(m, r, 111, detail);
-      return;
-    }
     k->pid = launcher_run(fd, pfd[1], m->id, m->e.sender, m->rcpt[r]);
     if (k->pid < 0) snprintf(detail, sizeof detail, "4.3.0 unable to start the delivery: %s", strerror(errno));
-    fd_close(fd);
   }
   else
   {
     k->pid = fork();
+    if (!k->pid)
+    {
+      char const *argv[5] = { deliver, "-f", m->e.sender, m->rcpt[r], 0 };
+      delivery_child_setup(fd, pfd[1], m->id);
+      execvp(deliver, (char *const *)argv);
+      dprintf(2, "4.3.0 unable to run %s: %s\n", deliver, strerror(errno));
+      _exit(111);
+    }
     if (k->pid < 0) snprintf(detail, sizeof detail, "4.3.0 unable to fork: %s", strerror(errno));
   }
+  fd_close(fd);
   if (k->pid < 0)
   {
-    fd_close(pfd[0]); fd_close(pfd[1]); stralloc_free(&p);
+    fd_close(pfd[0]); fd_close(pfd[1]);
     result(m, r, 111, detail);
     return;
   }
-  if (!k->pid)
-  {
-    sigset_t none;
-    char const *argv[5] = { deliver, "-f", m->e.sender, m->rcpt[r], 0 };
-    int fd = open(p.s, O_RDONLY);
-    selfpipe_finish();   /* the child starts as a fresh process would */
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, 0);
-    signal(SIGPIPE, SIG_DFL);
-    if (dup2(pfd[1], 1) < 0 || dup2(pfd[1], 2) < 0) _exit(111);
-    if (fd < 0) { dprintf(2, "4.3.0 unable to open the queued message: %s\n", strerror(errno)); _exit(111); }
-    if (dup2(fd, 0) < 0) _exit(111);
-    setenv("VMAIL_QUEUE_ID", m->id, 1);
-    execvp(deliver, (char *const *)argv);
-    dprintf(2, "4.3.0 unable to run %s: %s\n", deliver, strerror(errno));
-    _exit(111);
-  }
-  stralloc_free(&p);
   fd_close(pfd[1]);
   ndelay_on(pfd[0]);
   k->fd = pfd[0];
