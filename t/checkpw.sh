@@ -142,17 +142,4 @@ testUnknownUserCostsAboutAsMuchAsKnown() {
   assertTrue "unknown ${unknown}us vs known ${known}us" "[ $((unknown * 3)) -gt $known ]"
 }
 
-testDropsToVmailUidWhenRoot() {
-  [ "$(id -u)" = 0 ] || { echo "not root: privilege drop tested only as root"; return 0; }
-  root=$(mktemp -d /tmp/vmail-uid.XXXXXX); chmod 755 "$root"
-  mkdir "$root/vhosts"; chown 65534:65534 "$root/vhosts"
-  out=$(VMAIL_ROOT=$root/vhosts VMAIL_UID=65534 VMAIL_GID=65534 checkpw postmaster@example.com secret id -u 2>/dev/null)
-  assertEquals 65534 "$out"
-  # the Maildir was created by the mail user, not by root
-  assertEquals 65534 "$(stat -c %u "$root/vhosts/example.com/postmaster/new")"
-  rm -rf "$root"
-  VMAIL_UID=0 VMAIL_GID=0 checkpw postmaster@example.com secret true 2>/dev/null
-  assertEquals 111 $?
-}
-
 . shunit2

@@ -490,7 +490,6 @@ testUnsafeMailboxNameRefused() {
   assertEquals 100 $?
 }
 
-
 # Server mode: vmail-resolve -l on a socket s6-ipcserver-socketbinder binds.
 
 SERVER=
@@ -687,18 +686,6 @@ testServerSigtermExitsZero() {
   assertEquals "stop" "$(tail -n 1 "$T_TMP/r.log" | cut -d' ' -f1)"
 }
 
-testServerAsRootBecomesTheMailUser() {
-  [ "$(id -u)" = 0 ] || { echo "not root: the privilege drop tested only as root"; return 0; }
-  server_start VMAIL_UID=65534 VMAIL_GID=65534
-  assertEquals "65534 65534 65534 65534" "$(awk '/^Uid:/ { print $2, $3, $4, $5 }' /proc/$SERVER/status)"
-  assertEquals "65534 65534 65534 65534" "$(awk '/^Gid:/ { print $2, $3, $4, $5 }' /proc/$SERVER/status)"
-  assertEquals "no other group" "65534" "$(awk '/^Groups:/ { print $2 $3 }' /proc/$SERVER/status)"
-  server_stop
-  err=$(VMAIL_UID=0 VMAIL_GID=0 s6-ipcserver-socketbinder "$T_TMP/r.sock" vmail-resolve -l 2>&1); rc=$?
-  assertEquals "never stays root" 111 "$rc"
-  assertContains "$err" "become VMAIL_UID/VMAIL_GID"
-}
-
 testServerNeedsAListeningSocket() {
   err=$(vmail-resolve -l </dev/null 2>&1); rc=$?
   assertEquals 100 "$rc"
@@ -720,27 +707,6 @@ testServiceRunsTheServerOnItsSocket() {
   out=$(printf 'open a\nsend a alias@example.com\\n\nread a\n' | rclient "$svc/run/resolve.sock")
   assertEquals "local postmaster@example.com $VMAIL_ROOT/example.com/postmaster" "$out"
   kill -TERM $pid; wait $pid; assertEquals 0 $?
-}
-
-testServiceAsRootGivesTheSocketToTheMailUser() {
-  [ "$(id -u)" = 0 ] || { echo "not root: the mail user's socket tested only as root"; return 0; }
-  svc=$(mktemp -d /tmp/vmail-resolve-svc.XXXXXX); chmod 755 "$svc"; mkdir "$svc/env"
-  cp "$T_TMP/rclient.py" "$svc/"
-  echo "$svc/run/resolve.sock" > "$svc/env/VMAIL_RESOLVE_SOCKET"
-  echo 65534 > "$svc/env/VMAIL_UID"; echo 65534 > "$svc/env/VMAIL_GID"
-  VMAIL_ENVDIR=$svc/env "$T_TOP/service/resolve/run" > "$svc/log" 2>&1 &
-  pid=$!
-  i=0; until grep -q '^start' "$svc/log" 2>/dev/null || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
-  assertEquals "65534 65534 600" "$(stat -c '%u %g %a' "$svc/run/resolve.sock")"
-  assertEquals "the directory stays root's" "0" "$(stat -c '%u' "$svc/run")"
-  assertEquals "runs as the mail user" "65534 65534 65534 65534" "$(awk '/^Uid:/ { print $2, $3, $4, $5 }' /proc/$pid/status)"
-  printf 'not an address\n' | vmail-resolve > "$svc/batch.out"
-  out=$(printf 'open a\nsend a not an address\\n\nread a\n' | s6-applyuidgid -u 65534 -g 65534 -G "" python3 "$svc/rclient.py" "$svc/run/resolve.sock")
-  assertEquals "the mail user is answered" "$(cat "$svc/batch.out")" "$out"
-  out=$(echo 'open a' | s6-applyuidgid -u 1 -g 1 -G "" python3 "$svc/rclient.py" "$svc/run/resolve.sock")
-  assertEquals "nobody else connects" "refused PermissionError" "$out"
-  kill -TERM $pid; wait $pid; assertEquals 0 $?
-  rm -rf "$svc"
 }
 
 . shunit2

@@ -82,8 +82,7 @@ int main(int argc, char const *const *argv)
   addr_lower(login.s);
   if (!resolve_maildir(login.s, &maildir)) strerr_dief2x(111, "unsafe mailbox name for ", login.s);
   /* the mail user, never root, touches the Maildir */
-  if (privilege_drop("VMAIL_UID", "VMAIL_GID") < 0)
-    strerr_diefu1sys(111, "become VMAIL_UID/VMAIL_GID (numbers, not 0)");
+  if (privilege_drop("VMAIL_UID", "VMAIL_GID") < 0) strerr_dief1x(privilege_exitcode(), privilege_error());
   if (maildir_make(maildir.s) < 0) strerr_diefu2sys(111, "create Maildir ", maildir.s);
   if (chdir(maildir.s) < 0) strerr_diefu2sys(111, "chdir to ", maildir.s);
   if (setenv("USER", login.s, 1) < 0 || setenv("HOME", maildir.s, 1) < 0

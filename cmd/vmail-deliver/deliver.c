@@ -311,8 +311,7 @@ int deliver_main(int argc, char const *const *argv)
   options(argc, argv, &o);
   signal(SIGPIPE, SIG_IGN);   /* a resolver or queue program that died is an error, not our death */
   /* mail is written as the mail user, never as root */
-  if (geteuid() == 0 && privilege_drop("VMAIL_UID", "VMAIL_GID") < 0)
-    strerr_diefu1sys(111, "become VMAIL_UID/VMAIL_GID");
+  if (privilege_drop("VMAIL_UID", "VMAIL_GID") < 0) strerr_dief1x(privilege_exitcode(), privilege_error());
   message_read(&m);
   if (o.maildir) deliver_one(&o, &m, o.recipient, o.maildir, &out);
   else

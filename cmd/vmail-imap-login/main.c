@@ -16,6 +16,7 @@
 #include "checkpw.h"
 #include "imap_io.h"
 #include "imap_parse.h"
+#include "privilege.h"
 #include "privsep.h"
 #include "smtp_auth.h"
 
@@ -26,7 +27,6 @@
 #define LOGIN_BAD_COMMANDS_MAX 10     /* syntax errors before BYE */
 #define LOGIN_COMMAND_MAX 4096        /* each line or literal: a user name and password fit */
 #define LOGIN_CREDENTIAL_MAX 255      /* RFC 4616 2 */
-#define LOGIN_USER_DEFAULT "nobody"    /* who reads the network before a login, when root */
 #define SERVER_ARGS_MAX 16
 
 #define CAPS_COMMON "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE"
@@ -183,8 +183,8 @@ int main(int argc, char const *const *argv)
   plaintext_ok = (x && !strcmp(x, "1")) || getenv("SSL_PROTOCOL");
 
   /* from here on, as root, the network is read by an unprivileged child */
-  if (privsep_start(&run_checkpw, "VMAIL_LOGIN_UID", "VMAIL_LOGIN_GID", LOGIN_USER_DEFAULT) < 0)
-    strerr_diefu1sys(111, "separate privileges (VMAIL_LOGIN_UID, VMAIL_LOGIN_GID)");
+  /* from here on, as root, the network is read by an unprivileged child */
+  if (privsep_login(&run_checkpw) < 0) strerr_dief1x(privilege_exitcode(), privilege_error());
   signal(SIGPIPE, SIG_IGN);   /* a vanished client is a write error, logged */
   imap_io_exact();
   out("* OK [CAPABILITY "); capabilities(); out("] vmail IMAP ready\r\n"); flush();

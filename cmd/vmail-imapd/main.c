@@ -14,6 +14,7 @@
 #include "imap_io.h"
 #include "imap_parse.h"
 #include "imapd.h"
+#include "privilege.h"
 
 #define USAGE "vmail-imapd"
 
@@ -309,6 +310,8 @@ int main(int argc, char const *const *argv)
   char const *login_tag = getenv("VMAIL_IMAP_TAG");
   PROG = "vmail-imapd";
   if (argc > 1 && argv[1][0] == '-') strerr_dieusage(100, USAGE);
+  /* started as root by hand: the mailbox is still the mail user's */
+  if (privilege_drop("VMAIL_UID", "VMAIL_GID") < 0) strerr_dief1x(privilege_exitcode(), privilege_error());
   if (getenv("USER")) imapd_user = getenv("USER");
   signal(SIGPIPE, SIG_IGN);   /* a vanished client is a write error: logged, not a silent death */
   {

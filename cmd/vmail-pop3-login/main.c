@@ -20,6 +20,7 @@
 #include "pop3_command.h"
 #include "pop3_input.h"
 #include "pop3_output.h"
+#include "privilege.h"
 #include "privsep.h"
 #include "smtp_auth.h"
 
@@ -28,7 +29,6 @@
 #define POP3_LOGIN_ERRORS_MAX 10        /* bad commands before the connection is closed */
 #define POP3_LOGIN_FAILURES_MAX 3       /* failed logins per connection */
 #define POP3_FAIL_DELAY_DEFAULT 1       /* seconds before answering a failed login */
-#define LOGIN_USER_DEFAULT "nobody"      /* who reads the network before a login, when root */
 
 static char outbuf[BUFFER_OUTSIZE_SMALL * 4];
 static buffer out = BUFFER_INIT(&pop3_output_writev, 1, outbuf, sizeof outbuf);
@@ -190,8 +190,8 @@ int main(int argc, char const *const *argv)
      or over TLS (s6-tlsserver / sslserver set SSL_PROTOCOL) */
   plaintext_ok = (x && !strcmp(x, "1")) || getenv("SSL_PROTOCOL");
   /* from here on, as root, the network is read by an unprivileged child */
-  if (privsep_start(&run_checkpw, "VMAIL_LOGIN_UID", "VMAIL_LOGIN_GID", LOGIN_USER_DEFAULT) < 0)
-    strerr_diefu1sys(111, "separate privileges (VMAIL_LOGIN_UID, VMAIL_LOGIN_GID)");
+  /* from here on, as root, the network is read by an unprivileged child */
+  if (privsep_login(&run_checkpw) < 0) strerr_dief1x(privilege_exitcode(), privilege_error());
   signal(SIGPIPE, SIG_IGN);
   /* a client that stops reading is dropped like one that stops writing */
   if (pop3_output_init(timeout) < 0) strerr_diefu1sys(111, "set a SIGALRM handler");

@@ -26,6 +26,7 @@
 #include "pop3_message.h"
 #include "pop3_output.h"
 #include "pop3_sizes.h"
+#include "privilege.h"
 
 #define USAGE "vmail-pop3d"
 #define POP3_TIMEOUT_DEFAULT 600   /* RFC 1939 3: the autologout timer is at least 10 minutes */
@@ -451,6 +452,8 @@ int main(int argc, char const *const *argv)
   (void)argv;
   PROG = "vmail-pop3d";
   if (argc > 1) strerr_dieusage(100, USAGE);
+  /* started as root by hand: the mailbox is still the mail user's */
+  if (privilege_drop("VMAIL_UID", "VMAIL_GID") < 0) strerr_dief1x(privilege_exitcode(), privilege_error());
   if (x && *x && (!uint0_scan(x, &timeout) || !timeout)) strerr_dief2x(100, "bad VMAIL_POP3_TIMEOUT: ", x);
   signal(SIGPIPE, SIG_IGN);
   /* a client that stops reading: each write may block at most the autologout time */

@@ -88,15 +88,17 @@ static size_t received(char *buf, size_t max, int crlf)
 
 /* The queue belongs to the mail user, whoever injects as root: VMAIL_UID,
  * or, for root's cron mail sent without the service's environment, the
- * owner of the queue directory, so vmail-send can read what we write. */
+ * owner of the queue directory, so vmail-send can read what we write. A
+ * queue that root owns, or none, with VMAIL_UID unset: we refuse (with
+ * qmail-queue's temporary code: the caller keeps the message). */
 static void become_queue_owner(char const *dir)
 {
   struct stat st;
-  int r;
-  if (geteuid()) return;
-  r = privilege_drop("VMAIL_UID", "VMAIL_GID");
-  if (r < 0) strerr_diefu1sys(EXIT_SETUP, "become VMAIL_UID/VMAIL_GID");
-  if (!r && stat(dir, &st) == 0 && st.st_uid && privilege_become(st.st_uid, st.st_gid) < 0)
+  if (privilege_drop("VMAIL_UID", "VMAIL_GID") >= 0) return;
+  if (errno != ENOENT) strerr_dief1x(EXIT_SETUP, privilege_error());
+  if (stat(dir, &st) < 0 || !st.st_uid)
+    strerr_dief4x(EXIT_SETUP, privilege_error(), " (and ", dir, " is not the mail user's)");
+  if (privilege_become(st.st_uid, st.st_gid) < 0)
     strerr_diefu2sys(EXIT_SETUP, "become the owner of ", dir);
 }
 

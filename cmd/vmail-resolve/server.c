@@ -237,8 +237,7 @@ int server_run(void)
   iopause_fd x[2 + CLIENTS_MAX];
   listener_check();
   /* the database, and every client, only as the mail user */
-  if (geteuid() == 0 && privilege_drop("VMAIL_UID", "VMAIL_GID") < 0)
-    strerr_diefu1sys(111, "become VMAIL_UID/VMAIL_GID");
+  if (privilege_drop("VMAIL_UID", "VMAIL_GID") < 0) strerr_dief1x(privilege_exitcode(), privilege_error());
   x[0].fd = selfpipe_init();
   if (x[0].fd < 0) strerr_diefu1sys(111, "selfpipe_init");
   if (selfpipe_trap(SIGTERM) < 0 || selfpipe_trap(SIGINT) < 0) strerr_diefu1sys(111, "trap signals");

@@ -535,8 +535,7 @@ int main(int argc, char const *const *argv)
   (void)argv;
   if (argc > 1) strerr_dieusage(100, USAGE);
   /* the queue and the Maildirs belong to the mail user */
-  if (geteuid() == 0 && privilege_drop("VMAIL_UID", "VMAIL_GID") < 0)
-    strerr_diefu1sys(111, "become VMAIL_UID/VMAIL_GID");
+  if (privilege_drop("VMAIL_UID", "VMAIL_GID") < 0) strerr_dief1x(privilege_exitcode(), privilege_error());
   dir = queue_dir();
   deliver = getenv("VMAIL_DELIVER");
   deliver_builtin = !deliver || !*deliver;

@@ -1,9 +1,11 @@
 /* auth.c: SMTP AUTH credentials checked by the checkpassword program
  * ($VMAIL_CHECKPW, default vmail-checkpw, running "true" on success).
- * Started as root with VMAIL_UID/VMAIL_GID set, the session runs as that
- * user and a root partner runs the checker (privsep.h), so the process that
- * parses the network can read neither the password hashes nor the database
- * credentials that give them.
+ * Started as root, the session runs as VMAIL_SMTPD_UID/VMAIL_SMTPD_GID and a
+ * root partner runs the checker (privsep.h), so the process that parses the
+ * network can read neither the password hashes nor the database
+ * credentials that give them; the same partner starts each message's queue
+ * program as VMAIL_UID (queue.c), so the session cannot open a Maildir or
+ * the queue either. Without those variables, as root, it refuses to start.
  * checkpw_run lets the child inherit fd 0 and 1; here they are the client's
  * connection, which the checker must never touch, so they point at /dev/null
  * while it runs. */
@@ -45,10 +47,13 @@ static int run_checkpw(char const *user, char const *password, char const *tag)
 
 void auth_init(int auth_allowed)
 {
-  /* without AUTH nobody needs a root partner: just become the mail user */
-  if (auth_allowed ? privsep_start(&run_checkpw, "VMAIL_UID", "VMAIL_GID", 0) < 0
-      : geteuid() == 0 && privilege_drop("VMAIL_UID", "VMAIL_GID") < 0)
-    strerr_diefu1sys(111, "separate privileges (VMAIL_UID, VMAIL_GID)");
+  uid_t uid;
+  gid_t gid;
+  queue_init();
+  /* the queue program becomes the mail user: known before a byte is read */
+  if (privilege_need("VMAIL_UID", "VMAIL_GID", 0, &uid, &gid) < 0
+      || privsep_start(auth_allowed ? &run_checkpw : 0, "VMAIL_SMTPD_UID", "VMAIL_SMTPD_GID", 0) < 0)
+    strerr_dief1x(privilege_exitcode(), privilege_error());
 }
 
 int auth_check(char const *user, char const *password)

@@ -32,7 +32,9 @@ ssize_t io_line(char *line, size_t max);
 void io_peek(struct iovec v[2]);
 void io_skip(size_t n);
 
-/* queue.c: one message at a time */
+/* queue.c: one message at a time; queue_init (auth_init calls it) makes
+ * the queue program privsep's spawned child */
+void queue_init(void);
 int queue_start(unsigned timeout_seconds);          /* 1 ok, 0 could not start */
 int queue_running(void);
 pid_t queue_child(void);                            /* its pid (0: none) */
@@ -43,8 +45,9 @@ int queue_finish(char const *envelope, size_t len);
 void queue_abort(void);                             /* the message is dropped */
 
 /* auth.c: auth_init before the first read from the client (as root, it
- * becomes VMAIL_UID, leaving a root partner behind if AUTH is allowed;
- * dies 111);
+ * becomes VMAIL_SMTPD_UID, leaving a root partner behind that checks AUTH
+ * and starts the queue program as VMAIL_UID; dies 100 if they are unset,
+ * 111 on other trouble);
  * auth_check: 0 ok, 1 bad credentials, 111 temporary trouble */
 void auth_init(int auth_allowed);
 int auth_check(char const *user, char const *password);

@@ -11,8 +11,13 @@ db_userflag() { [ "$(id -u)" = 0 ] && echo --user=root; }
 
 db_alive() { mariadb-admin --no-defaults -S "$1/db.sock" -uroot ping >/dev/null 2>&1; }
 
+# mariadbd (and what mariadb-install-db runs) live in /usr/sbin, which is
+# not on an ordinary user's PATH on Debian
+db_path() { case :$PATH: in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin:/sbin ;; esac; }
+
 db_start() {
   dir=$1
+  db_path
   mkdir -p "$dir"
   db_alive "$dir" && return 0
   if [ ! -d "$dir/data/mysql" ]; then
@@ -34,7 +39,7 @@ db_start() {
   i=0
   until db_alive "$dir"; do
     i=$((i + 1))
-    [ $i -lt 300 ] || { echo "db: mariadbd did not start:" >&2; tail -n 20 "$dir/db.err" >&2; return 111; }
+    [ $i -lt 300 ] || { echo "db: mariadbd did not start:" >&2; tail -n 20 "$dir/db.err" >&2 || echo "db: (no $dir/db.err: was mariadbd found?)" >&2; return 111; }
     sleep 0.1
   done
   chmod 755 "$dir"
