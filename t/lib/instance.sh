@@ -96,6 +96,40 @@ make_services() {
   done
 }
 
+# As root, the real model (README, security): the mail user vmail (5000:5000
+# as the tutorial, when that is free; else a system user) owns run/mail and
+# run/queue, SMTP sessions parse as vmaild, POP3/IMAP before a login read as
+# nobody; their ids go into run/env and run/vmail.env. Accounts that exist
+# are used as they are.
+root_user() {   # NAME [UID]: creates the system user NAME (and its group) if missing
+  id -u "$1" >/dev/null 2>&1 && return 0
+  if [ -n "${2:-}" ] && ! getent passwd "$2" >/dev/null && ! getent group "$2" >/dev/null; then
+    groupadd --system --gid "$2" "$1" && useradd --system --uid "$2" --gid "$2" \
+      --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$1" && return 0
+  fi
+  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$1"
+}
+
+root_users() {
+  [ "$(id -u)" = 0 ] || return 0
+  root_user vmail 5000 || die "cannot create the mail user vmail"
+  root_user vmaild || die "cannot create the SMTP user vmaild"
+  for kv in VMAIL_UID="$(id -u vmail)" VMAIL_GID="$(id -g vmail)" \
+      VMAIL_SMTPD_UID="$(id -u vmaild)" VMAIL_SMTPD_GID="$(id -g vmaild)" \
+      VMAIL_LOGIN_UID="$(id -u nobody)" VMAIL_LOGIN_GID="$(id -g nobody)"; do
+    printf '%s\n' "${kv#*=}" > "$RUN/env/${kv%%=*}"
+    printf "export %s='%s'\n" "${kv%%=*}" "${kv#*=}" >> "$RUN/vmail.env"
+  done
+  # Maildirs and the queue: the mail user's alone
+  mkdir -p "$RUN/mail" "$RUN/queue"
+  chown -R vmail:vmail "$RUN/mail" "$RUN/queue"
+  chmod 700 "$RUN/mail" "$RUN/queue"
+  # the lookup account (no password column): the resolver (vmail) and the
+  # sessions' resolver co-process (vmaild); mailuser.pw stays root's
+  chown vmail:vmaild "$RUN/db/lookup.pw"
+  chmod 640 "$RUN/db/lookup.pw"
+}
+
 svscan_running() { s6-svscanctl -z "$RUN/service" 2>/dev/null; }
 
 start() {
@@ -104,6 +138,7 @@ start() {
   db_start "$RUN/db" || die "MariaDB did not start (see $RUN/db/db.err)"
   db_setup "$RUN/db" || die "database setup failed"
   write_env
+  root_users
   seed_demo
   make_services
   if [ -p "$RUN/service/.s6-svscan/control" ] && s6-svscanctl -a "$RUN/service" 2>/dev/null; then
@@ -125,7 +160,7 @@ start() {
   here=$RUN stopcmd="VMAIL_RUN_DIR=$RUN make stop"
   [ "$RUN" = "$TOP/run" ] && here=run stopcmd="make stop"
   cat <<MSG
-vmail is running under $RUN, as $(id -un), on 127.0.0.1:
+vmail is running under $RUN, as $(id -un)$(root_model), on 127.0.0.1:
   SMTP $VMAIL_SMTP_PORT  submission $VMAIL_SUBMISSION_PORT  POP3 $VMAIL_POP3_PORT  IMAP $VMAIL_IMAP_PORT
   services: $(ls "$RUN/service" | tr '\n' ' ')
 Demo: domain example.com, user postmaster@example.com, password $(cat "$RUN/demo-password"),
@@ -138,6 +173,12 @@ Try:
   echo hello | mail -s hi postmaster@example.com; ls $here/mail/example.com/postmaster/new
 Logs: $here/log/<service>/current.  Stop with: $stopcmd
 MSG
+}
+
+# What runs as whom, when started as root.
+root_model() {
+  [ "$(id -u)" = 0 ] || return 0
+  printf ' (SMTP sessions as vmaild, POP3/IMAP before login as nobody, mail as vmail)'
 }
 
 # Is anything of the supervision tree still running: s6-svscan, or an
