@@ -183,6 +183,17 @@ testSmtpdQueueFiltersRunAsTheMailUser() {
   assertEquals "one more queued" $((before + 1)) "$(ls "$VMAIL_QUEUE_DIR/env" | wc -l)"
 }
 
+testSendmailFiltersRunAsTheMailUser() {
+  printf '#!/bin/sh\nid -u > %s/sendmail-filter.uid\nexec vmail-queue\n' "$S/rec" > "$T_TMP/sfilter"
+  chmod 755 "$T_TMP/sfilter"; chmod 711 "$T_TMP"
+  printf 'Subject: filtered by root\n\nhi\n' | VMAIL_QUEUE="$T_TMP/sfilter" vmail-sendmail -i postmaster@example.com
+  assertEquals 0 $?
+  assertEquals "root's filter ran as VMAIL_UID" "$MAIL_UID" "$(cat "$S/rec/sendmail-filter.uid")"
+  printf 'x\n' | env -u VMAIL_UID -u VMAIL_GID VMAIL_QUEUE="$T_TMP/sfilter" vmail-sendmail -i postmaster@example.com 2>"$T_TMP/err"
+  assertEquals "without the mail user" 100 $?
+  assertContains "$(cat "$T_TMP/err")" 'VMAIL_UID and VMAIL_GID are unset'
+}
+
 testSmtpdWithoutAuthStillSeparates() {
   session env -u VMAIL_AUTH_PLAINTEXT vmail-smtpd
   await '220 mx.test'

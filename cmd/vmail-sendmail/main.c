@@ -21,6 +21,7 @@
 
 #include "envelope.h"
 #include "msghead.h"
+#include "privilege.h"
 #include "queue.h"
 #include "submit.h"
 
@@ -196,6 +197,10 @@ static int queue_it(void)
     if (queue_not_ours()) return submit_smtp(out.s, out.len, env.s, env.len);
     prog = "vmail-queue";
   }
+  /* root's filters run as the mail user, as vmail-smtpd's do; vmail-queue
+   * itself drops (and names root in its Received line) */
+  else if (privilege_drop("VMAIL_UID", "VMAIL_GID") < 0)
+    strerr_dief1x(privilege_exitcode(), privilege_error());
   signal(SIGPIPE, SIG_IGN);
   code = queue_inject(prog, out.s, out.len, -1, env.s, env.len);
   if (code < 0) strerr_diefu2sys(111, "run ", prog);
