@@ -120,6 +120,11 @@ root_users() {
     printf '%s\n' "${kv#*=}" > "$RUN/env/${kv%%=*}"
     printf "export %s='%s'\n" "${kv%%=*}" "${kv#*=}" >> "$RUN/vmail.env"
   done
+  # the users must reach the programs and run/ (not under a 0700 home)
+  for u in vmail vmaild; do
+    setpriv --reuid="$u" --regid="$u" --clear-groups test -x "$TOP/bin/vmail-smtpd" -a -x "$RUN" ||
+      die "$u cannot reach $TOP/bin or $RUN: put the tree where other users may enter (chmod o+x)"
+  done
   # Maildirs and the queue: the mail user's alone
   mkdir -p "$RUN/mail" "$RUN/queue"
   chown -R vmail:vmail "$RUN/mail" "$RUN/queue"
