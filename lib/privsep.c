@@ -271,6 +271,9 @@ int privsep_spawn(int w[2], pid_t *pid)
     return 1;
   }
   if (w[0] >= 0) { close(w[0]); close(w[1]); }
+  /* started, but its pipes were lost on the way (no descriptors left):
+   * it must not stay the partner's one child */
+  if (n >= 1 && data[0] == 's') privsep_reap(1, 1);
   return 0;
 }
 
