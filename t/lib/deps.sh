@@ -4,6 +4,8 @@
 pkgs="build-essential clang libmariadb-dev libcrypt-dev skalibs-dev s6 execline ucspi-tcp
   shunit2 mariadb-server mariadb-client swaks python3 bsd-mailx mutt fetchmail isync strace
   valgrind"
+pkgs="$pkgs libunbound-dev libtls-dev"   # vmail-remote: DNS (libunbound), STARTTLS (libtls)
+pkgs="$pkgs unbound openssl"             # tests: t/remote.sh's DNS server and certificates
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
