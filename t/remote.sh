@@ -9,8 +9,9 @@ T_PORT_BASE=${T_PORT_BASE:-26000}
 P=$((T_PORT_BASE + 425))
 export VMAIL_REMOTE_PORT=$P VMAIL_ETC=$T_TMP/etc VMAIL_HOSTNAME=out.vmail.example VMAIL_REMOTE_TIMEOUT=2
 # run as root, vmail-remote refuses to stay root: it becomes nobody
-[ "$(id -u)" = 0 ] && export VMAIL_UID=65534 VMAIL_GID=65534
-SINKS=
+[ "$(id -u)" = 0 ] && export VMAIL_REMOTE_UID=65534 VMAIL_REMOTE_GID=65534
+export VMAIL_QUEUE_DIR=$T_TMP/queue VMAIL_POSTMASTER=postmaster@example.com
+SINKS= SEND_PID=
 
 sink() {   # sink ADDR MODE [ARGS...]: a server on ADDR:P writing to $T_TMP/ADDR
   a=$1; shift
@@ -32,6 +33,7 @@ certs() {
 }
 
 oneTimeSetUp() {
+  seed_tutorial
   # nobody reads the routes: let it through the scratch directories
   chmod a+x "$(dirname "$T_TMP")" "$T_TMP"
   mkdir -p "$VMAIL_ETC"
@@ -49,20 +51,24 @@ oneTimeSetUp() {
     'mail5xx.example. MX 10 mx.mail5xx.example.' 'mx.mail5xx.example. A 127.0.2.47' \
     'tls.example. MX 10 mx.tls.example.' 'mx.tls.example. A 127.0.2.48' \
     'smart.example. A 127.0.2.49' \
+    'slow.example. MX 10 mx.slow.example.' 'mx.slow.example. A 127.0.2.50' \
     'nomx.example. A 127.0.2.21' 'null.example. MX 0 .' || return 1
   sink 127.0.2.21 ok && sink 127.0.2.32 ok && sink 127.0.2.41 silent && sink 127.0.2.42 brokentls &&
   sink 127.0.2.43 size && sink 127.0.2.44 noutf8 && sink 127.0.2.45 data5xx && sink 127.0.2.46 helo &&
-  sink 127.0.2.47 mail5xx && sink 127.0.2.48 ok --tls "$T_TMP/tls/cert.pem" "$T_TMP/tls/key.pem" &&
+  sink 127.0.2.47 mail5xx && sink 127.0.2.50 slow && sink 127.0.2.48 ok --tls "$T_TMP/tls/cert.pem" "$T_TMP/tls/key.pem" &&
   sink 127.0.2.49 ok --tls "$T_TMP/tls/cert.pem" "$T_TMP/tls/key.pem" --auth 'relay:se cret'
 }
 
 oneTimeTearDown() {
+  [ -n "${T_KEEP_LOG:-}" ] && cp "$T_TMP/send.log" /tmp/o/send.log
+  stop_send
   for p in $SINKS; do kill "$p" 2>/dev/null; done
   dns_stop
   rm -rf "$T_TMP"
 }
 
 setUp() { rm -f "$VMAIL_ETC/routes" "$VMAIL_ETC/relay-auth"; : > "$T_TMP/err"; }
+tearDown() { stop_send; }
 
 # remote DOMAIN SENDER RCPT...: the message in $T_TMP/msg (default: a small one)
 remote() {
@@ -190,7 +196,7 @@ testVerifiedTLSRoute() {
 testSmarthostWithAuth() {
   printf '# everything through the relay\n*   smart.example\n' > "$VMAIL_ETC/routes"
   printf 'smart.example relay se cret\n' > "$VMAIL_ETC/relay-auth"
-  chown "${VMAIL_UID:-$(id -u)}" "$VMAIL_ETC/relay-auth"
+  chown "${VMAIL_REMOTE_UID:-$(id -u)}" "$VMAIL_ETC/relay-auth"
   chmod 644 "$VMAIL_ETC/relay-auth"
   out=$(remote far.example a@vmail.example u@far.example)
   assertEquals "credentials readable by others: deferred" "s" "$(field "$out" 1 1)"
@@ -205,6 +211,93 @@ testSmarthostWithAuth() {
   assertTrue "AUTH inside TLS" "grep -q 'relay=smart.example.* tls=TLSv1' '$T_TMP/err'"
   printf '*   smart.example\nok.example\n' > "$VMAIL_ETC/routes"
   assertEquals "a domain without a host: MX as usual" "mx.ok.example 10 port=$P 127.0.2.21" "$(vmail-remote -n ok.example)"
+}
+
+# ---- vmail-send runs vmail-remote ----
+
+start_send() { VMAIL_REMOTE=vmail-remote vmail-send 2>>"$T_TMP/send.log" & SEND_PID=$!; }
+stop_send() { [ -n "$SEND_PID" ] && { kill "$SEND_PID" 2>/dev/null; wait "$SEND_PID" 2>/dev/null; }; SEND_PID=; }
+
+queue_empty() { [ "$(count_files "$VMAIL_QUEUE_DIR/env")" = 0 ]; }
+# the sink's envelope file of the message with subject $1 at address $2
+sunk() { grep -l "^Subject: $1" "$T_TMP/$2"/*.eml 2>/dev/null | sed 's/eml$/env/'; }
+PMBOX=$VMAIL_ROOT/example.com/postmaster/new
+
+testSendRelaysEachDomainInOneTransaction() {
+  : > "$T_TMP/send.log"
+  start_send
+  SUBJECT=grouped inject postmaster@example.com one@ok.example u@twomx.example two@ok.example user2@example.com
+  assertTrue "all delivered" "wait_until 20 queue_empty"
+  env=$(sunk grouped 127.0.2.21)
+  assertEquals "one transaction for ok.example" "RCPT TO:<one@ok.example>
+RCPT TO:<two@ok.example>" "$(grep RCPT "$env")"
+  assertNotNull "second MX of twomx.example" "$(sunk grouped 127.0.2.32)"
+  assertEquals "local recipient delivered" 1 "$(count_files "$VMAIL_ROOT/example.com/user2/new")"
+  assertTrue "log: relay and reply" "grep -q 'to=<two@ok.example> status=sent delay=[0-9.]* detail=\"mx.ok.example\[127.0.2.21\]:$P said: 250 2.0.0 queued as' '$T_TMP/send.log'"
+  assertTrue "log: tls" "grep -q '^connection qid=[0-9.]* domain=twomx.example relay=mx2.twomx.example\[127.0.2.32\]:$P tls=none result=sent' '$T_TMP/send.log'"
+}
+
+testSendBouncesRemoteRefusalWithRemoteMTA() {
+  rm -rf "$PMBOX"
+  start_send
+  SUBJECT=refused inject postmaster@example.com bad1@ok.example fine@ok.example
+  assertTrue "bounce delivered" "wait_until 20 '[ \$(count_files $PMBOX) = 1 ]'"
+  assertTrue "dequeued" "wait_until 10 queue_empty"
+  f=$(ls "$PMBOX"/*)
+  assertTrue "Final-Recipient" "grep -q '^Final-Recipient: rfc822; bad1@ok.example' '$f'"
+  assertTrue "Status" "grep -q '^Status: 5.1.1' '$f'"
+  assertTrue "Remote-MTA" "grep -q '^Remote-MTA: dns; mx.ok.example$' '$f'"
+  assertTrue "Diagnostic-Code" "grep -q '^Diagnostic-Code: smtp; 550 5.1.1 no such user here' '$f'"
+  assertFalse "only the failed one" "grep -q 'fine@ok.example' '$f'"
+}
+
+testSendRetriesTemporaryFailuresThenBounces() {
+  rm -rf "$PMBOX"
+  : > "$T_TMP/send.log"
+  VMAIL_QUEUE_RETRY=1 VMAIL_QUEUE_RETRY_MAX=1 VMAIL_QUEUE_LIFETIME=4 start_send
+  SUBJECT=later inject postmaster@example.com temp1@ok.example
+  assertTrue "deferred" "wait_until 20 'grep -q \"to=<temp1@ok.example> status=deferred .*said: 451 4.2.1 try later\" $T_TMP/send.log'"
+  assertContains "queue list shows the last reply" "$(vmailctl queue list)" "said: 451 4.2.1 try later"
+  assertTrue "bounced once expired" "wait_until 30 '[ \$(count_files $PMBOX) = 1 ]'"
+  assertTrue "retried" "[ \$(grep -c 'to=<temp1@ok.example> status=deferred' $T_TMP/send.log) -ge 2 ]"
+  assertTrue "the last error in the bounce" "grep -q '451 4.2.1 try later' $PMBOX/*"
+}
+
+# the pid of vmail-send's vmail-remote child
+remote_pid() { ps -o pid=,comm= --ppid "$SEND_PID" | awk '$2 == "vmail-remote" { print $1 }'; }
+copies() { grep -l "^Subject: $1" "$T_TMP/127.0.2.50"/*.eml 2>/dev/null | wc -l; }
+
+testSIGKILLOfVmailRemoteMidTransactionLosesNothing() {
+  VMAIL_REMOTE_TIMEOUT=20 VMAIL_QUEUE_RETRY=1 VMAIL_QUEUE_RETRY_MAX=1 start_send
+  SUBJECT=kill-remote inject postmaster@example.com k1@slow.example
+  assertTrue "message on the wire" "wait_until 20 '[ \$(copies kill-remote) = 1 ]'"
+  pid=$(remote_pid)
+  assertNotNull "vmail-remote running" "$pid"
+  kill -9 $pid
+  assertTrue "delivered after all" "wait_until 30 queue_empty"
+  assertTrue "deferred in between" "grep -q 'to=<k1@slow.example> status=deferred .*killed by signal 9' '$T_TMP/send.log'"
+  n=$(copies kill-remote)
+  assertTrue "at least once, at most twice ($n)" "[ $n -ge 1 ] && [ $n -le 2 ]"
+  stop_send; start_send
+  printf f > "$VMAIL_QUEUE_DIR/trigger"
+  assertTrue "a flushed runner finds nothing to do" "wait_until 10 'grep -c \"^start \" $T_TMP/send.log | grep -q .'"
+  assertEquals "never again after the recorded 250" "$n" "$(copies kill-remote)"
+}
+
+testSIGKILLOfVmailSendMidTransactionLosesNothing() {
+  VMAIL_REMOTE_TIMEOUT=20 VMAIL_QUEUE_RETRY=1 VMAIL_QUEUE_RETRY_MAX=1 start_send
+  SUBJECT=kill-send inject postmaster@example.com k2@slow.example
+  assertTrue "message on the wire" "wait_until 20 '[ \$(copies kill-send) = 1 ]'"
+  kill -9 "$SEND_PID"; wait "$SEND_PID" 2>/dev/null; SEND_PID=
+  assertFalse "still queued" "queue_empty"
+  VMAIL_REMOTE_TIMEOUT=20 VMAIL_QUEUE_RETRY=1 VMAIL_QUEUE_RETRY_MAX=1 start_send
+  assertTrue "delivered by the next runner" "wait_until 30 queue_empty"
+  n=$(copies kill-send)
+  assertTrue "at least once, at most twice ($n)" "[ $n -ge 1 ] && [ $n -le 2 ]"
+  stop_send
+  VMAIL_QUEUE_RETRY=1 start_send
+  assertTrue "restarted" "wait_until 10 'ps -p $SEND_PID >/dev/null'"
+  assertEquals "never again after the recorded 250" "$n" "$(copies kill-send)"
 }
 
 testUsage() {

@@ -54,6 +54,22 @@ static void status_of(char const *reason, size_t len, char const *dflt, char *ou
   strcpy(out, dflt);
 }
 
+/* A remote server's answer, as vmail-send journals it: "HOST[IP]:PORT said:
+ * 550 5.1.1 text". 1 with the host name and the reply (pointers into
+ * reason), 0 if reason is our own. */
+static int remote_said(char const *reason, size_t len, char const **host, size_t *hostlen,
+                       char const **reply, size_t *replylen)
+{
+  char const *said = memmem(reason, len, " said: ", 7), *br;
+  if (!said || memchr(reason, ' ', (size_t)(said - reason))) return 0;
+  br = memchr(reason, '[', (size_t)(said - reason));
+  *host = reason;
+  *hostlen = (size_t)((br ? br : said) - reason);
+  *reply = said + 7;
+  *replylen = len - (size_t)(*reply - reason);
+  return *replylen >= 3;
+}
+
 static int cat_header_section(stralloc *sa, char const *dir, char const *id)
 {
   stralloc p = STRALLOC_ZERO;
@@ -90,13 +106,22 @@ static int build(stralloc *sa, char const *dir, struct msg const *m, char const 
     if (kind != 'B' || n >= m->e.nrcpt || seen[n] || m->st[n] != RCPT_FAILED) continue;
     seen[n] = 1;
     ++*count;
-    status_of(reason, rl, rl >= 7 && !memcmp(reason, "expired", 7) ? "4.4.7" : "5.0.0", status);
-    ok = stralloc_cats(&human, "<") && stralloc_cats(&human, m->rcpt[n]) && stralloc_cats(&human, ">:\n    ")
-      && stralloc_catb(&human, reason, rl) && stralloc_cats(&human, "\n\n")
-      && stralloc_cats(&per, "\nFinal-Recipient: rfc822; ") && stralloc_cats(&per, m->rcpt[n])
-      && stralloc_cats(&per, "\nAction: failed\nStatus: ") && stralloc_cats(&per, status)
-      && stralloc_cats(&per, "\nDiagnostic-Code: X-Vmail; ") && stralloc_catb(&per, reason, rl)
-      && stralloc_cats(&per, "\n");
+    {
+      char const *host = 0, *reply = 0;
+      size_t hl = 0, pl = 0;
+      int remote = remote_said(reason, rl, &host, &hl, &reply, &pl);
+      /* a reply's status code follows its three digits */
+      if (remote) status_of(reply + 4 * (pl > 4), pl - 4 * (pl > 4), reply[0] == '4' ? "4.0.0" : "5.0.0", status);
+      else status_of(reason, rl, rl >= 7 && !memcmp(reason, "expired", 7) ? "4.4.7" : "5.0.0", status);
+      ok = stralloc_cats(&human, "<") && stralloc_cats(&human, m->rcpt[n]) && stralloc_cats(&human, ">:\n    ")
+        && stralloc_catb(&human, reason, rl) && stralloc_cats(&human, "\n\n")
+        && stralloc_cats(&per, "\nFinal-Recipient: rfc822; ") && stralloc_cats(&per, m->rcpt[n])
+        && stralloc_cats(&per, "\nAction: failed\nStatus: ") && stralloc_cats(&per, status)
+        && (remote ? stralloc_cats(&per, "\nRemote-MTA: dns; ") && stralloc_catb(&per, host, hl)
+                     && stralloc_cats(&per, "\nDiagnostic-Code: smtp; ") && stralloc_catb(&per, reply, pl)
+                   : stralloc_cats(&per, "\nDiagnostic-Code: X-Vmail; ") && stralloc_catb(&per, reason, rl))
+        && stralloc_cats(&per, "\n");
+    }
   }
   ok = ok && stralloc_cats(sa, "From: Mail Delivery System <MAILER-DAEMON@") && stralloc_cats(sa, host)
     && stralloc_cats(sa, ">\nTo: <") && stralloc_cats(sa, to)

@@ -3,6 +3,7 @@
 #define VMAIL_SEND_H
 
 #include <time.h>
+#include <sys/types.h>
 #include <skalibs/stralloc.h>
 
 #include "envelope.h"
@@ -34,5 +35,17 @@ struct msg
  * 0 done (or nothing to report), -1 temporary failure: try again later.
  * Logs one line. */
 int dsn_send(char const *dir, struct msg *m);
+
+/* remote.c: forks and execs prog (vmail-remote) for the n recipients
+ * group[] of m (one domain) with the message on msgfd, its results to
+ * outfd and its log to errfd. The pid, or -1 with errno. */
+pid_t remote_start(char const *prog, struct msg const *m, unsigned int const *group, unsigned int n,
+                   int msgfd, int outfd, int errfd);
+
+/* Turns vmail-remote's output (out, len bytes) and exit status into one
+ * result(m, r, code, detail) per recipient of group: code 0 delivered, 100
+ * failed for good, 111 to retry (also when its line is missing). */
+void remote_results(char const *out, size_t len, struct msg *m, unsigned int const *group, unsigned int n,
+                    int wstat, char const *prog, void (*result)(struct msg *, unsigned int, int, char *));
 
 #endif

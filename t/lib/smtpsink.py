@@ -16,8 +16,9 @@ DIR/commands. Recipients whose local part begins with "temp" get 451, with
   noutf8      no SMTPUTF8
   helo        500 to EHLO (HELO only)
   mail5xx     553 to MAIL
+  slow        stores the message, then waits 3 s before its 250
 Prints nothing; ready once the port accepts connections."""
-import os, socket, ssl, sys, threading, base64
+import os, socket, ssl, sys, threading, time, base64
 
 addr, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 mode = sys.argv[4] if len(sys.argv) > 4 and not sys.argv[4].startswith('--') else 'ok'
@@ -120,6 +121,8 @@ def session(conn):
                 m.write(data)
             with open(os.path.join(out, '%d.env' % n), 'w') as e:
                 e.write('\n'.join([sender] + rcpts) + '\n')
+            if mode == 'slow':
+                time.sleep(3)
             say('250 2.0.0 queued as %d' % n)
         elif verb == 'RSET':
             sender, rcpts = None, []; say('250 2.0.0 ok')
