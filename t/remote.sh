@@ -263,6 +263,30 @@ testSendRetriesTemporaryFailuresThenBounces() {
   assertTrue "the last error in the bounce" "grep -q '451 4.2.1 try later' $PMBOX/*"
 }
 
+testSendWarnsOfDelayOnceAndListsEachRecipient() {
+  rm -rf "$PMBOX"
+  : > "$T_TMP/send.log"
+  VMAIL_DELAY_WARNING=1 VMAIL_QUEUE_RETRY=1 VMAIL_QUEUE_RETRY_MAX=1 start_send
+  SUBJECT=slowgoing inject postmaster@example.com temp1@ok.example u@silent.example
+  SUBJECT=nullsender inject '' temp2@ok.example
+  assertTrue "a delay warning" "wait_until 30 '[ \$(count_files $PMBOX) = 1 ]'"
+  f=$(ls "$PMBOX"/*)
+  assertTrue "Subject" "grep -q '^Subject: Delayed Mail (still being retried)' '$f'"
+  assertTrue "Action" "grep -q '^Action: delayed' '$f'"
+  assertTrue "Status of the remote reply" "grep -q '^Status: 4.2.1' '$f'"
+  assertTrue "Remote-MTA" "grep -q '^Remote-MTA: dns; mx.ok.example' '$f'"
+  assertTrue "the silent one too" "grep -q '^Final-Recipient: rfc822; u@silent.example' '$f'"
+  list=$(vmailctl queue list)
+  assertContains "each recipient's last result" "$list" "  <temp1@ok.example> last=\"mx.ok.example[127.0.2.21]:$P said: 451 4.2.1 try later\""
+  assertContains "$list" "  <u@silent.example> last=\"4.4.2 mx.silent.example[127.0.2.41]:$P: timed out waiting for the greeting\""
+  n=$(grep -c 'to=<temp1@ok.example> status=deferred' "$T_TMP/send.log")
+  assertTrue "more rounds" "wait_until 30 '[ \$(grep -c \"to=<temp1@ok.example> status=deferred\" $T_TMP/send.log) -ge $((n + 2)) ]'"
+  assertEquals "warned once, and not the null sender" 1 "$(count_files "$PMBOX")"
+  assertEquals "journalled" 2 "$(cat "$VMAIL_QUEUE_DIR"/state/* | grep -c '^W 0$')"
+  stop_send
+  for id in $(ls "$VMAIL_QUEUE_DIR/env"); do vmailctl queue delete "$id"; done
+}
+
 # the pid of vmail-send's vmail-remote child
 remote_pid() { ps -o pid=,comm= --ppid "$SEND_PID" | awk '$2 == "vmail-remote" { print $1 }'; }
 copies() { grep -l "^Subject: $1" "$T_TMP/127.0.2.50"/*.eml 2>/dev/null | wc -l; }

@@ -35,6 +35,7 @@
 #define CONCURRENCY_DEFAULT 20
 #define CONCURRENCY_MAX 1000
 #define LIFETIME_DEFAULT (5 * 86400)
+#define DELAY_WARNING_DEFAULT (4 * 3600)   /* a delay DSN once a message waits this long (RFC 3464 2.3.3) */
 #define RETRY_DEFAULT 60           /* first retry; then 5, 15, 30, 60 times that */
 #define RETRY_MAX_DEFAULT 3600     /* the longest wait between rounds */
 #define RESCAN_INTERVAL 60         /* seconds between full scans (a lost trigger byte) */
@@ -71,7 +72,7 @@ static char const *deliver;
 static int deliver_builtin;        /* no VMAIL_DELIVER: deliver_main, no exec */
 static pid_t launcher;             /* forks the built-in deliveries (launcher.h) */
 static unsigned int concurrency;
-static long lifetime, retry_first, retry_max;
+static long lifetime, retry_first, retry_max, delay_warning;
 static struct msg **msgs;           /* sorted by id */
 static size_t nmsgs, capmsgs;
 static struct child *kids;
@@ -174,6 +175,7 @@ static int msg_load(char const *id, size_t at)
   while (queue_journal_next(&j, &pos, &kind, &n, &reason, &rl))
   {
     if (n >= m->e.nrcpt) continue;
+    if (kind == 'W') m->warned = 1;
     if (kind == 'D' || kind == 'R') m->st[n] = RCPT_FINAL;
     else if (kind == 'B' && m->st[n] != RCPT_FINAL) m->st[n] = RCPT_FAILED;
   }
@@ -570,6 +572,7 @@ static void round_end(struct msg *m, time_t now)
     msg_drop(m);
     return;
   }
+  if (!m->warned && delay_warning && age(m->id) > (double)delay_warning && dsn_delay(dir, m) == 0) m->warned = 1;
   for (unsigned int i = 0; i < m->e.nrcpt; i++) if (m->st[i] == RCPT_DEFERRED) m->st[i] = RCPT_WAITING;
   m->next = now + retry_delay(m->tries++);
 }
@@ -625,6 +628,7 @@ int main(int argc, char const *const *argv)
   if (deliver_builtin) deliver = "vmail-deliver";
   concurrency = (unsigned int)env_number("VMAIL_CONCURRENCY", CONCURRENCY_DEFAULT, 1, CONCURRENCY_MAX);
   lifetime = env_number("VMAIL_QUEUE_LIFETIME", LIFETIME_DEFAULT, 0, 365L * 86400);
+  delay_warning = env_number("VMAIL_DELAY_WARNING", DELAY_WARNING_DEFAULT, 0, 365L * 86400);
   retry_first = env_number("VMAIL_QUEUE_RETRY", RETRY_DEFAULT, 1, 86400);
   retry_max = env_number("VMAIL_QUEUE_RETRY_MAX", RETRY_MAX_DEFAULT, 1, 7L * 86400);
   remote = getenv("VMAIL_REMOTE");

@@ -27,6 +27,7 @@ struct msg
   unsigned int tries;         /* rounds that ended with a deferral */
   time_t next;                /* start of the next round */
   int gone;                   /* dequeued by someone else: forget when idle */
+  int warned;                 /* the delay warning is sent (a W line) */
 };
 
 /* Injects a delivery status notification (RFC 3464) for the recipients of m
@@ -35,6 +36,12 @@ struct msg
  * 0 done (or nothing to report), -1 temporary failure: try again later.
  * Logs one line. */
 int dsn_send(char const *dir, struct msg *m);
+
+/* Warns the sender (not a null one) that the recipients of m in
+ * RCPT_DEFERRED are not delivered yet (Action: delayed, with their last
+ * error), then journals a W line (fsynced) so that it happens once.
+ * 0 done, -1 temporary failure. Logs one line. */
+int dsn_delay(char const *dir, struct msg *m);
 
 /* remote.c: forks and execs prog (vmail-remote) for the n recipients
  * group[] of m (one domain) with the message on msgfd, its results to
