@@ -53,6 +53,8 @@ bin/vmail-send: build/cmd/vmail-deliver/deliver.o
 # again by every child as it first calls them (and the GOT read-only).
 bin/vmail-send: LDFLAGS += -Wl,-z,now,-z,relro
 bin/vmail-smtpd: build/cmd/vmail-queue/enqueue.o
+# The SMTP client alone resolves names (libunbound) and speaks TLS as a client.
+bin/vmail-remote: LDLIBS += -lunbound -ltls
 
 # vmailctl init reads the sql/ that make install puts under PREFIX: its
 # object is rebuilt whenever PREFIX differs from the last build's.
@@ -78,7 +80,7 @@ FUZZ_SRC  := $(wildcard t/fuzz/*.c)
 FUZZ_BINS := $(FUZZ_SRC:t/fuzz/%.c=build/fuzz/%)
 build/fuzz/%: t/fuzz/%.c $(LIB_SRC) $(LIB_HDR)
 	@mkdir -p $(@D)
-	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $< $(LIB_SRC) -lskarnet -lmariadb -lcrypt
+	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $< $(LIB_SRC) -lskarnet -lmariadb -lcrypt -lunbound -ltls
 fuzz: $(FUZZ_BINS)
 fuzz-run: fuzz
 	@sh t/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)

@@ -242,30 +242,48 @@ int queue_ids(char const *dir, char const *sub, stralloc *ids)
   return r;
 }
 
-/* The last error of a message and which recipients are final. */
+/* The last error of a message, which recipients are final, and each one's
+ * last note (pointers into j, which the caller frees). */
 static void journal_summary(char const *dir, char const *id, unsigned int nrcpt, unsigned char *final,
-                            stralloc *lasterr)
+                            stralloc *lasterr, stralloc *j, char const **note, size_t *notelen)
 {
-  stralloc j = STRALLOC_ZERO;
   size_t pos = 0, rl;
   char kind;
   unsigned int n;
   char const *reason;
   lasterr->len = 0;
-  if (queue_journal_read(dir, id, &j) < 0) return;
-  while (queue_journal_next(&j, &pos, &kind, &n, &reason, &rl))
+  if (queue_journal_read(dir, id, j) < 0) return;
+  while (queue_journal_next(j, &pos, &kind, &n, &reason, &rl))
   {
     if (n >= nrcpt) continue;
     if (kind == 'D' || kind == 'B') final[n] = 1;
-    if (kind == 'Z' || kind == 'B') { lasterr->len = 0; stralloc_catb(lasterr, reason, rl); }
+    if (kind == 'Z' || kind == 'B') { lasterr->len = 0; stralloc_catb(lasterr, reason, rl); note[n] = reason; notelen[n] = rl; }
   }
-  stralloc_free(&j);
+}
+
+/* With more than one recipient to go, each one's last result on a line:
+ *   "  <RCPT> last=\"NOTE\"" */
+static void list_notes(buffer *b, struct envelope const *e, unsigned char const *final,
+                       char const *const *note, size_t const *notelen)
+{
+  char const *r = e->rcpt;
+  unsigned int pending = 0;
+  for (unsigned int k = 0; k < e->nrcpt; k++) pending += !final[k] && note[k];
+  if (pending < 2) return;
+  for (unsigned int k = 0; k < e->nrcpt; k++, r = k < e->nrcpt ? envelope_next(r) : r)
+  {
+    if (final[k] || !note[k]) continue;
+    buffer_puts(b, "  <"); buffer_puts(b, r); buffer_puts(b, "> last=\"");
+    buffer_put(b, note[k], notelen[k]); buffer_puts(b, "\"\n");
+  }
 }
 
 int queue_list(char const *dir, buffer *b)
 {
-  stralloc ids = STRALLOC_ZERO, env = STRALLOC_ZERO, err = STRALLOC_ZERO;
+  stralloc ids = STRALLOC_ZERO, env = STRALLOC_ZERO, err = STRALLOC_ZERO, j = STRALLOC_ZERO;
   unsigned char *final = 0;
+  char const **note = 0;
+  size_t *notelen = 0;
   int n = queue_ids(dir, "env", &ids), shown = 0;
   time_t now = time(0);
   if (n < 0) { stralloc_free(&ids); return -1; }
@@ -277,10 +295,12 @@ int queue_list(char const *dir, buffer *b)
     char const *r;
     int first = 1;
     if (queue_envelope(dir, id, &env, &e) < 0) continue;   /* just delivered, or corrupt */
-    free(final);
+    free(final); free(note); free(notelen);
     final = calloc(e.nrcpt, 1);
-    if (!final) { n = -1; break; }
-    journal_summary(dir, id, e.nrcpt, final, &err);
+    note = calloc(e.nrcpt, sizeof *note);
+    notelen = calloc(e.nrcpt, sizeof *notelen);
+    if (!final || !note || !notelen) { n = -1; break; }
+    journal_summary(dir, id, e.nrcpt, final, &err, &j, note, notelen);
     snprintf(num, sizeof num, " age=%llds from=<", (long long)(now - queue_id_time(id)));
     buffer_puts(b, id); buffer_puts(b, num); buffer_puts(b, e.sender); buffer_puts(b, "> to=");
     r = e.rcpt;
@@ -293,9 +313,10 @@ int queue_list(char const *dir, buffer *b)
     }
     if (err.len) { buffer_puts(b, " error=\""); buffer_put(b, err.s, err.len); buffer_puts(b, "\""); }
     buffer_puts(b, "\n");
+    list_notes(b, &e, final, note, notelen);
     shown++;
   }
-  free(final);
-  stralloc_free(&ids); stralloc_free(&env); stralloc_free(&err);
+  free(final); free(note); free(notelen);
+  stralloc_free(&ids); stralloc_free(&env); stralloc_free(&err); stralloc_free(&j);
   return n < 0 ? -1 : shown;
 }

@@ -13,6 +13,7 @@
  *                "B N reason\n"  recipient N failed for good        (fsynced)
  *                "R N\n"         recipient N's failure is in a bounce (fsynced)
  *                "Z N reason\n"  recipient N deferred, last error   (not synced)
+ *                "W 0\n"         the delay warning is sent          (fsynced)
  *              A last line without its newline (a crash mid-write) is ignored,
  *              and so is a line whose number runs into other bytes (a torn
  *              line with the next one appended to it), so a recipient is final
@@ -104,7 +105,10 @@ int queue_inject(char const *prog, char const *head, size_t headlen, int fd,
 
 /* Writes one line per queued message to b:
  *   ID age=SECONDS from=<SENDER> to=<RCPT>,<RCPT> error="LAST ERROR"
- * listing the recipients still to deliver; returns the number of messages. */
+ * listing the recipients still to deliver, then, when more than one of them
+ * has a result, one line each with its own last one:
+ *     <RCPT> last="LAST ERROR"
+ * (two spaces first); returns the number of messages. */
 int queue_list(char const *dir, buffer *b);
 
 #endif

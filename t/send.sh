@@ -22,20 +22,6 @@ tearDown() { stop_send; }
 start_send() { vmail-send 2>>"$T_TMP/send.log" & SEND_PID=$!; }
 stop_send() { [ -n "$SEND_PID" ] && { kill "$SEND_PID" 2>/dev/null; wait "$SEND_PID" 2>/dev/null; }; SEND_PID=; }
 
-# inject SENDER RCPT... with a message whose subject is $SUBJECT (default "test")
-inject() {
-  from=$1; shift
-  { printf 'F%s\0' "$from"; for r in "$@"; do printf 'T%s\0' "$r"; done; printf '\0'; } > "$T_TMP/env"
-  printf 'From: <%s>\nSubject: %s\n\nbody of %s\nlast line\n' "$from" "${SUBJECT:-test}" "${SUBJECT:-test}" > "$T_TMP/msg"
-  vmail-queue < "$T_TMP/msg" 1< "$T_TMP/env"
-}
-
-# wait_until SECONDS COMMAND: polls every 0.1 s
-wait_until() {
-  t=$(($1 * 10)); shift; i=0
-  until eval "$*"; do i=$((i + 1)); [ $i -lt $t ] || return 1; sleep 0.1; done
-}
-
 queue_empty() { [ "$(count_files "$Q/env")" = 0 ]; }
 
 testDeliversLocalRecipient() {

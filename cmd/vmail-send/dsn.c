@@ -48,10 +48,26 @@ static void status_of(char const *reason, size_t len, char const *dflt, char *ou
     {
       size_t j = i + 1;
       while (j < len && j < i + 4 && reason[j] >= '0' && reason[j] <= '9') j++;
-      if (j > i + 1 && j < 12) { memcpy(out, reason, j); out[j] = 0; out[0] = '5'; return; }
+      if (j > i + 1 && j < 12) { memcpy(out, reason, j); out[j] = 0; out[0] = dflt[0]; return; }
     }
   }
   strcpy(out, dflt);
+}
+
+/* A remote server's answer, as vmail-send journals it: "HOST[IP]:PORT said:
+ * 550 5.1.1 text". 1 with the host name and the reply (pointers into
+ * reason), 0 if reason is our own. */
+static int remote_said(char const *reason, size_t len, char const **host, size_t *hostlen,
+                       char const **reply, size_t *replylen)
+{
+  char const *said = memmem(reason, len, " said: ", 7), *br;
+  if (!said || memchr(reason, ' ', (size_t)(said - reason))) return 0;
+  br = memchr(reason, '[', (size_t)(said - reason));
+  *host = reason;
+  *hostlen = (size_t)((br ? br : said) - reason);
+  *reply = said + 7;
+  *replylen = len - (size_t)(*reply - reason);
+  return *replylen >= 3;
 }
 
 static int cat_header_section(stralloc *sa, char const *dir, char const *id)
@@ -75,39 +91,71 @@ static int cat_header_section(stralloc *sa, char const *dir, char const *id)
   return stralloc_catb(sa, buf, end);
 }
 
-static int build(stralloc *sa, char const *dir, struct msg const *m, char const *to, unsigned int *count)
+/* The reason each recipient is reported for: failed, the first B line of
+ * one in RCPT_FAILED; delayed, the last Z line of one in RCPT_DEFERRED. */
+static void reasons(stralloc const *j, struct msg const *m, int delayed, char const **why, size_t *whylen)
+{
+  size_t pos = 0, rl;
+  char kind;
+  unsigned int n;
+  char const *reason;
+  while (queue_journal_next(j, &pos, &kind, &n, &reason, &rl))
+  {
+    if (n >= m->e.nrcpt) continue;
+    if (delayed ? kind != 'Z' || m->st[n] != RCPT_DEFERRED : kind != 'B' || m->st[n] != RCPT_FAILED || why[n]) continue;
+    why[n] = reason;
+    whylen[n] = rl;
+  }
+}
+
+/* One recipient's part: a line of the human text, its RFC 3464 fields. */
+static int cat_recipient(stralloc *human, stralloc *per, char const *rcpt, char const *reason, size_t rl, int delayed)
+{
+  char const *mta = 0, *reply = 0;
+  size_t ml = 0, pl = 0;
+  char status[16];
+  int remote = remote_said(reason, rl, &mta, &ml, &reply, &pl);
+  /* a reply's status code follows its three digits */
+  if (remote) status_of(reply + 4 * (pl > 4), pl - 4 * (pl > 4), delayed ? "4.0.0" : "5.0.0", status);
+  else status_of(reason, rl, delayed ? "4.0.0" : rl >= 7 && !memcmp(reason, "expired", 7) ? "4.4.7" : "5.0.0", status);
+  return stralloc_cats(human, "<") && stralloc_cats(human, rcpt) && stralloc_cats(human, ">:\n    ")
+    && stralloc_catb(human, reason, rl) && stralloc_cats(human, "\n\n")
+    && stralloc_cats(per, "\nFinal-Recipient: rfc822; ") && stralloc_cats(per, rcpt)
+    && stralloc_cats(per, delayed ? "\nAction: delayed\nStatus: " : "\nAction: failed\nStatus: ") && stralloc_cats(per, status)
+    && (remote ? stralloc_cats(per, "\nRemote-MTA: dns; ") && stralloc_catb(per, mta, ml)
+                 && stralloc_cats(per, "\nDiagnostic-Code: smtp; ") && stralloc_catb(per, reply, pl)
+               : stralloc_cats(per, "\nDiagnostic-Code: X-Vmail; ") && stralloc_catb(per, reason, rl))
+    && stralloc_cats(per, "\n");
+}
+
+static int build(stralloc *sa, char const *dir, struct msg const *m, char const *to, unsigned int *count, int delayed)
 {
   stralloc j = STRALLOC_ZERO, human = STRALLOC_ZERO, per = STRALLOC_ZERO;
-  char const *host = hostname(), *reason;
-  size_t pos = 0, rl;
-  char kind, status[16];
-  unsigned int n;
-  unsigned char *seen = calloc(m->e.nrcpt, 1);
-  int ok = seen && queue_journal_read(dir, m->id, &j) == 0;
+  char const *host = hostname();
+  char const **why = calloc(m->e.nrcpt, sizeof *why);
+  size_t *whylen = calloc(m->e.nrcpt, sizeof *whylen);
+  int ok = why && whylen && queue_journal_read(dir, m->id, &j) == 0;
   *count = 0;
-  while (ok && queue_journal_next(&j, &pos, &kind, &n, &reason, &rl))
+  if (ok) reasons(&j, m, delayed, why, whylen);
+  for (unsigned int n = 0; ok && n < m->e.nrcpt; n++)
   {
-    if (kind != 'B' || n >= m->e.nrcpt || seen[n] || m->st[n] != RCPT_FAILED) continue;
-    seen[n] = 1;
+    if (!why[n]) continue;
     ++*count;
-    status_of(reason, rl, rl >= 7 && !memcmp(reason, "expired", 7) ? "4.4.7" : "5.0.0", status);
-    ok = stralloc_cats(&human, "<") && stralloc_cats(&human, m->rcpt[n]) && stralloc_cats(&human, ">:\n    ")
-      && stralloc_catb(&human, reason, rl) && stralloc_cats(&human, "\n\n")
-      && stralloc_cats(&per, "\nFinal-Recipient: rfc822; ") && stralloc_cats(&per, m->rcpt[n])
-      && stralloc_cats(&per, "\nAction: failed\nStatus: ") && stralloc_cats(&per, status)
-      && stralloc_cats(&per, "\nDiagnostic-Code: X-Vmail; ") && stralloc_catb(&per, reason, rl)
-      && stralloc_cats(&per, "\n");
+    ok = cat_recipient(&human, &per, m->rcpt[n], why[n], whylen[n], delayed);
   }
   ok = ok && stralloc_cats(sa, "From: Mail Delivery System <MAILER-DAEMON@") && stralloc_cats(sa, host)
     && stralloc_cats(sa, ">\nTo: <") && stralloc_cats(sa, to)
-    && stralloc_cats(sa, ">\nSubject: Undelivered Mail Returned to Sender\nDate: ") && cat_date(sa, time(0))
-    && stralloc_cats(sa, "\nMessage-ID: <") && stralloc_cats(sa, m->id) && stralloc_cats(sa, ".dsn@") && stralloc_cats(sa, host)
+    && stralloc_cats(sa, delayed ? ">\nSubject: Delayed Mail (still being retried)\nDate: " : ">\nSubject: Undelivered Mail Returned to Sender\nDate: ")
+    && cat_date(sa, time(0))
+    && stralloc_cats(sa, "\nMessage-ID: <") && stralloc_cats(sa, m->id) && stralloc_cats(sa, delayed ? ".delay@" : ".dsn@") && stralloc_cats(sa, host)
     && stralloc_cats(sa, ">\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n"
                          "Content-Type: multipart/report; report-type=delivery-status;\n\tboundary=\"")
     && stralloc_cats(sa, m->id) && stralloc_cats(sa, "/vmail\"\n\nThis is a MIME-encapsulated message.\n\n--")
     && stralloc_cats(sa, m->id) && stralloc_cats(sa, "/vmail\nContent-Type: text/plain; charset=utf-8\n\n"
                          "This is the mail system at host ") && stralloc_cats(sa, host)
-    && stralloc_cats(sa, ".\n\nI'm sorry to have to inform you that your message could not\n"
+    && stralloc_cats(sa, delayed ? ".\n\nYour message has not been delivered yet to the recipients below.\n"
+                                   "The mail system keeps trying; you need not send it again.\n\n"
+                       : ".\n\nI'm sorry to have to inform you that your message could not\n"
                          "be delivered to one or more recipients. It's attached below.\n\n")
     && stralloc_catb(sa, human.s, human.len)
     && stralloc_cats(sa, "--") && stralloc_cats(sa, m->id)
@@ -119,7 +167,7 @@ static int build(stralloc *sa, char const *dir, struct msg const *m, char const 
     && stralloc_cats(sa, "\n--") && stralloc_cats(sa, m->id)
     && stralloc_cats(sa, "/vmail\nContent-Type: text/rfc822-headers\n\n") && cat_header_section(sa, dir, m->id)
     && stralloc_cats(sa, "\n--") && stralloc_cats(sa, m->id) && stralloc_cats(sa, "/vmail--\n");
-  free(seen);
+  free(why); free(whylen);
   stralloc_free(&j); stralloc_free(&human); stralloc_free(&per);
   return ok;
 }
@@ -167,7 +215,7 @@ int dsn_send(char const *dir, struct msg *m)
     }
     from = DOUBLE_BOUNCE;
   }
-  if (!build(&message, dir, m, to, &count)) goto end;
+  if (!build(&message, dir, m, to, &count, 0)) goto end;
   if (!count)
   {
     /* their B lines were journalled before they became RCPT_FAILED */
@@ -193,5 +241,36 @@ int dsn_send(char const *dir, struct msg *m)
   }
  end:
   stralloc_free(&message); stralloc_free(&env); stralloc_free(&pm);
+  return r;
+}
+
+int dsn_delay(char const *dir, struct msg *m)
+{
+  stralloc message = STRALLOC_ZERO, env = STRALLOC_ZERO;
+  unsigned int count = 0;
+  int r = -1, code = 0;
+  /* nobody to warn about a bounce (RFC 3461 6.2: a null sender gets no DSN) */
+  if (*m->e.sender && strcmp(m->e.sender, DOUBLE_BOUNCE))
+  {
+    if (!build(&message, dir, m, m->e.sender, &count, 1)) goto end;
+    if (count)
+    {
+      if (!stralloc_catb(&env, "F\0T", 3) || !stralloc_cats(&env, m->e.sender) || !stralloc_catb(&env, "\0\0", 2)) goto end;
+      code = queue_inject("vmail-queue", message.s, message.len, -1, env.s, env.len);
+      if (code)
+      {
+        char num[16];
+        snprintf(num, sizeof num, "%d", code);
+        log_line("delay qid=", m->id, " to=<", m->e.sender, "> status=deferred detail=\"vmail-queue exited ", num, "\"", (char *)0);
+        goto end;
+      }
+      log_line("delay qid=", m->id, " to=<", m->e.sender, "> status=sent", (char *)0);
+    }
+  }
+  if (queue_journal_add(dir, m->id, 'W', 0, 0, 1) < 0)
+    log_line("delay qid=", m->id, " detail=\"unable to journal the warning: it may be sent again\"", (char *)0);
+  r = 0;
+ end:
+  stralloc_free(&message); stralloc_free(&env);
   return r;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <dirent.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -34,6 +35,7 @@
 #define CONCURRENCY_DEFAULT 20
 #define CONCURRENCY_MAX 1000
 #define LIFETIME_DEFAULT (5 * 86400)
+#define DELAY_WARNING_DEFAULT (4 * 3600)   /* a delay DSN once a message waits this long (RFC 3464 2.3.3) */
 #define RETRY_DEFAULT 60           /* first retry; then 5, 15, 30, 60 times that */
 #define RETRY_MAX_DEFAULT 3600     /* the longest wait between rounds */
 #define RESCAN_INTERVAL 60         /* seconds between full scans (a lost trigger byte) */
@@ -42,6 +44,10 @@
 #define LITTER_AGE 90000           /* tmp/ and orphan mess/ files older than this go */
 #define DETAIL_MAX QUEUE_REASON_MAX
 #define REMOTE_DEFERRAL "4.4.0 no remote delivery configured"
+#define REMOTE_CONCURRENCY_DEFAULT 20   /* vmail-remote processes at once */
+#define REMOTE_PER_DOMAIN_DEFAULT 5     /* of them to one domain: one slow site cannot take every slot */
+#define REMOTE_RCPTS_MAX 100            /* recipients per SMTP transaction (RFC 5321 4.5.3.1.8) */
+#define REMOTE_OUT_MAX (REMOTE_RCPTS_MAX * 2048)   /* bytes of vmail-remote's results read */
 #define DB_PAUSE 10                /* seconds without database questions after a failure */
 
 static char const *const DOMAIN_SQL = "SELECT 1 FROM virtual_domains WHERE name = ?";
@@ -55,6 +61,10 @@ struct child
   time_t started;
   char detail[DETAIL_MAX + 1];
   size_t len;
+  unsigned int *group;         /* a vmail-remote's recipients (else 0: one local delivery) */
+  unsigned int ngroup;
+  char const *domain_of;       /* their domain (in m's envelope) */
+  stralloc out;                /* a vmail-remote's results */
 };
 
 static char const *dir;
@@ -62,11 +72,14 @@ static char const *deliver;
 static int deliver_builtin;        /* no VMAIL_DELIVER: deliver_main, no exec */
 static pid_t launcher;             /* forks the built-in deliveries (launcher.h) */
 static unsigned int concurrency;
-static long lifetime, retry_first, retry_max;
+static long lifetime, retry_first, retry_max, delay_warning;
 static struct msg **msgs;           /* sorted by id */
 static size_t nmsgs, capmsgs;
 static struct child *kids;
 static unsigned int nkids;
+static char const *remote;          /* the SMTP client, or 0 (VMAIL_REMOTE=off) */
+static unsigned int remote_concurrency, remote_per_domain, nremote;
+static int errfd = -1;              /* our stderr, for vmail-remote's log lines */
 static int stopping;
 
 static long env_number(char const *name, long dflt, long min, long max)
@@ -162,6 +175,7 @@ static int msg_load(char const *id, size_t at)
   while (queue_journal_next(&j, &pos, &kind, &n, &reason, &rl))
   {
     if (n >= m->e.nrcpt) continue;
+    if (kind == 'W') m->warned = 1;
     if (kind == 'D' || kind == 'R') m->st[n] = RCPT_FINAL;
     else if (kind == 'B' && m->st[n] != RCPT_FINAL) m->st[n] = RCPT_FAILED;
   }
@@ -312,6 +326,66 @@ static void result(struct msg *m, unsigned int r, int code, char *detail)
   log_attempt(m, r, "deferred", detail);
 }
 
+/* A started child joins kids: it reads pfd[0], pfd[1] is closed. */
+static void child_add(struct child *k, struct msg *m, unsigned int r, int const *pfd, unsigned int *group)
+{
+  fd_close(pfd[1]);
+  ndelay_on(pfd[0]);
+  k->fd = pfd[0];
+  k->m = m;
+  k->rcpt = r;
+  k->started = time(0);
+  k->len = 0;
+  k->group = group;
+  k->out = (stralloc)STRALLOC_ZERO;
+  nkids++;
+  m->running++;
+}
+
+static char const *domain_of(char const *rcpt)
+{
+  char const *at = strrchr(rcpt, '@');
+  return at ? at + 1 : "";
+}
+
+/* vmail-remote for r and the other waiting recipients of its domain, when
+ * the remote limits leave room (else they wait). */
+static void start_remote(struct msg *m, unsigned int r)
+{
+  struct child *k = kids + nkids;
+  char const *domain = domain_of(m->rcpt[r]);
+  unsigned int same = 0, *group;
+  stralloc p = STRALLOC_ZERO;
+  int pfd[2], fd;
+  char detail[DETAIL_MAX + 1];
+  if (nremote >= remote_concurrency) return;
+  for (unsigned int i = 0; i < nkids; i++) if (kids[i].group && !strcasecmp(kids[i].domain_of, domain)) same++;
+  if (same >= remote_per_domain) return;
+  group = malloc(REMOTE_RCPTS_MAX * sizeof *group);
+  if (!group) { snprintf(detail, sizeof detail, "4.3.0 out of memory"); result(m, r, 111, detail); return; }
+  k->ngroup = 0;
+  for (unsigned int i = r; i < m->e.nrcpt && k->ngroup < REMOTE_RCPTS_MAX; i++)
+    if (m->st[i] == RCPT_WAITING && !strcasecmp(domain_of(m->rcpt[i]), domain)) group[k->ngroup++] = i;
+  fd = -1;
+  if (queue_path(&p, dir, "mess", m->id) < 0 || pipecoe(pfd) < 0) pfd[0] = -1;
+  else if ((fd = open(p.s, O_RDONLY | O_CLOEXEC)) < 0) { fd_close(pfd[0]); fd_close(pfd[1]); pfd[0] = -1; }
+  stralloc_free(&p);
+  k->pid = pfd[0] < 0 ? -1 : remote_start(remote, m, group, k->ngroup, fd, pfd[1], errfd);
+  if (k->pid < 0)
+  {
+    snprintf(detail, sizeof detail, "4.3.0 unable to start %s: %s", remote, strerror(errno));
+    if (fd >= 0) { fd_close(fd); fd_close(pfd[0]); fd_close(pfd[1]); }
+    for (unsigned int i = 0; i < k->ngroup; i++) result(m, group[i], 111, detail);
+    free(group);
+    return;
+  }
+  fd_close(fd);
+  child_add(k, m, r, pfd, group);
+  k->domain_of = domain;
+  for (unsigned int i = 0; i < k->ngroup; i++) m->st[group[i]] = RCPT_RUNNING;
+  nremote++;
+}
+
 static void start(struct msg *m, unsigned int r)
 {
   struct child *k = kids + nkids;
@@ -320,13 +394,15 @@ static void start(struct msg *m, unsigned int r)
   char detail[DETAIL_MAX + 1];
   char const *why;
   int local = local_domain(m->rcpt[r], &why);
-  if (local <= 0)
+  if (local < 0 || (!local && !remote))
   {
     snprintf(detail, sizeof detail, "%s", local ? "4.4.3 database unavailable: " : REMOTE_DEFERRAL);
     if (local) strncat(detail, why, sizeof detail - strlen(detail) - 1);
     result(m, r, 111, detail);
     return;
   }
+  if (!local) { start_remote(m, r); return; }
+  if (nkids - nremote >= concurrency) return;   /* waits for a slot */
   if (queue_path(&p, dir, "mess", m->id) < 0 || pipecoe(pfd) < 0)
   {
     stralloc_free(&p);
@@ -368,15 +444,7 @@ static void start(struct msg *m, unsigned int r)
     result(m, r, 111, detail);
     return;
   }
-  fd_close(pfd[1]);
-  ndelay_on(pfd[0]);
-  k->fd = pfd[0];
-  k->m = m;
-  k->rcpt = r;
-  k->started = time(0);
-  k->len = 0;
-  nkids++;
-  m->running++;
+  child_add(k, m, r, pfd, 0);
   m->st[r] = RCPT_RUNNING;
 }
 
@@ -388,6 +456,11 @@ static void child_read(struct child *k)
     ssize_t n = read(k->fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) { if (!n || errno != EAGAIN) { fd_close(k->fd); k->fd = -1; } return; }
+    if (k->group)
+    {
+      if (k->out.len + (size_t)n <= REMOTE_OUT_MAX) stralloc_catb(&k->out, buf, (size_t)n);
+      continue;
+    }
     for (ssize_t i = 0; i < n && k->len < DETAIL_MAX; i++)
       if (k->len || (buf[i] != ' ' && buf[i] != '\n')) k->detail[k->len++] = buf[i];
   }
@@ -418,6 +491,16 @@ static void finished(pid_t pid, int wstat)
   k = kids[i];
   if (k.fd >= 0) child_read(&k);
   if (k.fd >= 0) fd_close(k.fd);
+  if (k.group)
+  {
+    kids[i] = kids[--nkids];
+    nremote--;
+    k.m->running--;
+    remote_results(k.out.s, k.out.len, k.m, k.group, k.ngroup, wstat, remote, result);
+    free(k.group);
+    stralloc_free(&k.out);
+    return;
+  }
   child_detail(&k, detail);
   if (WIFEXITED(wstat)) code = WEXITSTATUS(wstat) == 0 ? 0 : WEXITSTATUS(wstat) == 100 ? 100 : 111;
   else
@@ -489,6 +572,7 @@ static void round_end(struct msg *m, time_t now)
     msg_drop(m);
     return;
   }
+  if (!m->warned && delay_warning && age(m->id) > (double)delay_warning && dsn_delay(dir, m) == 0) m->warned = 1;
   for (unsigned int i = 0; i < m->e.nrcpt; i++) if (m->st[i] == RCPT_DEFERRED) m->st[i] = RCPT_WAITING;
   m->next = now + retry_delay(m->tries++);
 }
@@ -507,8 +591,9 @@ static void run_due(time_t now, time_t *wake)
       for (unsigned int r = 0; r < m->e.nrcpt; r++)
       {
         if (m->st[r] != RCPT_WAITING) continue;
-        if (nkids >= concurrency) { busy = 1; break; }
+        if (nkids - nremote >= concurrency && nremote >= remote_concurrency) { busy = 1; break; }
         start(m, r);
+        if (m->st[r] == RCPT_WAITING) busy = 1;   /* no slot for it yet */
       }
     if (!m->running && (m->next <= now || m->gone))
     {
@@ -523,7 +608,7 @@ static void run_due(time_t now, time_t *wake)
 
 int main(int argc, char const *const *argv)
 {
-  iopause_fd x[3 + CONCURRENCY_MAX];
+  iopause_fd x[3 + 2 * CONCURRENCY_MAX];
   time_t rescan = 0, full_at = 0, litter_at = 0;
   int full = 1;
   stralloc p = STRALLOC_ZERO;
@@ -542,9 +627,17 @@ int main(int argc, char const *const *argv)
   if (deliver_builtin) deliver = "vmail-deliver";
   concurrency = (unsigned int)env_number("VMAIL_CONCURRENCY", CONCURRENCY_DEFAULT, 1, CONCURRENCY_MAX);
   lifetime = env_number("VMAIL_QUEUE_LIFETIME", LIFETIME_DEFAULT, 0, 365L * 86400);
+  delay_warning = env_number("VMAIL_DELAY_WARNING", DELAY_WARNING_DEFAULT, 0, 365L * 86400);
   retry_first = env_number("VMAIL_QUEUE_RETRY", RETRY_DEFAULT, 1, 86400);
   retry_max = env_number("VMAIL_QUEUE_RETRY_MAX", RETRY_MAX_DEFAULT, 1, 7L * 86400);
-  kids = calloc(concurrency, sizeof *kids);
+  remote = getenv("VMAIL_REMOTE");
+  if (!remote || !*remote) remote = "vmail-remote";
+  if (!strcmp(remote, "off")) remote = 0;
+  remote_concurrency = (unsigned int)env_number("VMAIL_REMOTE_CONCURRENCY", REMOTE_CONCURRENCY_DEFAULT, 1, CONCURRENCY_MAX);
+  remote_per_domain = (unsigned int)env_number("VMAIL_REMOTE_DOMAIN_CONCURRENCY", REMOTE_PER_DOMAIN_DEFAULT, 1, CONCURRENCY_MAX);
+  errfd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+  if (errfd < 0) strerr_diefu1sys(111, "duplicate stderr");
+  kids = calloc(concurrency + remote_concurrency, sizeof *kids);
   if (!kids) strerr_diefu1sys(111, "allocate");
   /* before the database client and the message table exist: see launcher.h */
   x[2].fd = deliver_builtin ? launcher_start(&launcher) : -1;
@@ -575,7 +668,7 @@ int main(int argc, char const *const *argv)
   {
     char num[64];
     snprintf(num, sizeof num, " concurrency=%u lifetime=%ld", concurrency, lifetime);
-    log_line("start dir=", dir, " deliver=", deliver, num, (char *)0);
+    log_line("start dir=", dir, " deliver=", deliver, " remote=", remote ? remote : "off", num, (char *)0);
   }
 
   for (;;)   /* the event loop: one turn per wake-up */

@@ -3,6 +3,7 @@
 #define VMAIL_SEND_H
 
 #include <time.h>
+#include <sys/types.h>
 #include <skalibs/stralloc.h>
 
 #include "envelope.h"
@@ -26,6 +27,7 @@ struct msg
   unsigned int tries;         /* rounds that ended with a deferral */
   time_t next;                /* start of the next round */
   int gone;                   /* dequeued by someone else: forget when idle */
+  int warned;                 /* the delay warning is sent (a W line) */
 };
 
 /* Injects a delivery status notification (RFC 3464) for the recipients of m
@@ -34,5 +36,23 @@ struct msg
  * 0 done (or nothing to report), -1 temporary failure: try again later.
  * Logs one line. */
 int dsn_send(char const *dir, struct msg *m);
+
+/* Warns the sender (not a null one) that the recipients of m in
+ * RCPT_DEFERRED are not delivered yet (Action: delayed, with their last
+ * error), then journals a W line (fsynced) so that it happens once.
+ * 0 done, -1 temporary failure. Logs one line. */
+int dsn_delay(char const *dir, struct msg *m);
+
+/* remote.c: forks and execs prog (vmail-remote) for the n recipients
+ * group[] of m (one domain) with the message on msgfd, its results to
+ * outfd and its log to errfd. The pid, or -1 with errno. */
+pid_t remote_start(char const *prog, struct msg const *m, unsigned int const *group, unsigned int n,
+                   int msgfd, int outfd, int errfd);
+
+/* Turns vmail-remote's output (out, len bytes) and exit status into one
+ * result(m, r, code, detail) per recipient of group: code 0 delivered, 100
+ * failed for good, 111 to retry (also when its line is missing). */
+void remote_results(char const *out, size_t len, struct msg *m, unsigned int const *group, unsigned int n,
+                    int wstat, char const *prog, void (*result)(struct msg *, unsigned int, int, char *));
 
 #endif

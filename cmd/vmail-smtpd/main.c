@@ -43,6 +43,7 @@ static struct
   char const *hostname, *ip, *remotehost;
   char const *postmaster;      /* where RCPT TO:<postmaster> goes */
   int relayclient, submission, auth_allowed;
+  int any_sender;              /* VMAIL_ANY_SENDER: no sender check after AUTH */
   uint64_t databytes;
   unsigned maxrcpt, timeout;
   char helo[SMTP_HELO_MAX + 1];
@@ -64,6 +65,7 @@ static struct
   uint64_t size;          /* decoded bytes so far */
   int toobig;
   char id[64];            /* the message's id once its body has begun, else "" */
+  struct submit_head head;   /* an authenticated session's header, completed (submit.c) */
   pid_t qp;               /* its $VMAIL_QUEUE process */
 } tx = { .state = S_GREETED };
 
@@ -93,6 +95,7 @@ static void log_client(stralloc *sa)
 }
 
 static void log_message(char const *result, char const *code);
+static void log_reject(char const *addr, char const *why);
 
 static void tx_reset(void)
 {
@@ -200,6 +203,17 @@ static void do_mail(struct smtp_cmd const *cmd)
   {
     reply_error("552 5.3.4 Message size exceeds fixed maximum message size");
     return;
+  }
+  if (session.authuser[0] && !session.any_sender)
+  {
+    r = submit_sender(session.authuser, tx.from.s, session.timeout);
+    if (r < 0) { reply_error("451 4.3.0 Temporary lookup failure, try again later"); return; }
+    if (!r)
+    {
+      log_reject(tx.from.s, "sender");
+      reply_error("553 5.7.1 Sender address rejected: not owned by the authenticated user");
+      return;
+    }
   }
   tx.state = S_MAIL;
   io_reply("250 2.1.0 Ok");
@@ -331,11 +345,12 @@ static int message_begin(void)
   if (!stralloc_cats(&h, "\n")) { stralloc_free(&h); queue_abort(); tx.id[0] = 0; return 0; }
   queue_write(h.s, h.len);
   stralloc_free(&h);
+  submit_head_init(&tx.head);
   return 1;
 }
 
 /* Feeds decoded body bytes to the queue, up to the size limit. */
-static void message_put(char const *s, size_t n)
+static void message_store(char const *s, size_t n)
 {
   if (tx.toobig) return;
   if (tx.size + n > session.databytes)
@@ -346,6 +361,13 @@ static void message_put(char const *s, size_t n)
   }
   tx.size += n;
   queue_write(s, n);
+}
+
+/* Submitted mail (after AUTH) has its header completed on the way. */
+static void message_put(char const *s, size_t n)
+{
+  if (session.authuser[0]) submit_head_put(&tx.head, s, n, session.hostname, message_store);
+  else message_store(s, n);
 }
 
 /* The message's one log line; code: the reply (its first word is logged).
@@ -380,6 +402,7 @@ static void message_end(void)
 {
   char const *reply;
   char const *result = "rejected";
+  if (session.authuser[0]) submit_head_end(&tx.head, session.hostname, message_store);
   if (tx.body.flags & SMTP_DATA_BARE)
   {
     queue_abort();
@@ -703,6 +726,8 @@ static void configure(void)
   session.remotehost = getenv("TCPREMOTEHOST");
   if (session.remotehost && !*session.remotehost) session.remotehost = 0;
   session.relayclient = getenv("RELAYCLIENT") != 0;
+  s = getenv("VMAIL_ANY_SENDER");
+  session.any_sender = s && *s && strcmp(s, "0");
   s = getenv("VMAIL_SUBMISSION");
   session.submission = s && *s && strcmp(s, "0");
   s = getenv("VMAIL_AUTH_PLAINTEXT");

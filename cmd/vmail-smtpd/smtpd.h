@@ -2,7 +2,8 @@
  *   main.c      the session: greeting, command dispatch, the state machine
  *   io.c        the client connection: timed, bounded reads, buffered replies
  *   queue.c     one $VMAIL_QUEUE child per message (qmail-queue interface)
- *   auth.c      AUTH PLAIN / LOGIN through the checkpassword program */
+ *   auth.c      AUTH PLAIN / LOGIN through the checkpassword program
+ *   submit.c    RFC 6409 for authenticated sessions: sender check, Date, Message-ID */
 #ifndef VMAIL_SMTPD_H
 #define VMAIL_SMTPD_H
 
@@ -51,5 +52,25 @@ void queue_abort(void);                             /* the message is dropped */
  * auth_check: 0 ok, 1 bad credentials, 111 temporary trouble */
 void auth_init(int auth_allowed);
 int auth_check(char const *user, char const *password);
+
+/* submit.c: 1 if from (an envelope sender, "" for <>) belongs to the
+ * authenticated user: it is theirs, a +extension of it, or an alias that
+ * reaches their mailbox; 0 not; -1 the lookup failed for now. */
+int submit_sender(char const *user, char const *from, unsigned timeout);
+
+/* Body bytes of an authenticated session pass through here: the header
+ * section is held (up to 64 KB) until its end, then handed to out with Date
+ * and Message-ID added at its end when it has none (RFC 6409 8.2, 8.3). */
+struct submit_head
+{
+  stralloc buf;
+  int state;          /* 0 reading the header, 1 header complete, 2 passing through */
+  int has_date, has_msgid;
+};
+void submit_head_init(struct submit_head *h);
+void submit_head_put(struct submit_head *h, char const *s, size_t n, char const *hostname,
+                     void (*out)(char const *, size_t));
+/* The message ended: what is still held goes out (with the fields). */
+void submit_head_end(struct submit_head *h, char const *hostname, void (*out)(char const *, size_t));
 
 #endif

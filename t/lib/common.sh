@@ -10,6 +10,9 @@ T_TOP=${T_TOP:?run suites through t/run-tests}
 # A fresh scratch directory per suite; removed by t/run-tests.
 T_TMP=$(mktemp -d "${T_TMPROOT:-/tmp}/vmail-t.XXXXXX")
 export VMAIL_ROOT="$T_TMP/vhosts"
+# No SMTP to the world from tests: suites that test outbound mail set
+# VMAIL_REMOTE and their own DNS server (t/remote.sh, t/e2e/outbound.sh).
+export VMAIL_REMOTE=off
 
 sql() { db_root "$T_DB" mailserver -N -e "$1"; }
 
@@ -29,6 +32,20 @@ make_message() {
   { printf 'From: a@example.org\r\nTo: postmaster@example.com\r\nSubject: test %s\r\n\r\n' "$(basename "$1")"
     n=${2:-100}; while [ "$n" -gt 0 ]; do printf 'body line of the test message, 64 bytes long.......\r\n'; n=$((n - 64)); done
   } > "$1"
+}
+
+# inject SENDER RCPT... with a message whose subject is $SUBJECT (default "test")
+inject() {
+  from=$1; shift
+  { printf 'F%s\0' "$from"; for r in "$@"; do printf 'T%s\0' "$r"; done; printf '\0'; } > "$T_TMP/inject.env"
+  printf 'From: <%s>\nSubject: %s\n\nbody of %s\nlast line\n' "$from" "${SUBJECT:-test}" "${SUBJECT:-test}" > "$T_TMP/inject.msg"
+  vmail-queue < "$T_TMP/inject.msg" 1< "$T_TMP/inject.env"
+}
+
+# wait_until SECONDS COMMAND: polls every 0.1 s
+wait_until() {
+  t=$(($1 * 10)); shift; i=0
+  until eval "$*"; do i=$((i + 1)); [ $i -lt $t ] || return 1; sleep 0.1; done
 }
 
 count_files() { find "$1" -type f 2>/dev/null | wc -l | tr -d ' '; }

@@ -4,6 +4,9 @@
 pkgs="build-essential clang libmariadb-dev libcrypt-dev skalibs-dev s6 execline ucspi-tcp
   shunit2 mariadb-server mariadb-client swaks python3 bsd-mailx mutt fetchmail isync strace
   valgrind"
+pkgs="$pkgs libunbound-dev libtls-dev"   # vmail-remote: DNS (libunbound), STARTTLS (libtls)
+pkgs="$pkgs unbound openssl"             # tests: t/remote.sh's DNS server and certificates
+pkgs="$pkgs postfix postfix-mysql dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-mysql"   # tests: the seedstack of t/e2e/outbound.sh
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
@@ -23,4 +26,6 @@ apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends $missi
   { echo "vmail: apt-get install failed" >&2; exit 111; }
 # Debian starts the packaged MariaDB; vmail never uses it.
 command -v systemctl >/dev/null 2>&1 && systemctl disable --now mariadb >/dev/null 2>&1
+# nor the packaged Postfix and Dovecot: the seedstack runs its own
+command -v systemctl >/dev/null 2>&1 && systemctl disable --now postfix dovecot >/dev/null 2>&1
 exit 0
