@@ -669,6 +669,34 @@ testTwoSessionsSeeEachOther() {
   say 'a4 LOGOUT'; exec 7>&-; wait "$pid_a"
 }
 
+# Another session expunges and changes flags: every expunge is told before
+# any FETCH numbered after it (a client matching UIDs to numbers, as neomutt
+# with QRESYNC does, would otherwise flag the wrong message), with VANISHED
+# and with EXPUNGE, after NOOP and in IDLE.
+testSyncTellsExpungesBeforeFetch() {
+  for mode in qresync plain idle; do
+    newbox "$T_TMP/m"
+    for i in 1 2 3 4 5; do msg "$T_TMP/m/cur/170000000$i.M${i}P$i.h:2," "m$i"; done
+    start_bg a "$T_TMP/m"
+    [ $mode = plain ] || { say 'a0 ENABLE QRESYNC'; wait_for a 'a0 OK'; }
+    say 'a1 SELECT INBOX'; wait_for a 'a1 OK'
+    [ $mode = idle ] && { say 'a2 IDLE'; wait_for a '+ idling'; }
+    printf 'b1 SELECT INBOX
+b2 STORE 2:3 +FLAGS (\Deleted)
+b3 EXPUNGE
+b4 UID STORE 5 +FLAGS (\Flagged)
+' | session "$T_TMP/m" >/dev/null
+    if [ $mode = idle ]; then wait_for a 'MODSEQ' 100; say 'DONE'; else say 'a2 NOOP'; fi
+    wait_for a 'a2 OK'
+    a=$(tr -d '\r' < "$T_TMP/a.out")
+    case $mode in
+      plain) assertHas "$a" "$(printf '* 2 EXPUNGE\n* 2 EXPUNGE\n* 3 FETCH (UID 5 FLAGS (\\Flagged))\na2 OK')" ;;
+      *) assertHas "$a" "$(printf '* VANISHED 2:3\n* 3 FETCH (UID 5 FLAGS (\\Flagged) MODSEQ (')" ;;
+    esac
+    say 'a3 LOGOUT'; exec 7>&-; wait "$pid_a"
+  done
+}
+
 # Keywords are numbered per folder (Dovecot's letters a..z): two sessions
 # defining keywords at once must not give two of them one letter, and a
 # +FLAGS keeps the flags another session set meanwhile.

@@ -63,7 +63,7 @@ int folder_exists(char const *dir)
 
 /* keywords ------------------------------------------------------------ */
 
-static char const *keyword_name(stralloc const *names, unsigned i)
+char const *keyword_name(stralloc const *names, unsigned i)
 {
   size_t pos = 0;
   for (unsigned k = 0; k < i && pos < names->len; k++) pos += strlen(names->s + pos) + 1;
@@ -173,24 +173,6 @@ int keywords_refresh(mailbox *b)
   return 1;
 }
 
-void out_flag_lists(mailbox const *b)
-{
-  out("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
-  for (unsigned i = 0; i < b->keyword_count; i++)
-  {
-    char const *k = keyword_name(&b->keywords, i);
-    if (*k) { out(" "); out(k); }
-  }
-  if (b->readonly) { out(")\r\n* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n"); return; }
-  out(")\r\n* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
-  for (unsigned i = 0; i < b->keyword_count; i++)
-  {
-    char const *k = keyword_name(&b->keywords, i);
-    if (*k) { out(" "); out(k); }
-  }
-  out(b->keyword_count < IMAPD_KEYWORDS_MAX ? " \\*)] Flags permitted\r\n" : ")] Flags permitted\r\n");
-}
-
 /* flags in names ---------------------------------------------------------- */
 
 void flags_letters(uint32_t flags, uint32_t keywords, stralloc *sa)
@@ -219,26 +201,6 @@ void flags_parse_letters(char const *info, uint32_t *flags, uint32_t *keywords)
       default:
         if (info[i] >= 'a' && info[i] <= 'z') *keywords |= 1u << (info[i] - 'a');
     }
-}
-
-void out_flags(mailbox const *b, msg const *m)
-{
-  int first = 1;
-  static struct { uint32_t bit; char const *name; } const sys[] = {
-    { FL_SEEN, "\\Seen" }, { FL_ANSWERED, "\\Answered" }, { FL_FLAGGED, "\\Flagged" },
-    { FL_DELETED, "\\Deleted" }, { FL_DRAFT, "\\Draft" }, { FL_RECENT, "\\Recent" } };
-  out("(");
-  for (unsigned i = 0; i < sizeof sys / sizeof sys[0]; i++)
-    if ((m->flags & sys[i].bit) && !(imap4rev2 && sys[i].bit == FL_RECENT)) { if (!first) out(" "); out(sys[i].name); first = 0; }
-  for (unsigned i = 0; i < b->keyword_count; i++)
-    if (m->keywords & (1u << i))
-    {
-      char const *k = keyword_name(&b->keywords, i);
-      if (!*k) continue;
-      if (!first) out(" ");
-      out(k); first = 0;
-    }
-  out(")");
 }
 
 /* the directory scan ------------------------------------------------------- */
@@ -463,15 +425,6 @@ static void modseq_sync(mailbox *b, genalloc const *list)
   genalloc_free(uint32_t, &gone);
 }
 
-void out_vanished(uint32_t const *uids, size_t n, int earlier)
-{
-  stralloc set = STRALLOC_ZERO;
-  if (!n) return;
-  uidset_fmt(uids, n, &set);
-  out(earlier ? "* VANISHED (EARLIER) " : "* VANISHED "); outsa(&set); out("\r\n");
-  stralloc_free(&set);
-}
-
 void mailbox_free_msgs(mailbox *b)
 {
   size_t n = genalloc_len(msg, &b->msgs);
@@ -479,16 +432,37 @@ void mailbox_free_msgs(mailbox *b)
   genalloc_setlen(msg, &b->msgs, 0);
 }
 
-int mailbox_sync(mailbox *b, int report, int allow_expunge)
+static void changed_add(mailbox_changes *ch, uint32_t uid, int flags)
 {
-  genalloc list = GENALLOC_ZERO, fresh = GENALLOC_ZERO, vanished = GENALLOC_ZERO;
+  mailbox_change c;
+  c.uid = uid; c.seq = 0; c.flags = flags;
+  if (ch && !genalloc_append(mailbox_change, &ch->changed, &c)) die_nomem();
+}
+
+static void expunged_add(mailbox_changes *ch, uint32_t uid, size_t seq)
+{
+  mailbox_change c;
+  c.uid = uid; c.seq = (uint32_t)seq; c.flags = 0;
+  if (ch && !genalloc_append(mailbox_change, &ch->expunged, &c)) die_nomem();
+}
+
+void mailbox_changes_free(mailbox_changes *ch)
+{
+  genalloc_free(mailbox_change, &ch->expunged);
+  genalloc_free(mailbox_change, &ch->changed);
+  *ch = (mailbox_changes)MAILBOX_CHANGES_ZERO;
+}
+
+int mailbox_update(mailbox *b, int allow_expunge, mailbox_changes *ch)
+{
+  genalloc list = GENALLOC_ZERO, fresh = GENALLOC_ZERO;
   entry *e;
   msg *old;
-  size_t n, oldn, i = 0, j = 0, kept = 0, added = 0, recent = 0;
+  size_t n, oldn, i = 0, j = 0;
   int lock, r;
 
   /* keywords another session defined: the client learns their names first */
-  if (keywords_refresh(b) && report) out_flag_lists(b);
+  if (keywords_refresh(b) && ch) ch->keywords = 1;
   lock = uidlist_lock(b->dir.s);
   if (lock < 0) return -1;
   r = scan(b->dir.s, b->readonly, &list);
@@ -517,8 +491,7 @@ int mailbox_sync(mailbox *b, int report, int allow_expunge)
     if (i < oldn && (j >= n || old[i].uid < e[j].uid))
     {
       /* gone from disk: expunged by someone */
-      if (report && qresync && !genalloc_append(uint32_t, &vanished, &old[i].uid)) die_nomem();
-      else if (report && !qresync) { out("* "); outu(kept + 1); out(" EXPUNGE\r\n"); }
+      expunged_add(ch, old[i].uid, i + 1);
       free(old[i].file);
       i++;
       continue;
@@ -528,21 +501,14 @@ int mailbox_sync(mailbox *b, int report, int allow_expunge)
       msg m = old[i];
       uint32_t nf = (m.flags & FL_RECENT) | e[j].flags;
       uint64_t ms = b->track_modseq ? modseq_of(&b->modlog, m.uid) : 0;
-      int changed = nf != m.flags || e[j].keywords != m.keywords || (condstore && ms && ms != m.modseq);
+      int flags = nf != m.flags || e[j].keywords != m.keywords;
+      if (flags || (ms && ms != m.modseq)) changed_add(ch, m.uid, flags);
       free(m.file);
       m.file = e[j].file; e[j].file = 0;
       m.base_len = e[j].base_len;
       m.flags = nf; m.keywords = e[j].keywords;
       if (ms) m.modseq = ms;
       if (!genalloc_append(msg, &fresh, &m)) die_nomem();
-      kept++;
-      if (changed && report)
-      {
-        out("* "); outu(kept); out(" FETCH (UID "); outu(m.uid); out(" FLAGS ");
-        out_flags(b, &m);
-        if (condstore) { out(" MODSEQ ("); outu(m.modseq); out(")"); }
-        out(")\r\n");
-      }
       i++; j++;
       continue;
     }
@@ -555,27 +521,18 @@ int mailbox_sync(mailbox *b, int report, int allow_expunge)
       m.base_len = e[j].base_len; m.size = 0; m.internaldate = 0;
       m.modseq = b->track_modseq ? modseq_of(&b->modlog, m.uid) : 0;
       if (!genalloc_append(msg, &fresh, &m)) die_nomem();
-      kept++; added++;
+      if (ch) ch->added++;
     }
     j++;
   }
   genalloc_free(msg, &b->msgs);
   b->msgs = fresh;
   fresh = (genalloc)GENALLOC_ZERO;
-  out_vanished(genalloc_s(uint32_t, &vanished), genalloc_len(uint32_t, &vanished), 0);
-  if (report && added)
-  {
-    n = box_count();
-    for (size_t k = 0; k < n; k++) if (box_msg(k)->flags & FL_RECENT) recent++;
-    out("* "); outu(n); out(" EXISTS\r\n");
-    if (!imap4rev2) { out("* "); outu(recent); out(" RECENT\r\n"); }
-  }
  end:
   n = genalloc_len(entry, &list);
   for (size_t k = 0; k < n; k++) entry_free(genalloc_s(entry, &list) + k);
   genalloc_free(entry, &list);
   genalloc_free(msg, &fresh);
-  genalloc_free(uint32_t, &vanished);
   return r;
 }
 
@@ -594,7 +551,7 @@ int mailbox_open(mailbox *b, char const *name, int readonly)
   mailbox_free_msgs(b);
   b->cache_loaded = 0;
   if (keywords_load(b->dir.s, &b->keywords, &b->keyword_count) < 0) return -1;
-  if (mailbox_sync(b, 0, 1) < 0) return -1;
+  if (mailbox_update(b, 1, 0) < 0) return -1;
   b->selected = 1;
   return 1;
 }
@@ -781,12 +738,11 @@ int msg_set_flags(mailbox *b, msg *m, uint32_t flags, uint32_t keywords)
   return r;
 }
 
-int mailbox_expunge(mailbox *b, stralloc const *uids_only, int report)
+int mailbox_remove(mailbox *b, stralloc const *uids_only, mailbox_changes *ch)
 {
   size_t n = genalloc_len(msg, &b->msgs), kept = 0;
   msg *m = genalloc_s(msg, &b->msgs);
   stralloc p = STRALLOC_ZERO;
-  genalloc vanished = GENALLOC_ZERO;
   for (size_t i = 0; i < n; i++)
   {
     int gone = 0;
@@ -799,16 +755,13 @@ int mailbox_expunge(mailbox *b, stralloc const *uids_only, int report)
     }
     if (gone)
     {
-      if (report && qresync && !genalloc_append(uint32_t, &vanished, &m[i].uid)) die_nomem();
-      else if (report && !qresync) { out("* "); outu(kept + 1); out(" EXPUNGE\r\n"); }
+      expunged_add(ch, m[i].uid, i + 1);
       free(m[i].file);
       continue;
     }
     m[kept++] = m[i];
   }
   genalloc_setlen(msg, &b->msgs, kept);
-  out_vanished(genalloc_s(uint32_t, &vanished), genalloc_len(uint32_t, &vanished), 0);
-  genalloc_free(uint32_t, &vanished);
   stralloc_free(&p);
   return 0;
 }
@@ -871,50 +824,6 @@ int uid_assign(char const *dir, stralloc const *stored, genalloc *uids, uint32_t
   return r;
 }
 
-int parse_flag_list(imap_cursor *c, stralloc *names, int *list)
-{
-  unsigned n = 0;
-  names->len = 0;
-  *list = imap_char(c, '(');
-  if (*list && imap_char(c, ')')) return 1;
-  for (;;)
-  {
-    if (!imap_flag(c, names) || !stralloc_0(names) || ++n > 100) return 0;
-    if (*list) { if (imap_char(c, ')')) return 1; if (!imap_sp(c)) return 0; }
-    else if (imap_peek(c) != ' ' || (c->pos + 1 < c->len && c->s[c->pos + 1] != '\\' && !(c->s[c->pos + 1] >= 'A' && c->s[c->pos + 1] <= 'z'))) return 1;
-    else imap_sp(c);
-  }
-}
-
-int flags_from_names(stralloc const *names, char const *dir, stralloc *kwnames, unsigned *kwcount,
-                     uint32_t *flags, uint32_t *keywords)
-{
-  static struct { char const *name; uint32_t bit; } const sys[] = {
-    { "\\Seen", FL_SEEN }, { "\\Answered", FL_ANSWERED }, { "\\Flagged", FL_FLAGGED },
-    { "\\Deleted", FL_DELETED }, { "\\Draft", FL_DRAFT }, { "\\Recent", 0 } };
-  size_t pos = 0;
-  *flags = 0; *keywords = 0;
-  if (dir && keywords_define(dir, names, kwnames, kwcount) < 0) return -1;
-  while (pos < names->len)
-  {
-    char const *f = names->s + pos;
-    pos += strlen(f) + 1;
-    if (f[0] == '\\')
-    {
-      unsigned i;
-      for (i = 0; i < sizeof sys / sizeof sys[0]; i++)
-        if (!strcasecmp(f, sys[i].name)) { *flags |= sys[i].bit; break; }
-      if (i == sizeof sys / sizeof sys[0]) return 0;
-    }
-    else
-    {
-      int k = keyword_index(kwnames, kwcount, f, 0);
-      if (k >= 0) *keywords |= 1u << k;
-    }
-  }
-  return 1;
-}
-
 /* COPY the way Dovecot does it: a hard link under a fresh unique name in
  * dir/cur (the content is already on disk; the caller fsyncs dir/cur once
  * for the whole COPY). name gets "cur/NAME:2,letters". 0 ok, -1 (e.g.
@@ -970,8 +879,12 @@ int deliver_copy(char const *dir, int fd, char const *linkfrom, char const *head
       pos += (unsigned)strlen(k) + 1;
       if ((keywords & (1u << i)) && *k && (!stralloc_cats(&wanted, k) || !stralloc_0(&wanted))) die_nomem();
     }
-    uint32_t none;
-    if (flags_from_names(&wanted, dir, &kw, &kwcount, &none, &mapped) < 0) goto end;
+    if (keywords_define(dir, &wanted, &kw, &kwcount) < 0) goto end;
+    for (size_t pos = 0; pos < wanted.len; pos += strlen(wanted.s + pos) + 1)
+    {
+      int k = keyword_index(&kw, &kwcount, wanted.s + pos, 0);
+      if (k >= 0) mapped |= 1u << k;
+    }
   }
   flags_letters(flags & ~FL_RECENT, mapped, &letters);
   if (!stralloc_0(&letters)) die_nomem();
