@@ -539,7 +539,85 @@ testSeveralNewMessagesIntoAnExistingList() {
   out=$(printf 'a SELECT INBOX\n' | session "$T_TMP/m")
   assertContains "list still readable" "$out" 'a OK [READ-WRITE]'
   assertContains "$out" '* OK [UIDNEXT 5]'
-  assertEquals "$(printf 'V1 %s 5\n1 1700000001.M1P1.h\n2 1700000002.M2P2.h\n3 1700000003.M3P3.h\n4 1700000004.M4P4.h' "$(head -1 "$T_TMP/m/vmail-uidlist" | cut -d' ' -f2)")" "$(cat "$T_TMP/m/vmail-uidlist")"
+  # a log: the new UIDs appended, then how far messages were seen as recent
+  assertEquals "$(printf 'V1 %s 2\nR 2\n1 1700000001.M1P1.h\n2 1700000002.M2P2.h\n3 1700000003.M3P3.h\n4 1700000004.M4P4.h\nR 5' "$(head -1 "$T_TMP/m/vmail-uidlist" | cut -d' ' -f2)")" "$(cat "$T_TMP/m/vmail-uidlist")"
+}
+
+# The uid list is a log appended to: a last record a crash cut short is
+# ignored, then cut off before the next append (never glued to it); the
+# UIDs before it and UIDVALIDITY stay.
+testTornUidListRecordIgnored() {
+  newbox "$T_TMP/m"
+  for i in 1 2; do msg "$T_TMP/m/new/170000000$i.M${i}P$i.h" "n$i"; done
+  out=$(printf 'a SELECT INBOX\n' | session "$T_TMP/m")
+  uv=$(echo "$out" | sed -n 's/.*UIDVALIDITY \([0-9]*\).*/\1/p')
+  printf '3 1700000009.M9' >> "$T_TMP/m/vmail-uidlist"
+  printf 'M 9' >> "$T_TMP/m/vmail-modseq"
+  msg "$T_TMP/m/new/1700000003.M3P3.h" n3
+  out=$(printf 'a SELECT INBOX\nb UID FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])\n' | session "$T_TMP/m")
+  assertContains "$out" "* OK [UIDVALIDITY $uv]"
+  assertContains "$out" '* 3 EXISTS'
+  assertContains "$out" '* 1 RECENT'
+  assertHas "$out" "$(printf '* 2 FETCH (UID 2 BODY[HEADER.FIELDS (SUBJECT)] {15}\nSubject: n2')"
+  assertHas "$out" "$(printf '* 3 FETCH (UID 3 BODY[HEADER.FIELDS (SUBJECT)] {15}\nSubject: n3')"
+  assertEquals "$(printf '2 1700000002.M2P2.h\n3 1700000003.M3P3.h\nR 4')" "$(tail -n 3 "$T_TMP/m/vmail-uidlist")"
+  assertNotContains "the torn record is gone" "$(cat "$T_TMP/m/vmail-uidlist")" 'M9'
+  assertEquals "the modseq log's too" "" "$(grep -Ev '^(V1 [0-9]+|[HF] [0-9]+|X [0-9]+ [0-9]+|M [0-9]+ [0-9]+ [A-Za-z]*)$' "$T_TMP/m/vmail-modseq")"
+  # appends: one APPEND adds a line, it does not rewrite the list
+  ino=$(stat -c %i "$T_TMP/m/vmail-uidlist")
+  printf 'a APPEND INBOX {6+}\nnew: 4\n' | session "$T_TMP/m" >/dev/null
+  assertEquals "$ino" "$(stat -c %i "$T_TMP/m/vmail-uidlist")"
+  assertContains "$(tail -n 1 "$T_TMP/m/vmail-uidlist")" '4 '
+}
+
+# \Recent (RFC 3501 2.3.2): exactly one session sees a new message as
+# recent, whether delivered into new/ or stored by APPEND; EXAMINE and
+# STATUS count what no session has claimed yet without claiming it; an
+# IMAP4rev2 session does not show it.
+testRecentSeenByExactlyOneSession() {
+  newbox "$T_TMP/m"
+  msg "$T_TMP/m/cur/1700000001.M1P1.h:2,S" old
+  start_bg a "$T_TMP/m"
+  say 'a1 SELECT INBOX'; wait_for a 'a1 OK'
+  out=$(printf 'b1 APPEND INBOX {6+}\nnew: 2\nb2 STATUS INBOX (RECENT MESSAGES)\nb3 EXAMINE INBOX\nb4 SEARCH RECENT\n' | session "$T_TMP/m")
+  assertContains "$out" '* STATUS "INBOX" (MESSAGES 2 RECENT 1)'
+  assertContains "EXAMINE shows it" "$out" '* 1 RECENT'
+  assertContains "$out" '* SEARCH 2'
+  say 'a2 NOOP'; wait_for a 'a2 OK'
+  say 'a3 SEARCH RECENT'; wait_for a 'a3 OK'
+  say 'a4 SEARCH NEW'; wait_for a 'a4 OK'
+  say 'a5 SEARCH OLD'; wait_for a 'a5 OK'
+  say 'a6 FETCH 2 FLAGS'; wait_for a 'a6 OK'
+  a=$(tr -d '\r' < "$T_TMP/a.out")
+  assertHas "$a" "$(printf '* 2 EXISTS\n* 1 RECENT\na2 OK')"
+  assertHas "$a" "$(printf '* SEARCH 2\na3 OK')"
+  assertHas "$a" "$(printf '* SEARCH 2\na4 OK')"
+  assertHas "$a" "$(printf '* SEARCH 1\na5 OK')"
+  assertContains "$a" '* 2 FETCH (FLAGS (\Recent))'
+  out=$(printf 'c1 SELECT INBOX\nc2 STATUS INBOX (RECENT)\nc3 SEARCH RECENT\n' | session "$T_TMP/m")
+  assertContains "claimed by a" "$out" '* 0 RECENT'
+  assertContains "$out" '* STATUS "INBOX" (RECENT 0)'
+  assertHas "$out" "$(printf '* SEARCH\nc3 OK')"
+  # a delivery into new/ while two sessions have the folder selected
+  exec 9>&7; start_bg e "$T_TMP/m"; exec 8>&7 7>&9 9>&-
+  printf 'e1 SELECT INBOX\r\n' >&8
+  wait_for e 'e1 OK'
+  msg "$T_TMP/m/new/1700000003.M3P3.h" delivered
+  printf 'e2 NOOP\r\n' >&8; say 'a7 NOOP'
+  wait_for e 'e2 OK'; wait_for a 'a7 OK'
+  a=$(tr -d '\r' < "$T_TMP/a.out" | sed -n '/a6 OK/,$p'); e=$(tr -d '\r' < "$T_TMP/e.out" | sed -n '/e1 OK/,$p')
+  assertContains "$a" '* 3 EXISTS'
+  assertContains "$e" '* 3 EXISTS'
+  # a counts its message 2 too
+  case "$a$e" in
+    *'* 2 RECENT'*'* 0 RECENT'*|*'* 1 RECENT'*'* 1 RECENT'*) assertTrue 0 ;;
+    *) fail "not recent for exactly one: $a $e" ;;
+  esac
+  printf 'e3 LOGOUT\r\n' >&8; exec 8>&-; wait "$pid_e"
+  exec 7>&-; wait "$pid_a"
+  out=$(printf 'r1 ENABLE IMAP4rev2\nr2 APPEND INBOX {6+}\nnew: 4\nr3 SELECT INBOX\nr4 FETCH 4 FLAGS\n' | session "$T_TMP/m")
+  assertNotContains "$out" 'RECENT'
+  assertContains "$out" '* 4 FETCH (FLAGS ())'
 }
 
 testSessionEndIsNotAnsweredByTheLogin() {
@@ -719,7 +797,8 @@ testUpdatesBeforeTheTaggedAnswer() {
   newbox "$T_TMP/m"
   for i in 1 2; do msg "$T_TMP/m/cur/170000000$i.M${i}P$i.h:2," "m$i"; done
   out=$(printf 'a SELECT INBOX\nb COPY 1 INBOX\nc NOOP\n' | session "$T_TMP/m")
-  assertHas "$out" "$(printf '* 3 EXISTS\n* 0 RECENT\nb OK [COPYUID')"
+  # the copy is recent for this session, as in Dovecot (RFC 3501 2.3.2)
+  assertHas "$out" "$(printf '* 3 EXISTS\n* 1 RECENT\nb OK [COPYUID')"
   start_bg a "$T_TMP/m"
   say 'a1 SELECT INBOX'; wait_for a 'a1 OK'
   printf 'b1 SELECT INBOX\nb2 STORE 1 +FLAGS (\\Deleted)\nb3 EXPUNGE\n' | session "$T_TMP/m" >/dev/null

@@ -14,6 +14,7 @@
 #include "imap_parse.h"
 #include "imap_cache.h"
 #include "modseq.h"
+#include "uidlist.h"
 
 #define IMAPD_BAD_COMMANDS_MAX 20      /* consecutive BAD answers before BYE */
 #define IMAPD_KEYWORDS_MAX 26          /* Dovecot's a..z letters in Maildir names */
@@ -56,6 +57,7 @@ struct mailbox_s {
   int cache_loaded;
   int track_modseq;     /* keep modlog (and msg modseqs) up to date at each sync */
   modseq_log modlog;    /* the folder's mod-sequences (lib/modseq) */
+  uidlist ul;           /* the folder's uid list as last read (lib/uidlist) */
 };
 
 extern mailbox box;
@@ -114,7 +116,7 @@ int mailbox_update(mailbox *b, int allow_expunge, mailbox_changes *ch);
 int mailbox_remove(mailbox *b, stralloc const *uids_only, mailbox_changes *ch);
 void mailbox_changes_free(mailbox_changes *ch);
 char const *keyword_name(stralloc const *names, unsigned i);   /* "" if none */
-void mailbox_free_msgs(mailbox *b);
+void mailbox_free_msgs(mailbox *b);   /* the view and the cached uid list */
 int keywords_load(char const *dir, stralloc *names, unsigned *count);
 int keywords_save(char const *dir, stralloc const *names, unsigned count);
 int keyword_index(stralloc *names, unsigned *count, char const *kw, int create);
@@ -142,11 +144,18 @@ uint64_t mailbox_highestmodseq(mailbox const *b);
 uint32_t msg_mask(uint32_t flags, uint32_t keywords);
 /* Appends a UID set in compact form ("3:5,9") of ascending uids. */
 void uidset_fmt(uint32_t const *uids, size_t n, stralloc *sa);
-/* after deliver_copy; *uidvalidity gets the folder's, for COPYUID/APPENDUID */
-int uid_assign(char const *dir, stralloc const *stored, genalloc *uids, uint32_t *uidvalidity);
+/* After deliver_copy: the stored messages' UIDs, appended to dir's uid list
+ * under its lock; *uidvalidity gets the folder's, for COPYUID/APPENDUID.
+ * When dir is the selected folder and nobody numbered messages since its
+ * last sync, they join the view at once, recent (*joined set: the caller
+ * reports them), without a rescan. 0 ok, -1 error. */
+int uid_assign(char const *dir, stralloc const *stored, genalloc *uids, uint32_t *uidvalidity, int *joined);
 void msg_fullpath(mailbox *b, msg *m, stralloc *p);                     /* "dir/cur/NAME", NUL-terminated */
 /* Stores a message into folder dir: linked from linkfrom when not 0 and
- * possible, else head[headlen] then fd's content (fd may be -1). */
+ * possible, else head[headlen] then fd's content (fd may be -1). The
+ * message is durable once the caller has called folder_sync_cur (once for
+ * many). */
+int folder_sync_cur(char const *dir);   /* fsync of dir/cur: 0 ok, -1 error */
 int deliver_copy(char const *dir, int fd, char const *linkfrom, char const *head, size_t headlen,
                  uint32_t flags, stralloc const *kwnames_src, uint32_t keywords,
                  int64_t internaldate, stralloc *stored);   /* appends "cur/NAME\0" */

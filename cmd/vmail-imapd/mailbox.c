@@ -16,6 +16,7 @@
 #include <skalibs/djbunix.h>
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
+#include "dirsync.h"
 #include "maildir.h"
 #include "maildir_scan.h"
 #include "uidlist.h"
@@ -266,13 +267,6 @@ static int scan(char const *dir, int readonly, genalloc *list)
   return 0;
 }
 
-typedef struct { char const *name; uint32_t uid; size_t idx; } named_uid;
-
-static int named_cmp(void const *a, void const *b)
-{
-  return strcmp(((named_uid const *)a)->name, ((named_uid const *)b)->name);
-}
-
 static entry const *fresh_base;   /* for fresh_cmp: indexes into a scan */
 static int fresh_cmp(void const *a, void const *b)
 {
@@ -297,17 +291,15 @@ static size_t hash_name(char const *s, size_t len)
  * give one message two UIDs. */
 static int assign_uids(mailbox *b, genalloc *list)
 {
-  uidlist u = UIDLIST_ZERO, kept = UIDLIST_ZERO, *target;
-  size_t n = genalloc_len(entry, list), count, pos = 0, cap = 16, nnew = 0, mask;
+  uidlist *u = &b->ul, kept = UIDLIST_ZERO;
+  size_t n = genalloc_len(entry, list), count, pos = 0, cap = 16, nnew = 0, mask, dead = 0;
   entry *e = genalloc_s(entry, list);
   genalloc ordered = GENALLOC_ZERO;
   char const **names;
   size_t *table, *lens, *slot, *fresh;
-  int changed, r = -1;
-  int loaded = uidlist_load(b->dir.s, &u);
-  if (loaded < 0) return -1;
-  changed = loaded == 2;
-  count = uidlist_count(&u);
+  int r = -1;
+  if (uidlist_read(b->dir.s, u) < 0) return -1;
+  count = uidlist_count(u);
   while (cap < 2 * count + 2) cap <<= 1;
   mask = cap - 1;
   names = malloc((count + 1) * sizeof *names);
@@ -320,7 +312,7 @@ static int assign_uids(mailbox *b, genalloc *list)
   for (size_t i = 0; i < count; i++)
   {
     size_t j;
-    names[i] = u.names.s + pos;
+    names[i] = u->names.s + pos;
     lens[i] = strlen(names[i]);
     pos += lens[i] + 1;
     slot[i] = SIZE_MAX;
@@ -334,35 +326,46 @@ static int assign_uids(mailbox *b, genalloc *list)
     for (j = hash_name(base, len) & mask; table[j] != SIZE_MAX; j = (j + 1) & mask)
       if (lens[table[j]] == len && !memcmp(names[table[j]], base, len)) { hit = table[j]; break; }
     if (hit == SIZE_MAX) fresh[nnew++] = k;
-    else if (slot[hit] == SIZE_MAX) { slot[hit] = k; memcpy(&e[k].uid, u.uids.s + hit * sizeof(uint32_t), sizeof(uint32_t)); }
+    else if (slot[hit] == SIZE_MAX) { slot[hit] = k; memcpy(&e[k].uid, u->uids.s + hit * sizeof(uint32_t), sizeof(uint32_t)); }
     /* else: the same base twice (cur/ and new/ at once): shown once */
   }
-  for (size_t i = 0; i < count && !changed; i++) if (slot[i] == SIZE_MAX) changed = 1;
+  for (size_t i = 0; i < count; i++) if (slot[i] == SIZE_MAX) dead++;
+  if (dead > count - dead + UIDLIST_DEAD_SLACK)
+  {
+    /* mostly messages gone: the list is written again with what is on disk */
+    uidlist_restart(&kept, u);
+    for (size_t i = 0; i < count; i++)
+      if (slot[i] != SIZE_MAX)
+      {
+        uint32_t uid;
+        memcpy(&uid, u->uids.s + i * sizeof uid, sizeof uid);
+        if (uidlist_keep(&kept, uid, names[i], lens[i]) < 0) die_nomem();
+      }
+  }
   /* new messages in name (delivery time) order */
   fresh_base = e;
   if (nnew > 1) qsort(fresh, nnew, sizeof *fresh, &fresh_cmp);
-  if (changed)
   {
-    /* compact: only what is on disk stays */
-    kept.uidvalidity = u.uidvalidity; kept.nextuid = u.nextuid;
-    for (size_t i = 0; i < count; i++)
-      if (slot[i] != SIZE_MAX
-          && (!stralloc_catb(&kept.names, names[i], lens[i] + 1)
-              || !stralloc_catb(&kept.uids, u.uids.s + i * sizeof(uint32_t), sizeof(uint32_t)))) die_nomem();
+    uidlist *target = kept.rewrite ? &kept : u;
+    uint32_t before = target->nextuid;
+    for (size_t a = 0; a < nnew; a++)
+    {
+      entry *x = &e[fresh[a]];
+      x->uid = uidlist_add(target, x->file + 4, x->base_len);
+    }
+    /* \Recent (RFC 3501 2.3.2), as Dovecot has it: a message this session
+       took from new/ (the rename succeeds for one session only), or one
+       stored by APPEND or COPY that no session has seen yet; a session that
+       may change the folder claims those for itself */
+    for (size_t k = 0; k < n; k++)
+      if (e[k].uid >= target->firstrecent && e[k].uid < before) e[k].recent = 1;
+    if (!b->readonly && uidlist_claim_recent(target, target->nextuid) < 0) die_nomem();
+    /* UIDs must persist, even for EXAMINE and STATUS */
+    if (uidlist_write(b->dir.s, target) < 0) goto end;
+    if (kept.rewrite == 0 && target == &kept) { uidlist_free(u); *u = kept; kept = (uidlist)UIDLIST_ZERO; }
   }
-  /* the list new UIDs go to is chosen once: changed flips with the first
-     new message, and kept is empty unless it was compacted above */
-  target = changed ? &kept : &u;
-  for (size_t a = 0; a < nnew; a++)
-  {
-    entry *x = &e[fresh[a]];
-    x->uid = uidlist_add(target, x->file + 4, x->base_len);
-    if (x->uid) changed = 1;
-  }
-  /* UIDs must persist, even for EXAMINE and STATUS */
-  if (changed && uidlist_write(b->dir.s, target) < 0) goto end;
-  b->uidvalidity = u.uidvalidity;
-  b->uidnext = target->nextuid;
+  b->uidvalidity = u->uidvalidity;
+  b->uidnext = u->nextuid;
   for (size_t i = 0; i < count; i++)
     if (slot[i] != SIZE_MAX && !genalloc_append(entry, &ordered, &e[slot[i]])) die_nomem();
   for (size_t a = 0; a < nnew; a++)
@@ -383,7 +386,7 @@ static int assign_uids(mailbox *b, genalloc *list)
  end:
   free(names); free(lens); free(slot); free(table); free(fresh);
   genalloc_free(entry, &ordered);
-  uidlist_free(&u); uidlist_free(&kept);
+  uidlist_free(&kept);
   return r;
 }
 
@@ -425,11 +428,27 @@ static void modseq_sync(mailbox *b, genalloc const *list)
   genalloc_free(uint32_t, &gone);
 }
 
+/* The mod-sequences of the messages from index from of b's view, which
+ * joined it without a scan (uid_assign). Under the lock. */
+static void modseq_join(mailbox *b, size_t from)
+{
+  size_t n = genalloc_len(msg, &b->msgs);
+  if (modseq_read(&b->modlog, b->dir.s, b->uidvalidity) < 0) return;
+  for (size_t i = from; i < n; i++)
+  {
+    msg *m = genalloc_s(msg, &b->msgs) + i;
+    m->modseq = modseq_set(&b->modlog, m->uid, msg_mask(m->flags, m->keywords));
+    if (!m->modseq) die_nomem();
+  }
+  modseq_write(&b->modlog, b->dir.s);
+}
+
 void mailbox_free_msgs(mailbox *b)
 {
   size_t n = genalloc_len(msg, &b->msgs);
   for (size_t i = 0; i < n; i++) free(genalloc_s(msg, &b->msgs)[i].file);
   genalloc_setlen(msg, &b->msgs, 0);
+  uidlist_free(&b->ul);
 }
 
 static void changed_add(mailbox_changes *ch, uint32_t uid, int flags)
@@ -768,59 +787,82 @@ int mailbox_remove(mailbox *b, stralloc const *uids_only, mailbox_changes *ch)
 
 /* storing into a folder ---------------------------------------------------- */
 
-/* Gives UIDs to messages just stored into dir (names "cur/BASE:2,..." each
- * NUL-terminated, in order), under one lock and one write of the list;
- * a name another session's scan numbered meanwhile keeps that UID. */
-int uid_assign(char const *dir, stralloc const *stored, genalloc *uids, uint32_t *uidvalidity)
+/* The uid list of another folder than the selected one, kept between
+ * commands (an upload of many APPENDs reads only what others added). */
+static uidlist other_ul = UIDLIST_ZERO;
+static stralloc other_dir = STRALLOC_ZERO;
+
+static uidlist *uidlist_of(char const *dir)
 {
-  uidlist u = UIDLIST_ZERO;
-  named_uid *index = 0;
-  size_t count, pos = 0;
-  int r = -1, changed, loaded;
+  if (box.selected && !strcmp(dir, box.dir.s)) return &box.ul;
+  if (!other_dir.len || strcmp(dir, other_dir.s))
+  {
+    uidlist_free(&other_ul);
+    if (!stralloc_copys(&other_dir, dir) || !stralloc_0(&other_dir)) die_nomem();
+  }
+  return &other_ul;
+}
+
+/* Gives UIDs to messages just stored into dir (names "cur/BASE:2,..." each
+ * NUL-terminated, in order), under one lock and one append to the list; a
+ * name another session's scan numbered meanwhile keeps that UID (it can
+ * only be among the entries added since the list was last read: the file
+ * is newer). When dir is the selected folder and nobody else numbered
+ * messages since its last sync, the messages join its view at once
+ * (*joined set), claimed as recent: no rescan of the folder. */
+int uid_assign(char const *dir, stralloc const *stored, genalloc *uids, uint32_t *uidvalidity, int *joined)
+{
+  uidlist *u = uidlist_of(dir);
+  size_t pos = 0;
+  int r = -1, join;
   int lock = uidlist_lock(dir);
   genalloc_setlen(uint32_t, uids, 0);
+  *joined = 0;
   if (lock < 0) return -1;
-  loaded = uidlist_load(dir, &u);
-  if (loaded < 0) goto end;
-  changed = loaded == 2;
-  count = uidlist_count(&u);
-  index = malloc((count ? count : 1) * sizeof *index);
-  if (!index) die_nomem();
-  for (size_t i = 0; i < count; i++)
-  {
-    index[i].name = u.names.s + pos;
-    memcpy(&index[i].uid, u.uids.s + i * sizeof(uint32_t), sizeof(uint32_t));
-    index[i].idx = i;
-    pos += strlen(u.names.s + pos) + 1;
-  }
-  if (count) qsort(index, count, sizeof *index, &named_cmp);
+  if (uidlist_read(dir, u) < 0) goto end;
+  join = u == &box.ul && !box.readonly && u->nextuid == box.uidnext && !u->rewrite;
   for (pos = 0; pos < stored->len; pos += strlen(stored->s + pos) + 1)
   {
-    char base[UIDLIST_BASE_MAX + 1];
     char const *b = stored->s + pos + 4, *colon = strchr(b, ':');
-    size_t len = colon ? (size_t)(colon - b) : strlen(b);
-    named_uid key, *hit;
-    uint32_t uid;
-    if (len > UIDLIST_BASE_MAX) goto end;
-    memcpy(base, b, len); base[len] = 0;
-    key.name = base;
-    hit = count ? bsearch(&key, index, count, sizeof *index, &named_cmp) : 0;
-    if (hit) uid = hit->uid;
-    else
+    size_t len = colon ? (size_t)(colon - b) : strlen(b), npos = u->fresh_pos, count = uidlist_count(u);
+    uint32_t uid = 0;
+    for (size_t i = u->fresh; i < count; i++)
     {
-      uid = uidlist_add(&u, base, len);
-      if (!uid) goto end;
-      changed = 1;
+      char const *name = u->names.s + npos;
+      size_t nlen = strlen(name);
+      npos += nlen + 1;
+      if (nlen == len && !memcmp(name, b, len)) { memcpy(&uid, u->uids.s + i * sizeof uid, sizeof uid); break; }
     }
+    if (uid) join = 0;   /* another session saw it first */
+    else if (!(uid = uidlist_add(u, b, len))) goto end;
     if (!genalloc_append(uint32_t, uids, &uid)) die_nomem();
   }
-  r = changed ? uidlist_write(dir, &u) : 0;
-  if (r > 0) r = 0;
-  if (!r) *uidvalidity = u.uidvalidity;
+  if (join && uidlist_claim_recent(u, u->nextuid) < 0) die_nomem();
+  if (uidlist_write(dir, u) < 0) goto end;
+  *uidvalidity = u->uidvalidity;
+  if (join)
+  {
+    size_t from = genalloc_len(msg, &box.msgs);
+    /* the view takes them as a sync would have: recent, UID order */
+    for (size_t k = 0, p = 0; k < genalloc_len(uint32_t, uids); k++, p += strlen(stored->s + p) + 1)
+    {
+      msg m;
+      char const *name = stored->s + p, *colon = strchr(name + 4, ':');
+      memset(&m, 0, sizeof m);
+      m.uid = genalloc_s(uint32_t, uids)[k];
+      flags_parse_letters(colon && !strncmp(colon, ":2,", 3) ? colon + 3 : "", &m.flags, &m.keywords);
+      m.flags |= FL_RECENT;
+      m.base_len = colon ? (size_t)(colon - name - 4) : strlen(name + 4);
+      m.file = strdup(name);
+      if (!m.file || !genalloc_append(msg, &box.msgs, &m)) die_nomem();
+    }
+    box.uidnext = u->nextuid;
+    if (box.track_modseq) modseq_join(&box, from);
+    *joined = 1;
+  }
+  r = 0;
  end:
   fd_close(lock);
-  free(index);
-  uidlist_free(&u);
   return r;
 }
 
@@ -861,6 +903,16 @@ static int link_copy(char const *dir, char const *from, char const *letters, str
   return r;
 }
 
+int folder_sync_cur(char const *dir)
+{
+  stralloc cur = STRALLOC_ZERO;
+  int r;
+  if (!stralloc_copys(&cur, dir) || !stralloc_cats(&cur, "/cur") || !stralloc_0(&cur)) die_nomem();
+  r = dir_fsync(cur.s) < 0 ? -1 : 0;
+  stralloc_free(&cur);
+  return r;
+}
+
 int deliver_copy(char const *dir, int fd, char const *linkfrom, char const *head, size_t headlen,
                  uint32_t flags, stralloc const *kwnames_src, uint32_t keywords,
                  int64_t internaldate, stralloc *stored)
@@ -895,7 +947,7 @@ int deliver_copy(char const *dir, int fd, char const *linkfrom, char const *head
     goto end;
   }
   if (fd < 0) { nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC); if (nullfd < 0) goto end; fd = nullfd; }
-  if (maildir_store(dir, head, headlen, fd, letters.s, &name) < 0) goto end;
+  if (maildir_store_nodirsync(dir, head, headlen, fd, letters.s, &name) < 0) goto end;
   if (!stralloc_0(&name)) die_nomem();
   if (internaldate > 0)
   {
