@@ -78,6 +78,16 @@ static void deadline_in(tain *deadline, unsigned secs)
   tain_addsec_g(deadline, secs);
 }
 
+/* The literal is acknowledged at once: a client that writes it and what
+ * follows in several small writes would otherwise wait (Nagle) on our
+ * delayed ACK, about 40 ms a literal, since we answer nothing until the
+ * command is whole. Not a TCP socket (a pipe): nothing happens. */
+static void quickack(void)
+{
+  int one = 1;
+  setsockopt(0, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+}
+
 int imap_read_command(stralloc *cmd, size_t line_max, size_t literal_max, unsigned timeout_secs)
 {
   tain deadline;
@@ -104,15 +114,8 @@ int imap_read_command(stralloc *cmd, size_t line_max, size_t literal_max, unsign
       return -1;
     }
     literals += n;
-    if (!nonsync)
-    {
-      /* the literal is acknowledged at once: a client that sends it and its
-         CRLF in two writes would otherwise wait (Nagle) on our delayed ACK,
-         about 40 ms a literal. Not a TCP socket: nothing to do. */
-      int one = 1;
-      if (!buffer_putsflush(buffer_1, "+ OK\r\n")) return -1;
-      setsockopt(0, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
-    }
+    if (!nonsync && !buffer_putsflush(buffer_1, "+ OK\r\n")) return -1;
+    quickack();
     r = bytes_into(cmd, (size_t)n, &deadline);
     if (r <= 0) return r;
   }
