@@ -620,6 +620,43 @@ testRecentSeenByExactlyOneSession() {
   assertContains "$out" '* 4 FETCH (FLAGS ())'
 }
 
+# An APPEND's message goes to a nameless file in tmp/ as it arrives, not
+# into memory (issue 13: one command could hold 64 MiB of literals): a
+# 23 MB APPEND and a 9 MB MULTIAPPEND, stored byte for byte, with the
+# session's peak memory far below their size, and nothing left in tmp/.
+testAppendLiteralsSpooledNotHeld() {
+  newbox "$T_TMP/m"
+  out=$(cd "$T_TMP/m" && python3 - "$(command -v vmail-imapd)" <<'EOF'
+import os, re, subprocess, sys
+p = subprocess.Popen([sys.argv[1]], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+def until(tag):
+    out = b""
+    while True:
+        l = p.stdout.readline(); out += l
+        if not l or l.startswith(tag + b" "): return out
+p.stdout.readline()
+big = [b"Subject: big %d\r\n\r\n" % i + (b"%07d spooled line of an appended message\r\n" % i) * (500000 if i == 0 else 100000) for i in range(3)]
+p.stdin.write(b"a APPEND INBOX {%d}\r\n" % len(big[0])); p.stdin.flush()
+p.stdout.readline()
+p.stdin.write(big[0] + b"\r\n"); p.stdin.flush()
+r = until(b"a")
+p.stdin.write(b"b APPEND INBOX (\\Seen) {%d+}\r\n%s {%d+}\r\n%s\r\n" % (len(big[1]), big[1], len(big[2]), big[2])); p.stdin.flush()
+r += until(b"b")
+hwm = int(re.search(r"VmHWM:\s+(\d+)", open("/proc/%d/status" % p.pid).read()).group(1))
+p.stdin.write(b"c LOGOUT\r\n"); p.stdin.close(); p.wait()
+stored = sorted(open(os.path.join("cur", f), "rb").read() for f in os.listdir("cur"))
+print(r.decode().replace("\r", ""))
+print("identical=%s peak_kb=%d tmp=%d" % (sorted(big) == stored, hwm, len(os.listdir("tmp"))))
+EOF
+)
+  assertContains "$out" 'a OK [APPENDUID'
+  assertContains "$out" 'b OK [APPENDUID'
+  assertContains "$out" 'identical=True'
+  assertContains "$out" 'tmp=0'
+  peak=$(echo "$out" | sed -n 's/.*peak_kb=\([0-9]*\).*/\1/p')
+  assertTrue "peak memory ${peak} KB, the messages 32 MB" "[ '${peak:-99999}' -lt 12000 ]"
+}
+
 testSessionEndIsNotAnsweredByTheLogin() {
   # a server that exits 111 after answering must not get a NO from the login
   printf '#!/bin/sh\nexec vmail-imapd "$@"\n' > "$T_TMP/imapd-then-fail"

@@ -205,6 +205,11 @@ void cmd_search(imap_cursor *c, char const *tag, int uid);
 void cmd_store(imap_cursor *c, char const *tag, int uid);
 void cmd_copy(imap_cursor *c, char const *tag, int uid, int move);
 void cmd_append(imap_cursor *c, char const *tag);
+/* imap_io's spool hook: an APPEND's literals of IMAPD_APPEND_SPOOL_MIN
+ * bytes or more go to a nameless file in the Maildir's tmp/, not memory
+ * (a MULTIAPPEND may carry 64 MiB). */
+#define IMAPD_APPEND_SPOOL_MIN 65536
+int append_spool(char const *s, size_t len, uint64_t size);
 void cmd_expunge(imap_cursor *c, char const *tag, int uid);
 /* A sequence set, or "$" (SEARCHRES, RFC 5182: the last SEARCH ... SAVE),
  * into ranges of UIDs (uid) or of sequence numbers. */

@@ -11,6 +11,7 @@
 #include <skalibs/djbunix.h>
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
+#include "imap_io.h"
 #include "uidlist.h"
 #include "imapd.h"
 
@@ -225,6 +226,22 @@ void cmd_copy(imap_cursor *c, char const *tag, int uid, int move)
   genalloc_free(size_t, &indexes); genalloc_free(uint32_t, &src); genalloc_free(uint32_t, &dst);
 }
 
+int append_spool(char const *s, size_t len, uint64_t size)
+{
+  imap_cursor c;
+  stralloc word = STRALLOC_ZERO;
+  int fd = -1;
+  (void)size;
+  imap_cursor_init(&c, s, len);
+  /* only an APPEND's literals are messages; the file is nameless, in the
+     Maildir's tmp/ (what a crash leaves of it is nothing) */
+  if (imap_tag(&c, &word) && imap_sp(&c) && (word.len = 0, imap_atom(&c, &word)) && stralloc_0(&word)
+      && !strcasecmp(word.s, "APPEND"))
+    fd = open("tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  stralloc_free(&word);
+  return fd;
+}
+
 void cmd_append(imap_cursor *c, char const *tag)
 {
   stralloc name = STRALLOC_ZERO, dir = STRALLOC_ZERO, names = STRALLOC_ZERO, kw = STRALLOC_ZERO,
@@ -244,7 +261,7 @@ void cmd_append(imap_cursor *c, char const *tag)
   {
     uint32_t flags = 0, keywords = 0;
     int64_t date = 0;
-    int list, r;
+    int list, r, spoolfd, spoolerr;
     if (++count > APPEND_MESSAGES_MAX) goto bad;
     if (imap_peek(c) == '(')
     {
@@ -255,9 +272,16 @@ void cmd_append(imap_cursor *c, char const *tag)
     }
     if (imap_peek(c) == '"' && (!imap_date_time(c, &date) || !imap_sp(c))) goto bad;
     data.len = 0;
+    /* a big message is in a spool file already (append_spool), not here */
+    if (!imap_spooled_at(c->pos + (imap_peek(c) == '~'), &spoolfd, &spoolerr)) spoolfd = -1;
     if (!imap_string(c, &data)) goto bad;
-    if (!data.len) { reply_no(tag, "Empty message"); goto end; }
-    if (deliver_copy(dir.s, -1, 0, data.s, data.len, flags, &kw, keywords, date, &stored) < 0)
+    if (spoolfd >= 0 && spoolerr)
+    {
+      reply_no(tag, spoolerr == ENOSPC || spoolerr == EDQUOT ? "[OVERQUOTA] Disk full" : "[SERVERBUG] Cannot store message");
+      goto end;
+    }
+    if (!data.len && spoolfd < 0) { reply_no(tag, "Empty message"); goto end; }
+    if (deliver_copy(dir.s, spoolfd, 0, data.s, data.len, flags, &kw, keywords, date, &stored) < 0)
     {
       reply_no(tag, errno == ENOSPC || errno == EDQUOT ? "[OVERQUOTA] Disk full" : "[SERVERBUG] Cannot store message");
       goto end;
