@@ -71,7 +71,7 @@ static int parse_lines(uidlist *u, char const *text, size_t len, int first, size
       if (k >= llen || line[k++] != ' ') return 0;
       if (!(n = scan_u32(line + k, llen - k, &u->nextuid)) || k + n != llen) return 0;
       if (!u->uidvalidity || !u->nextuid) return 0;
-      u->firstrecent = u->nextuid;
+      u->firstrecent = u->head_next = u->nextuid;
       first = 0;
     }
     else if (llen > 2 && line[0] == 'R' && line[1] == ' ')
@@ -182,6 +182,20 @@ static int start_over(char const *dir, uidlist *u)
   return 1;
 }
 
+/* Is fd's first line the header u read (and not a rewritten list that
+ * got the old one's inode number)? */
+static int same_header(int fd, uidlist const *u)
+{
+  char buf[3 + 2 * UINT32_FMT + 2], want[sizeof buf];
+  size_t n = 0;
+  ssize_t got;
+  memcpy(want, "V1 ", 3); n = 3;
+  n += uint32_fmt(want + n, u->uidvalidity); want[n++] = ' ';
+  n += uint32_fmt(want + n, u->head_next); want[n++] = '\n';
+  got = pread(fd, buf, n, 0);
+  return got == (ssize_t)n && !memcmp(buf, want, n);
+}
+
 int uidlist_read(char const *dir, uidlist *u)
 {
   stralloc path = STRALLOC_ZERO, text = STRALLOC_ZERO;
@@ -202,7 +216,7 @@ int uidlist_read(char const *dir, uidlist *u)
   }
   if (fstat(fd, &st) < 0) goto end;
   if ((size_t)st.st_size > UIDLIST_FILE_MAX) { errno = EFBIG; goto end; }
-  if (st.st_dev != u->dev || st.st_ino != u->ino || (uint64_t)st.st_size < u->pos || !u->pos)
+  if (st.st_dev != u->dev || st.st_ino != u->ino || (uint64_t)st.st_size < u->pos || !u->pos || !same_header(fd, u))
   {
     /* first read, or rewritten by another session */
     u->names.len = u->uids.len = 0;
@@ -304,6 +318,7 @@ static int write_whole(char const *dir, uidlist *u)
   fd = -1;
   if (rename(tmp.s, path.s) < 0 || dir_fsync(dir) < 0) goto end;
   u->dev = st.st_dev; u->ino = st.st_ino; u->pos = text.len;
+  u->head_next = u->nextuid;
   u->rewrite = 0;
   u->pending.len = 0;
   ok = 1;

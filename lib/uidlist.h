@@ -46,11 +46,12 @@ typedef struct uidlist_s {
   size_t fresh_pos;     /* where entry fresh's name starts in names */
   stralloc pending;     /* records not yet written */
   int rewrite;          /* the file must be written whole (new, imported, damaged, compacted) */
+  uint32_t head_next;   /* the header's nextuid: the same file, not one that reused its inode */
   uint64_t pos;         /* bytes of the file applied */
   dev_t dev;
   ino_t ino;
 } uidlist;
-#define UIDLIST_ZERO { 0, 0, 0, STRALLOC_ZERO, STRALLOC_ZERO, 0, 0, STRALLOC_ZERO, 0, 0, 0, 0 }
+#define UIDLIST_ZERO { 0, 0, 0, STRALLOC_ZERO, STRALLOC_ZERO, 0, 0, STRALLOC_ZERO, 0, 0, 0, 0, 0 }
 
 /* Number of entries. */
 size_t uidlist_count(uidlist const *u);
