@@ -3,6 +3,10 @@
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <skalibs/allreadwrite.h>
 #include <skalibs/buffer.h>
 #include <skalibs/iopause.h>
 #include <skalibs/tai.h>
@@ -69,10 +73,76 @@ static int bytes_into(stralloc *out, size_t n, tain const *deadline)
   return 1;
 }
 
+/* Literals spooled to files (imap_io_spool) in the current command. */
+static imap_spool_fn *spool_fn;
+static uint64_t spool_min;
+static struct { size_t at; int fd; int error; } spooled[IMAP_SPOOLED_MAX];
+static size_t nspooled;
+
+void imap_io_spool(imap_spool_fn *f, uint64_t min) { spool_fn = f; spool_min = min; }
+
+int imap_spooled_at(size_t at, int *fd, int *error)
+{
+  for (size_t i = 0; i < nspooled; i++)
+    if (spooled[i].at == at) { *fd = spooled[i].fd; *error = spooled[i].error; return 1; }
+  return 0;
+}
+
+static void spool_reset(void)
+{
+  for (size_t i = 0; i < nspooled; i++) close(spooled[i].fd);
+  nspooled = 0;
+}
+
+/* n literal bytes into fd; a write error is kept in *error and the rest
+ * read all the same (the client is sending it). */
+static int bytes_to_fd(int fd, uint64_t n, int *error, tain const *deadline)
+{
+  while (n)
+  {
+    size_t k;
+    int r;
+    if (inpos == inlen && (r = fill(deadline)) <= 0) return r;
+    k = inlen - inpos < n ? inlen - inpos : (size_t)n;
+    if (!*error && allwrite(fd, inbuf + inpos, k) < k) *error = errno ? errno : EIO;
+    inpos += k; n -= k;
+  }
+  return 1;
+}
+
+/* The literal announced at the end of cmd goes to a spool file, if the
+ * caller's hook gives one: its header becomes {0}, the bytes go to the
+ * file. 1 spooled (or failed: r), 0 not spooled. */
+static int spool(stralloc *cmd, uint64_t n, tain const *deadline, int *r)
+{
+  size_t brace = cmd->len;
+  int fd;
+  if (!spool_fn || n < spool_min || nspooled >= IMAP_SPOOLED_MAX) return 0;
+  fd = (*spool_fn)(cmd->s, cmd->len, n);
+  if (fd < 0) return 0;
+  while (brace && cmd->s[brace - 1] != '{') brace--;
+  cmd->len = --brace;
+  spooled[nspooled].at = brace; spooled[nspooled].fd = fd; spooled[nspooled].error = 0;
+  nspooled++;
+  if (!stralloc_cats(cmd, "{0}\r\n")) { *r = -1; return 1; }
+  *r = bytes_to_fd(fd, n, &spooled[nspooled - 1].error, deadline);
+  return 1;
+}
+
 static void deadline_in(tain *deadline, unsigned secs)
 {
   tain_now_g();
   tain_addsec_g(deadline, secs);
+}
+
+/* The literal is acknowledged at once: a client that writes it and what
+ * follows in several small writes would otherwise wait (Nagle) on our
+ * delayed ACK, about 40 ms a literal, since we answer nothing until the
+ * command is whole. Not a TCP socket (a pipe): nothing happens. */
+static void quickack(void)
+{
+  int one = 1;
+  setsockopt(0, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 }
 
 int imap_read_command(stralloc *cmd, size_t line_max, size_t literal_max, unsigned timeout_secs)
@@ -81,6 +151,7 @@ int imap_read_command(stralloc *cmd, size_t line_max, size_t literal_max, unsign
   unsigned lines = 0;
   uint64_t literals = 0;
   cmd->len = 0;
+  spool_reset();
   deadline_in(&deadline, timeout_secs);
   for (;;)
   {
@@ -102,7 +173,8 @@ int imap_read_command(stralloc *cmd, size_t line_max, size_t literal_max, unsign
     }
     literals += n;
     if (!nonsync && !buffer_putsflush(buffer_1, "+ OK\r\n")) return -1;
-    r = bytes_into(cmd, (size_t)n, &deadline);
+    quickack();
+    if (!spool(cmd, n, &deadline, &r)) r = bytes_into(cmd, (size_t)n, &deadline);
     if (r <= 0) return r;
   }
 }

@@ -16,6 +16,7 @@
 #define VMAIL_IMAP_IO_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <skalibs/stralloc.h>
 
 /* RFC 9051 5.4: an idle client may be logged out after at least 30 minutes. */
@@ -26,6 +27,21 @@
  * command together (at most IMAP_LITERAL_MAX), so a MULTIAPPEND cannot
  * hold more in memory than one big APPEND. */
 int imap_read_command(stralloc *cmd, size_t line_max, size_t literal_max, unsigned timeout_secs);
+
+/* Spooling big literals to files instead of memory (an APPEND's message,
+ * RFC 3501 6.3.11): once a hook is set, for each literal of min bytes or
+ * more, the hook gets the command so far (s[len], ending with the literal's
+ * header) and its size, and returns a file descriptor to write the bytes to
+ * (from offset 0), or -1 to keep them in the command. A spooled literal's
+ * header becomes {0} in the command (~{0} for a literal8); imap_spooled_at
+ * says, for the offset of that '{', which descriptor holds the bytes and
+ * the errno of a failed write (0 if none). The descriptors are closed when
+ * the next command is read. At most IMAP_SPOOLED_MAX literals a command are
+ * spooled. */
+#define IMAP_SPOOLED_MAX 1000   /* vmail-imapd's MULTIAPPEND limit */
+typedef int imap_spool_fn(char const *s, size_t len, uint64_t size);
+void imap_io_spool(imap_spool_fn *hook, uint64_t min);
+int imap_spooled_at(size_t at, int *fd, int *error);   /* 1 spooled, 0 not */
 
 /* Reads one line (CRLF or LF stripped) into line, e.g. IDLE's DONE or an
  * AUTHENTICATE response. */

@@ -184,8 +184,8 @@ static int link_final(char const *dir, char const *tmp, stralloc *uniq, size_t s
   return -1;
 }
 
-int maildir_store(char const *dir, char const *head, size_t headlen, int fd,
-                  char const *flags, stralloc *name)
+static int store(char const *dir, char const *head, size_t headlen, int fd,
+                 char const *flags, stralloc *name, int dirsync)
 {
   stralloc uniq = STRALLOC_ZERO, tmp = STRALLOC_ZERO, dst = STRALLOC_ZERO, sub = STRALLOC_ZERO;
   size_t size = 0, crlf = 0;
@@ -197,7 +197,7 @@ int maildir_store(char const *dir, char const *head, size_t headlen, int fd,
   if (close(out) < 0) { e = errno; goto fail_unlink; }
   if (link_final(dir, tmp.s, &uniq, size, crlf, flags, &sub, &dst) < 0) { e = errno; goto fail_unlink; }
   /* the new name is durable only once its directory is */
-  if (fsync_parent(dst.s) < 0)
+  if (dirsync && fsync_parent(dst.s) < 0)
   {
     /* not known to be on disk: take it back, the caller will retry */
     e = errno;
@@ -215,6 +215,18 @@ int maildir_store(char const *dir, char const *head, size_t headlen, int fd,
   stralloc_free(&uniq); stralloc_free(&tmp); stralloc_free(&dst); stralloc_free(&sub);
   errno = e;
   return -1;
+}
+
+int maildir_store(char const *dir, char const *head, size_t headlen, int fd,
+                  char const *flags, stralloc *name)
+{
+  return store(dir, head, headlen, fd, flags, name, 1);
+}
+
+int maildir_store_nodirsync(char const *dir, char const *head, size_t headlen, int fd,
+                            char const *flags, stralloc *name)
+{
+  return store(dir, head, headlen, fd, flags, name, 0);
 }
 
 void maildir_clean_tmp(char const *dir)

@@ -31,6 +31,14 @@ int maildir_make(char const *dir);
 int maildir_store(char const *dir, char const *head, size_t headlen, int fd,
                   char const *flags, stralloc *name);
 
+/* maildir_store without the fsync of the destination directory, for a
+ * writer that stores many messages and fsyncs dir/cur (or dir/new) once
+ * before it tells anyone they are stored (an IMAP MULTIAPPEND or COPY).
+ * Until then a power cut may lose the new name (never leave a partial
+ * message). */
+int maildir_store_nodirsync(char const *dir, char const *head, size_t headlen, int fd,
+                            char const *flags, stralloc *name);
+
 /* Removes files in dir/tmp whose access and modification times are both
  * older than MAILDIR_TMP_STALE. Best effort; looks at a bounded number of
  * entries per call. */

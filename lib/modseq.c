@@ -322,6 +322,10 @@ int modseq_write(modseq_log *l, char const *dir)
   stralloc_free(&p);
   if (fd < 0) return -1;
   if (fstat(fd, &st) < 0) goto end;
+  /* a last line a crash cut short (read, not applied) is cut off, never
+     glued to the next record */
+  if (st.st_dev == l->dev && st.st_ino == l->ino && l->pos && (uint64_t)st.st_size > l->pos
+      && ftruncate(fd, (off_t)l->pos) < 0) goto end;
   if (!st.st_size)
   {
     /* a new log: what l knows is all there is (l->pos is 0), and what it

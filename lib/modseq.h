@@ -12,6 +12,8 @@
  *     X <modseq> <uid>                the message is expunged
  *     H <modseq>                      the highest mod-sequence given so far
  *     F <modseq>                      expunges up to this one are forgotten
+ * A last line without its newline is a write a crash cut short: never
+ * applied, and cut off before the next append.
  * (H and F come from a compaction, which rewrites the log when it has grown
  * far beyond the folder; it keeps MODSEQ_GONE_KEEP expunges.) Letters are
  * the Maildir info letters DFRST and the keyword letters a..z; as a mask,

@@ -118,4 +118,76 @@ testKillNineDuringLookupAndDelivery() {
   check_report "$(crash_trials "$PM" "${CRASH_TRIALS:-500}" lookup)"
 }
 
+# vmail-imapd under kill -9 in the middle of APPENDs (the uid list and the
+# modseq log are appended to, a torn last record is possible): every UID a
+# client was told (APPENDUID) still names its message, no UID is given
+# twice, UIDVALIDITY stays, and no message file is partial.
+imap_crash_trials() {
+  python3 - "$1" "$2" <<'EOF'
+import os, random, re, signal, subprocess, sys, threading, time
+box, trials = sys.argv[1], int(sys.argv[2])
+for d in ('cur', 'new', 'tmp'): os.makedirs(os.path.join(box, d), exist_ok=True)
+
+def message(n):
+    return b'Subject: imap trial %d\r\n\r\n' % n + b'body of trial %d ..........\r\n' % n * (1 + n % 50)
+
+told, uidvalidities, killed, serial = {}, set(), 0, 0
+random.seed(os.getpid())
+for t in range(trials):
+    p = subprocess.Popen(['vmail-imapd'], cwd=box, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    def reader(p=p):
+        for line in p.stdout:
+            m = re.match(rb'a(\d+) OK \[APPENDUID (\d+) (\d+)\]', line)
+            if m:
+                uidvalidities.add(int(m.group(2)))
+                uid = int(m.group(3))
+                if uid in told: print('UID %d told twice' % uid)
+                told[uid] = int(m.group(1))
+    th = threading.Thread(target=reader); th.start()
+    try:
+        if t % 2: p.stdin.write(b's SELECT INBOX\r\n')
+        for _ in range(20):
+            serial += 1
+            msg = message(serial)
+            p.stdin.write(b'a%d APPEND INBOX {%d+}\r\n%s\r\n' % (serial, len(msg), msg))
+        p.stdin.flush()
+    except (BrokenPipeError, OSError):
+        pass
+    time.sleep(random.uniform(0, 0.03))
+    p.kill()
+    if p.wait() == -signal.SIGKILL: killed += 1
+    th.join()
+    try: p.stdin.close()
+    except OSError: pass
+
+out = subprocess.run(['vmail-imapd'], cwd=box, input=b'f SELECT INBOX\r\ng UID FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\nh LOGOUT\r\n',
+                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+uv = re.search(rb'UIDVALIDITY (\d+)', out)
+have = {int(u): int(n) for u, n in re.findall(rb'UID (\d+) BODY\[HEADER.FIELDS \(SUBJECT\)\] \{\d+\}\r\nSubject: imap trial (\d+)', out)}
+wrong = [u for u, n in told.items() if have.get(u) != n]
+for u in wrong: print('UID %d was told for trial %d, now %s' % (u, told[u], have.get(u)))
+partial = 0
+for d in ('cur', 'new'):
+    for name in os.listdir(os.path.join(box, d)):
+        data = open(os.path.join(box, d, name), 'rb').read()
+        m = re.match(rb'Subject: imap trial (\d+)\r\n\r\n', data)
+        if not m or data != message(int(m.group(1))): partial += 1; print('partial: %s' % name)
+if len(uidvalidities) > 1 or (uv and uidvalidities and int(uv.group(1)) not in uidvalidities): print('UIDVALIDITY changed')
+print('trials=%d killed=%d told=%d wrong=%d partial=%d' % (trials, killed, len(told), len(wrong), partial))
+EOF
+}
+
+testKillNineDuringImapAppends() {
+  mkdir -p "$T_TMP/i1"
+  report=$(imap_crash_trials "$T_TMP/i1/box" "${CRASH_IMAP_TRIALS:-60}")
+  echo "$report"
+  last=$(echo "$report" | tail -n 1)
+  assertContains "$last" "wrong=0 partial=0"
+  assertEquals "nothing else wrong" 1 "$(echo "$report" | wc -l)"
+  killed=$(echo "$last" | sed -n 's/.*killed=\([0-9]*\).*/\1/p')
+  told=$(echo "$last" | sed -n 's/.*told=\([0-9]*\).*/\1/p')
+  assertTrue "sessions were killed ($last)" "[ '${killed:-0}' -gt 0 ]"
+  assertTrue "UIDs were told ($last)" "[ '${told:-0}' -gt 0 ]"
+}
+
 . shunit2

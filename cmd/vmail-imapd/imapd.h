@@ -14,6 +14,7 @@
 #include "imap_parse.h"
 #include "imap_cache.h"
 #include "modseq.h"
+#include "uidlist.h"
 
 #define IMAPD_BAD_COMMANDS_MAX 20      /* consecutive BAD answers before BYE */
 #define IMAPD_KEYWORDS_MAX 26          /* Dovecot's a..z letters in Maildir names */
@@ -56,6 +57,7 @@ struct mailbox_s {
   int cache_loaded;
   int track_modseq;     /* keep modlog (and msg modseqs) up to date at each sync */
   modseq_log modlog;    /* the folder's mod-sequences (lib/modseq) */
+  uidlist ul;           /* the folder's uid list as last read (lib/uidlist) */
 };
 
 extern mailbox box;
@@ -81,7 +83,23 @@ void session_end(char const *reason, int code) __attribute__((noreturn));
 void bye(char const *text, char const *reason, int code) __attribute__((noreturn));
 extern uint64_t stat_fetched_bytes;
 
-/* mailbox.c */
+/* What a refresh of the view or an expunge changed, in the view's terms;
+ * the sync module (sync.c) turns it into untagged replies. */
+typedef struct mailbox_change_s {
+  uint32_t uid;
+  uint32_t seq;     /* expunged: its 1-based number in the view before the change */
+  int flags;        /* changed: flags or keywords (else only the mod-sequence) */
+} mailbox_change;
+typedef struct mailbox_changes_s {
+  genalloc expunged;   /* mailbox_change, ascending */
+  genalloc changed;    /* mailbox_change, ascending UIDs still in view */
+  size_t added;        /* messages appended to the view */
+  int keywords;        /* the keyword table grew */
+} mailbox_changes;
+#define MAILBOX_CHANGES_ZERO { GENALLOC_ZERO, GENALLOC_ZERO, 0, 0 }
+
+/* mailbox.c: the storage layer. It writes no IMAP: what changed is
+ * returned in a mailbox_changes (ch may be 0: not wanted). */
 int folder_dir(char const *name, size_t len, stralloc *dir);   /* IMAP name -> ".X"; 0 invalid */
 int folder_exists(char const *dir);
 int folder_canonical(stralloc *name);                          /* "inbox" -> "INBOX" */
@@ -89,8 +107,16 @@ size_t box_count(void);
 msg *box_msg(size_t i);                                        /* i: 0-based */
 int mailbox_open(mailbox *b, char const *name, int readonly);  /* 1 ok, 0 no such folder, -1 error */
 void mailbox_close(mailbox *b);
-int mailbox_sync(mailbox *b, int report, int allow_expunge);   /* reports EXISTS/RECENT/FETCH/EXPUNGE */
-void mailbox_free_msgs(mailbox *b);
+/* Brings b's view in step with the folder: new messages (UIDs given),
+ * flags changed, messages gone (only when allow_expunge; otherwise the view
+ * keeps its numbers until it may lose some). 0 ok, -1 error. */
+int mailbox_update(mailbox *b, int allow_expunge, mailbox_changes *ch);
+/* Removes the \Deleted messages (those among uids_only, a UID range set,
+ * when not 0) from the folder and the view. 0 ok. */
+int mailbox_remove(mailbox *b, stralloc const *uids_only, mailbox_changes *ch);
+void mailbox_changes_free(mailbox_changes *ch);
+char const *keyword_name(stralloc const *names, unsigned i);   /* "" if none */
+void mailbox_free_msgs(mailbox *b);   /* the view and the cached uid list */
 int keywords_load(char const *dir, stralloc *names, unsigned *count);
 int keywords_save(char const *dir, stralloc const *names, unsigned count);
 int keyword_index(stralloc *names, unsigned *count, char const *kw, int create);
@@ -101,42 +127,58 @@ int keyword_index(stralloc *names, unsigned *count, char const *kw, int create);
 int keywords_define(char const *dir, stralloc const *wanted, stralloc *names, unsigned *count);
 /* Rereads b's keyword table; 1 if another session added keywords. */
 int keywords_refresh(mailbox *b);
-void out_flag_lists(mailbox const *b);                                   /* FLAGS, PERMANENTFLAGS */
 void flags_letters(uint32_t flags, uint32_t keywords, stralloc *sa);     /* "FRS"+"ab" */
 void flags_parse_letters(char const *info, uint32_t *flags, uint32_t *keywords);
 int msg_set_flags(mailbox *b, msg *m, uint32_t flags, uint32_t keywords); /* renames the file */
 /* Rereads m's flags from its file name if another session renamed it. */
 void msg_flags_current(mailbox *b, msg *m);
-void out_flags(mailbox const *b, msg const *m);                          /* "(\Seen ...)" */
 int msg_open(mailbox *b, msg *m);                                        /* fd or -1 */
 int msg_read(mailbox *b, msg *m, stralloc *sa);                          /* whole file */
 int msg_date(mailbox *b, msg *m);     /* m->internaldate from the file (stat); -1 gone */
 int msg_size(mailbox *b, msg *m);     /* m->size: from the cache, ",W=", or the file; -1 gone */
 /* b's cache, read on first need (and compacted when mostly dead). */
 imap_cache *mailbox_cache(mailbox *b);
-int mailbox_expunge(mailbox *b, stralloc const *uids_only, int report);
 /* The folder's highest mod-sequence as b last saw it (at least 1). */
 uint64_t mailbox_highestmodseq(mailbox const *b);
 /* Flags as a lib/modseq mask. */
 uint32_t msg_mask(uint32_t flags, uint32_t keywords);
-/* Sends "* VANISHED [(EARLIER) ]set" for ascending uids (nothing if none). */
-void out_vanished(uint32_t const *uids, size_t n, int earlier);
 /* Appends a UID set in compact form ("3:5,9") of ascending uids. */
 void uidset_fmt(uint32_t const *uids, size_t n, stralloc *sa);
-/* after deliver_copy; *uidvalidity gets the folder's, for COPYUID/APPENDUID */
-int uid_assign(char const *dir, stralloc const *stored, genalloc *uids, uint32_t *uidvalidity);
+/* After deliver_copy: the stored messages' UIDs, appended to dir's uid list
+ * under its lock; *uidvalidity gets the folder's, for COPYUID/APPENDUID.
+ * When dir is the selected folder and nobody numbered messages since its
+ * last sync, they join the view at once, recent (*joined set: the caller
+ * reports them), without a rescan. 0 ok, -1 error. */
+int uid_assign(char const *dir, stralloc const *stored, genalloc *uids, uint32_t *uidvalidity, int *joined);
+void msg_fullpath(mailbox *b, msg *m, stralloc *p);                     /* "dir/cur/NAME", NUL-terminated */
+/* Stores a message into folder dir: linked from linkfrom when not 0 and
+ * possible, else head[headlen] then fd's content (fd may be -1). The
+ * message is durable once the caller has called folder_sync_cur (once for
+ * many). */
+int folder_sync_cur(char const *dir);   /* fsync of dir/cur: 0 ok, -1 error */
+int deliver_copy(char const *dir, int fd, char const *linkfrom, char const *head, size_t headlen,
+                 uint32_t flags, stralloc const *kwnames_src, uint32_t keywords,
+                 int64_t internaldate, stralloc *stored);   /* appends "cur/NAME\0" */
+
+/* sync.c: the IMAP face of the storage layer. */
+/* Refreshes the view (mailbox_update) and, when report, tells the client
+ * what changed: FLAGS when keywords were added, every expunge (EXPUNGE, or
+ * VANISHED with QRESYNC) before any FETCH of flags, FETCH numbered in the
+ * new view, then EXISTS and RECENT. 0 ok, -1 error. */
+int mailbox_sync(mailbox *b, int report, int allow_expunge);
+/* mailbox_remove, reported as mailbox_sync reports. */
+int mailbox_expunge(mailbox *b, stralloc const *uids_only, int report);
+void sync_report(mailbox const *b, mailbox_changes const *ch);
+void out_flag_lists(mailbox const *b);                                   /* FLAGS, PERMANENTFLAGS */
+void out_flags(mailbox const *b, msg const *m);                          /* "(\Seen ...)" */
+/* Sends "* VANISHED [(EARLIER) ]set" for ascending uids (nothing if none). */
+void out_vanished(uint32_t const *uids, size_t n, int earlier);
 int parse_flag_list(imap_cursor *c, stralloc *names, int *list);        /* ( flags ) or flag */
 /* Flag names -> bits; keywords are numbered in kwnames, defined first in
  * dir's table (keywords_define) unless dir is 0 (then unknown ones are
  * left out). 1 ok, 0 an unknown system flag, -1 the table not written. */
 int flags_from_names(stralloc const *names, char const *dir, stralloc *kwnames, unsigned *kwcount,
                      uint32_t *flags, uint32_t *keywords);
-void msg_fullpath(mailbox *b, msg *m, stralloc *p);                     /* "dir/cur/NAME", NUL-terminated */
-/* Stores a message into folder dir: linked from linkfrom when not 0 and
- * possible, else head[headlen] then fd's content (fd may be -1). */
-int deliver_copy(char const *dir, int fd, char const *linkfrom, char const *head, size_t headlen,
-                 uint32_t flags, stralloc const *kwnames_src, uint32_t keywords,
-                 int64_t internaldate, stralloc *stored);   /* appends "cur/NAME\0" */
 
 /* folders.c */
 /* Mailbox names on the wire are UTF-8 once IMAP4rev2 is enabled (RFC 9051
@@ -163,6 +205,11 @@ void cmd_search(imap_cursor *c, char const *tag, int uid);
 void cmd_store(imap_cursor *c, char const *tag, int uid);
 void cmd_copy(imap_cursor *c, char const *tag, int uid, int move);
 void cmd_append(imap_cursor *c, char const *tag);
+/* imap_io's spool hook: an APPEND's literals of IMAPD_APPEND_SPOOL_MIN
+ * bytes or more go to a nameless file in the Maildir's tmp/, not memory
+ * (a MULTIAPPEND may carry 64 MiB). */
+#define IMAPD_APPEND_SPOOL_MIN 65536
+int append_spool(char const *s, size_t len, uint64_t size);
 void cmd_expunge(imap_cursor *c, char const *tag, int uid);
 /* A sequence set, or "$" (SEARCHRES, RFC 5182: the last SEARCH ... SAVE),
  * into ranges of UIDs (uid) or of sequence numbers. */

@@ -16,6 +16,7 @@
 #include <skalibs/djbunix.h>
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
+#include "dirsync.h"
 #include "maildir.h"
 #include "maildir_scan.h"
 #include "uidlist.h"
@@ -63,7 +64,7 @@ int folder_exists(char const *dir)
 
 /* keywords ------------------------------------------------------------ */
 
-static char const *keyword_name(stralloc const *names, unsigned i)
+char const *keyword_name(stralloc const *names, unsigned i)
 {
   size_t pos = 0;
   for (unsigned k = 0; k < i && pos < names->len; k++) pos += strlen(names->s + pos) + 1;
@@ -173,24 +174,6 @@ int keywords_refresh(mailbox *b)
   return 1;
 }
 
-void out_flag_lists(mailbox const *b)
-{
-  out("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
-  for (unsigned i = 0; i < b->keyword_count; i++)
-  {
-    char const *k = keyword_name(&b->keywords, i);
-    if (*k) { out(" "); out(k); }
-  }
-  if (b->readonly) { out(")\r\n* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n"); return; }
-  out(")\r\n* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
-  for (unsigned i = 0; i < b->keyword_count; i++)
-  {
-    char const *k = keyword_name(&b->keywords, i);
-    if (*k) { out(" "); out(k); }
-  }
-  out(b->keyword_count < IMAPD_KEYWORDS_MAX ? " \\*)] Flags permitted\r\n" : ")] Flags permitted\r\n");
-}
-
 /* flags in names ---------------------------------------------------------- */
 
 void flags_letters(uint32_t flags, uint32_t keywords, stralloc *sa)
@@ -219,26 +202,6 @@ void flags_parse_letters(char const *info, uint32_t *flags, uint32_t *keywords)
       default:
         if (info[i] >= 'a' && info[i] <= 'z') *keywords |= 1u << (info[i] - 'a');
     }
-}
-
-void out_flags(mailbox const *b, msg const *m)
-{
-  int first = 1;
-  static struct { uint32_t bit; char const *name; } const sys[] = {
-    { FL_SEEN, "\\Seen" }, { FL_ANSWERED, "\\Answered" }, { FL_FLAGGED, "\\Flagged" },
-    { FL_DELETED, "\\Deleted" }, { FL_DRAFT, "\\Draft" }, { FL_RECENT, "\\Recent" } };
-  out("(");
-  for (unsigned i = 0; i < sizeof sys / sizeof sys[0]; i++)
-    if ((m->flags & sys[i].bit) && !(imap4rev2 && sys[i].bit == FL_RECENT)) { if (!first) out(" "); out(sys[i].name); first = 0; }
-  for (unsigned i = 0; i < b->keyword_count; i++)
-    if (m->keywords & (1u << i))
-    {
-      char const *k = keyword_name(&b->keywords, i);
-      if (!*k) continue;
-      if (!first) out(" ");
-      out(k); first = 0;
-    }
-  out(")");
 }
 
 /* the directory scan ------------------------------------------------------- */
@@ -304,13 +267,6 @@ static int scan(char const *dir, int readonly, genalloc *list)
   return 0;
 }
 
-typedef struct { char const *name; uint32_t uid; size_t idx; } named_uid;
-
-static int named_cmp(void const *a, void const *b)
-{
-  return strcmp(((named_uid const *)a)->name, ((named_uid const *)b)->name);
-}
-
 static entry const *fresh_base;   /* for fresh_cmp: indexes into a scan */
 static int fresh_cmp(void const *a, void const *b)
 {
@@ -335,17 +291,15 @@ static size_t hash_name(char const *s, size_t len)
  * give one message two UIDs. */
 static int assign_uids(mailbox *b, genalloc *list)
 {
-  uidlist u = UIDLIST_ZERO, kept = UIDLIST_ZERO, *target;
-  size_t n = genalloc_len(entry, list), count, pos = 0, cap = 16, nnew = 0, mask;
+  uidlist *u = &b->ul, kept = UIDLIST_ZERO;
+  size_t n = genalloc_len(entry, list), count, pos = 0, cap = 16, nnew = 0, mask, dead = 0;
   entry *e = genalloc_s(entry, list);
   genalloc ordered = GENALLOC_ZERO;
   char const **names;
   size_t *table, *lens, *slot, *fresh;
-  int changed, r = -1;
-  int loaded = uidlist_load(b->dir.s, &u);
-  if (loaded < 0) return -1;
-  changed = loaded == 2;
-  count = uidlist_count(&u);
+  int r = -1;
+  if (uidlist_read(b->dir.s, u) < 0) return -1;
+  count = uidlist_count(u);
   while (cap < 2 * count + 2) cap <<= 1;
   mask = cap - 1;
   names = malloc((count + 1) * sizeof *names);
@@ -358,7 +312,7 @@ static int assign_uids(mailbox *b, genalloc *list)
   for (size_t i = 0; i < count; i++)
   {
     size_t j;
-    names[i] = u.names.s + pos;
+    names[i] = u->names.s + pos;
     lens[i] = strlen(names[i]);
     pos += lens[i] + 1;
     slot[i] = SIZE_MAX;
@@ -372,35 +326,46 @@ static int assign_uids(mailbox *b, genalloc *list)
     for (j = hash_name(base, len) & mask; table[j] != SIZE_MAX; j = (j + 1) & mask)
       if (lens[table[j]] == len && !memcmp(names[table[j]], base, len)) { hit = table[j]; break; }
     if (hit == SIZE_MAX) fresh[nnew++] = k;
-    else if (slot[hit] == SIZE_MAX) { slot[hit] = k; memcpy(&e[k].uid, u.uids.s + hit * sizeof(uint32_t), sizeof(uint32_t)); }
+    else if (slot[hit] == SIZE_MAX) { slot[hit] = k; memcpy(&e[k].uid, u->uids.s + hit * sizeof(uint32_t), sizeof(uint32_t)); }
     /* else: the same base twice (cur/ and new/ at once): shown once */
   }
-  for (size_t i = 0; i < count && !changed; i++) if (slot[i] == SIZE_MAX) changed = 1;
+  for (size_t i = 0; i < count; i++) if (slot[i] == SIZE_MAX) dead++;
+  if (dead > count - dead + UIDLIST_DEAD_SLACK)
+  {
+    /* mostly messages gone: the list is written again with what is on disk */
+    uidlist_restart(&kept, u);
+    for (size_t i = 0; i < count; i++)
+      if (slot[i] != SIZE_MAX)
+      {
+        uint32_t uid;
+        memcpy(&uid, u->uids.s + i * sizeof uid, sizeof uid);
+        if (uidlist_keep(&kept, uid, names[i], lens[i]) < 0) die_nomem();
+      }
+  }
   /* new messages in name (delivery time) order */
   fresh_base = e;
   if (nnew > 1) qsort(fresh, nnew, sizeof *fresh, &fresh_cmp);
-  if (changed)
   {
-    /* compact: only what is on disk stays */
-    kept.uidvalidity = u.uidvalidity; kept.nextuid = u.nextuid;
-    for (size_t i = 0; i < count; i++)
-      if (slot[i] != SIZE_MAX
-          && (!stralloc_catb(&kept.names, names[i], lens[i] + 1)
-              || !stralloc_catb(&kept.uids, u.uids.s + i * sizeof(uint32_t), sizeof(uint32_t)))) die_nomem();
+    uidlist *target = kept.rewrite ? &kept : u;
+    uint32_t before = target->nextuid;
+    for (size_t a = 0; a < nnew; a++)
+    {
+      entry *x = &e[fresh[a]];
+      x->uid = uidlist_add(target, x->file + 4, x->base_len);
+    }
+    /* \Recent (RFC 3501 2.3.2), as Dovecot has it: a message this session
+       took from new/ (the rename succeeds for one session only), or one
+       stored by APPEND or COPY that no session has seen yet; a session that
+       may change the folder claims those for itself */
+    for (size_t k = 0; k < n; k++)
+      if (e[k].uid >= target->firstrecent && e[k].uid < before) e[k].recent = 1;
+    if (!b->readonly && uidlist_claim_recent(target, target->nextuid) < 0) die_nomem();
+    /* UIDs must persist, even for EXAMINE and STATUS */
+    if (uidlist_write(b->dir.s, target) < 0) goto end;
+    if (kept.rewrite == 0 && target == &kept) { uidlist_free(u); *u = kept; kept = (uidlist)UIDLIST_ZERO; }
   }
-  /* the list new UIDs go to is chosen once: changed flips with the first
-     new message, and kept is empty unless it was compacted above */
-  target = changed ? &kept : &u;
-  for (size_t a = 0; a < nnew; a++)
-  {
-    entry *x = &e[fresh[a]];
-    x->uid = uidlist_add(target, x->file + 4, x->base_len);
-    if (x->uid) changed = 1;
-  }
-  /* UIDs must persist, even for EXAMINE and STATUS */
-  if (changed && uidlist_write(b->dir.s, target) < 0) goto end;
-  b->uidvalidity = u.uidvalidity;
-  b->uidnext = target->nextuid;
+  b->uidvalidity = u->uidvalidity;
+  b->uidnext = u->nextuid;
   for (size_t i = 0; i < count; i++)
     if (slot[i] != SIZE_MAX && !genalloc_append(entry, &ordered, &e[slot[i]])) die_nomem();
   for (size_t a = 0; a < nnew; a++)
@@ -421,7 +386,7 @@ static int assign_uids(mailbox *b, genalloc *list)
  end:
   free(names); free(lens); free(slot); free(table); free(fresh);
   genalloc_free(entry, &ordered);
-  uidlist_free(&u); uidlist_free(&kept);
+  uidlist_free(&kept);
   return r;
 }
 
@@ -463,13 +428,19 @@ static void modseq_sync(mailbox *b, genalloc const *list)
   genalloc_free(uint32_t, &gone);
 }
 
-void out_vanished(uint32_t const *uids, size_t n, int earlier)
+/* The mod-sequences of the messages from index from of b's view, which
+ * joined it without a scan (uid_assign). Under the lock. */
+static void modseq_join(mailbox *b, size_t from)
 {
-  stralloc set = STRALLOC_ZERO;
-  if (!n) return;
-  uidset_fmt(uids, n, &set);
-  out(earlier ? "* VANISHED (EARLIER) " : "* VANISHED "); outsa(&set); out("\r\n");
-  stralloc_free(&set);
+  size_t n = genalloc_len(msg, &b->msgs);
+  if (modseq_read(&b->modlog, b->dir.s, b->uidvalidity) < 0) return;
+  for (size_t i = from; i < n; i++)
+  {
+    msg *m = genalloc_s(msg, &b->msgs) + i;
+    m->modseq = modseq_set(&b->modlog, m->uid, msg_mask(m->flags, m->keywords));
+    if (!m->modseq) die_nomem();
+  }
+  modseq_write(&b->modlog, b->dir.s);
 }
 
 void mailbox_free_msgs(mailbox *b)
@@ -477,18 +448,40 @@ void mailbox_free_msgs(mailbox *b)
   size_t n = genalloc_len(msg, &b->msgs);
   for (size_t i = 0; i < n; i++) free(genalloc_s(msg, &b->msgs)[i].file);
   genalloc_setlen(msg, &b->msgs, 0);
+  uidlist_free(&b->ul);
 }
 
-int mailbox_sync(mailbox *b, int report, int allow_expunge)
+static void changed_add(mailbox_changes *ch, uint32_t uid, int flags)
 {
-  genalloc list = GENALLOC_ZERO, fresh = GENALLOC_ZERO, vanished = GENALLOC_ZERO;
+  mailbox_change c;
+  c.uid = uid; c.seq = 0; c.flags = flags;
+  if (ch && !genalloc_append(mailbox_change, &ch->changed, &c)) die_nomem();
+}
+
+static void expunged_add(mailbox_changes *ch, uint32_t uid, size_t seq)
+{
+  mailbox_change c;
+  c.uid = uid; c.seq = (uint32_t)seq; c.flags = 0;
+  if (ch && !genalloc_append(mailbox_change, &ch->expunged, &c)) die_nomem();
+}
+
+void mailbox_changes_free(mailbox_changes *ch)
+{
+  genalloc_free(mailbox_change, &ch->expunged);
+  genalloc_free(mailbox_change, &ch->changed);
+  *ch = (mailbox_changes)MAILBOX_CHANGES_ZERO;
+}
+
+int mailbox_update(mailbox *b, int allow_expunge, mailbox_changes *ch)
+{
+  genalloc list = GENALLOC_ZERO, fresh = GENALLOC_ZERO;
   entry *e;
   msg *old;
-  size_t n, oldn, i = 0, j = 0, kept = 0, added = 0, recent = 0;
+  size_t n, oldn, i = 0, j = 0;
   int lock, r;
 
   /* keywords another session defined: the client learns their names first */
-  if (keywords_refresh(b) && report) out_flag_lists(b);
+  if (keywords_refresh(b) && ch) ch->keywords = 1;
   lock = uidlist_lock(b->dir.s);
   if (lock < 0) return -1;
   r = scan(b->dir.s, b->readonly, &list);
@@ -517,8 +510,7 @@ int mailbox_sync(mailbox *b, int report, int allow_expunge)
     if (i < oldn && (j >= n || old[i].uid < e[j].uid))
     {
       /* gone from disk: expunged by someone */
-      if (report && qresync && !genalloc_append(uint32_t, &vanished, &old[i].uid)) die_nomem();
-      else if (report && !qresync) { out("* "); outu(kept + 1); out(" EXPUNGE\r\n"); }
+      expunged_add(ch, old[i].uid, i + 1);
       free(old[i].file);
       i++;
       continue;
@@ -528,21 +520,14 @@ int mailbox_sync(mailbox *b, int report, int allow_expunge)
       msg m = old[i];
       uint32_t nf = (m.flags & FL_RECENT) | e[j].flags;
       uint64_t ms = b->track_modseq ? modseq_of(&b->modlog, m.uid) : 0;
-      int changed = nf != m.flags || e[j].keywords != m.keywords || (condstore && ms && ms != m.modseq);
+      int flags = nf != m.flags || e[j].keywords != m.keywords;
+      if (flags || (ms && ms != m.modseq)) changed_add(ch, m.uid, flags);
       free(m.file);
       m.file = e[j].file; e[j].file = 0;
       m.base_len = e[j].base_len;
       m.flags = nf; m.keywords = e[j].keywords;
       if (ms) m.modseq = ms;
       if (!genalloc_append(msg, &fresh, &m)) die_nomem();
-      kept++;
-      if (changed && report)
-      {
-        out("* "); outu(kept); out(" FETCH (UID "); outu(m.uid); out(" FLAGS ");
-        out_flags(b, &m);
-        if (condstore) { out(" MODSEQ ("); outu(m.modseq); out(")"); }
-        out(")\r\n");
-      }
       i++; j++;
       continue;
     }
@@ -555,27 +540,18 @@ int mailbox_sync(mailbox *b, int report, int allow_expunge)
       m.base_len = e[j].base_len; m.size = 0; m.internaldate = 0;
       m.modseq = b->track_modseq ? modseq_of(&b->modlog, m.uid) : 0;
       if (!genalloc_append(msg, &fresh, &m)) die_nomem();
-      kept++; added++;
+      if (ch) ch->added++;
     }
     j++;
   }
   genalloc_free(msg, &b->msgs);
   b->msgs = fresh;
   fresh = (genalloc)GENALLOC_ZERO;
-  out_vanished(genalloc_s(uint32_t, &vanished), genalloc_len(uint32_t, &vanished), 0);
-  if (report && added)
-  {
-    n = box_count();
-    for (size_t k = 0; k < n; k++) if (box_msg(k)->flags & FL_RECENT) recent++;
-    out("* "); outu(n); out(" EXISTS\r\n");
-    if (!imap4rev2) { out("* "); outu(recent); out(" RECENT\r\n"); }
-  }
  end:
   n = genalloc_len(entry, &list);
   for (size_t k = 0; k < n; k++) entry_free(genalloc_s(entry, &list) + k);
   genalloc_free(entry, &list);
   genalloc_free(msg, &fresh);
-  genalloc_free(uint32_t, &vanished);
   return r;
 }
 
@@ -594,7 +570,7 @@ int mailbox_open(mailbox *b, char const *name, int readonly)
   mailbox_free_msgs(b);
   b->cache_loaded = 0;
   if (keywords_load(b->dir.s, &b->keywords, &b->keyword_count) < 0) return -1;
-  if (mailbox_sync(b, 0, 1) < 0) return -1;
+  if (mailbox_update(b, 1, 0) < 0) return -1;
   b->selected = 1;
   return 1;
 }
@@ -781,12 +757,11 @@ int msg_set_flags(mailbox *b, msg *m, uint32_t flags, uint32_t keywords)
   return r;
 }
 
-int mailbox_expunge(mailbox *b, stralloc const *uids_only, int report)
+int mailbox_remove(mailbox *b, stralloc const *uids_only, mailbox_changes *ch)
 {
   size_t n = genalloc_len(msg, &b->msgs), kept = 0;
   msg *m = genalloc_s(msg, &b->msgs);
   stralloc p = STRALLOC_ZERO;
-  genalloc vanished = GENALLOC_ZERO;
   for (size_t i = 0; i < n; i++)
   {
     int gone = 0;
@@ -799,120 +774,96 @@ int mailbox_expunge(mailbox *b, stralloc const *uids_only, int report)
     }
     if (gone)
     {
-      if (report && qresync && !genalloc_append(uint32_t, &vanished, &m[i].uid)) die_nomem();
-      else if (report && !qresync) { out("* "); outu(kept + 1); out(" EXPUNGE\r\n"); }
+      expunged_add(ch, m[i].uid, i + 1);
       free(m[i].file);
       continue;
     }
     m[kept++] = m[i];
   }
   genalloc_setlen(msg, &b->msgs, kept);
-  out_vanished(genalloc_s(uint32_t, &vanished), genalloc_len(uint32_t, &vanished), 0);
-  genalloc_free(uint32_t, &vanished);
   stralloc_free(&p);
   return 0;
 }
 
 /* storing into a folder ---------------------------------------------------- */
 
-/* Gives UIDs to messages just stored into dir (names "cur/BASE:2,..." each
- * NUL-terminated, in order), under one lock and one write of the list;
- * a name another session's scan numbered meanwhile keeps that UID. */
-int uid_assign(char const *dir, stralloc const *stored, genalloc *uids, uint32_t *uidvalidity)
+/* The uid list of another folder than the selected one, kept between
+ * commands (an upload of many APPENDs reads only what others added). */
+static uidlist other_ul = UIDLIST_ZERO;
+static stralloc other_dir = STRALLOC_ZERO;
+
+static uidlist *uidlist_of(char const *dir)
 {
-  uidlist u = UIDLIST_ZERO;
-  named_uid *index = 0;
-  size_t count, pos = 0;
-  int r = -1, changed, loaded;
+  if (box.selected && !strcmp(dir, box.dir.s)) return &box.ul;
+  if (!other_dir.len || strcmp(dir, other_dir.s))
+  {
+    uidlist_free(&other_ul);
+    if (!stralloc_copys(&other_dir, dir) || !stralloc_0(&other_dir)) die_nomem();
+  }
+  return &other_ul;
+}
+
+/* Gives UIDs to messages just stored into dir (names "cur/BASE:2,..." each
+ * NUL-terminated, in order), under one lock and one append to the list; a
+ * name another session's scan numbered meanwhile keeps that UID (it can
+ * only be among the entries added since the list was last read: the file
+ * is newer). When dir is the selected folder and nobody else numbered
+ * messages since its last sync, the messages join its view at once
+ * (*joined set), claimed as recent: no rescan of the folder. */
+int uid_assign(char const *dir, stralloc const *stored, genalloc *uids, uint32_t *uidvalidity, int *joined)
+{
+  uidlist *u = uidlist_of(dir);
+  size_t pos = 0;
+  int r = -1, join;
   int lock = uidlist_lock(dir);
   genalloc_setlen(uint32_t, uids, 0);
+  *joined = 0;
   if (lock < 0) return -1;
-  loaded = uidlist_load(dir, &u);
-  if (loaded < 0) goto end;
-  changed = loaded == 2;
-  count = uidlist_count(&u);
-  index = malloc((count ? count : 1) * sizeof *index);
-  if (!index) die_nomem();
-  for (size_t i = 0; i < count; i++)
-  {
-    index[i].name = u.names.s + pos;
-    memcpy(&index[i].uid, u.uids.s + i * sizeof(uint32_t), sizeof(uint32_t));
-    index[i].idx = i;
-    pos += strlen(u.names.s + pos) + 1;
-  }
-  if (count) qsort(index, count, sizeof *index, &named_cmp);
+  if (uidlist_read(dir, u) < 0) goto end;
+  join = u == &box.ul && !box.readonly && u->nextuid == box.uidnext && !u->rewrite;
   for (pos = 0; pos < stored->len; pos += strlen(stored->s + pos) + 1)
   {
-    char base[UIDLIST_BASE_MAX + 1];
     char const *b = stored->s + pos + 4, *colon = strchr(b, ':');
-    size_t len = colon ? (size_t)(colon - b) : strlen(b);
-    named_uid key, *hit;
-    uint32_t uid;
-    if (len > UIDLIST_BASE_MAX) goto end;
-    memcpy(base, b, len); base[len] = 0;
-    key.name = base;
-    hit = count ? bsearch(&key, index, count, sizeof *index, &named_cmp) : 0;
-    if (hit) uid = hit->uid;
-    else
+    size_t len = colon ? (size_t)(colon - b) : strlen(b), npos = u->fresh_pos, count = uidlist_count(u);
+    uint32_t uid = 0;
+    for (size_t i = u->fresh; i < count; i++)
     {
-      uid = uidlist_add(&u, base, len);
-      if (!uid) goto end;
-      changed = 1;
+      char const *name = u->names.s + npos;
+      size_t nlen = strlen(name);
+      npos += nlen + 1;
+      if (nlen == len && !memcmp(name, b, len)) { memcpy(&uid, u->uids.s + i * sizeof uid, sizeof uid); break; }
     }
+    if (uid) join = 0;   /* another session saw it first */
+    else if (!(uid = uidlist_add(u, b, len))) goto end;
     if (!genalloc_append(uint32_t, uids, &uid)) die_nomem();
   }
-  r = changed ? uidlist_write(dir, &u) : 0;
-  if (r > 0) r = 0;
-  if (!r) *uidvalidity = u.uidvalidity;
+  if (join && uidlist_claim_recent(u, u->nextuid) < 0) die_nomem();
+  if (uidlist_write(dir, u) < 0) goto end;
+  *uidvalidity = u->uidvalidity;
+  if (join)
+  {
+    size_t from = genalloc_len(msg, &box.msgs);
+    /* the view takes them as a sync would have: recent, UID order */
+    for (size_t k = 0, p = 0; k < genalloc_len(uint32_t, uids); k++, p += strlen(stored->s + p) + 1)
+    {
+      msg m;
+      char const *name = stored->s + p, *colon = strchr(name + 4, ':');
+      memset(&m, 0, sizeof m);
+      m.uid = genalloc_s(uint32_t, uids)[k];
+      flags_parse_letters(colon && !strncmp(colon, ":2,", 3) ? colon + 3 : "", &m.flags, &m.keywords);
+      m.flags |= FL_RECENT;
+      m.base_len = colon ? (size_t)(colon - name - 4) : strlen(name + 4);
+      m.file = strdup(name);
+      if (!m.file || !genalloc_append(msg, &box.msgs, &m)) die_nomem();
+    }
+    box.uidnext = u->nextuid;
+    if (box.track_modseq) modseq_join(&box, from);
+    *joined = 1;
+  }
+  r = 0;
  end:
   fd_close(lock);
-  free(index);
-  uidlist_free(&u);
   return r;
-}
-
-int parse_flag_list(imap_cursor *c, stralloc *names, int *list)
-{
-  unsigned n = 0;
-  names->len = 0;
-  *list = imap_char(c, '(');
-  if (*list && imap_char(c, ')')) return 1;
-  for (;;)
-  {
-    if (!imap_flag(c, names) || !stralloc_0(names) || ++n > 100) return 0;
-    if (*list) { if (imap_char(c, ')')) return 1; if (!imap_sp(c)) return 0; }
-    else if (imap_peek(c) != ' ' || (c->pos + 1 < c->len && c->s[c->pos + 1] != '\\' && !(c->s[c->pos + 1] >= 'A' && c->s[c->pos + 1] <= 'z'))) return 1;
-    else imap_sp(c);
-  }
-}
-
-int flags_from_names(stralloc const *names, char const *dir, stralloc *kwnames, unsigned *kwcount,
-                     uint32_t *flags, uint32_t *keywords)
-{
-  static struct { char const *name; uint32_t bit; } const sys[] = {
-    { "\\Seen", FL_SEEN }, { "\\Answered", FL_ANSWERED }, { "\\Flagged", FL_FLAGGED },
-    { "\\Deleted", FL_DELETED }, { "\\Draft", FL_DRAFT }, { "\\Recent", 0 } };
-  size_t pos = 0;
-  *flags = 0; *keywords = 0;
-  if (dir && keywords_define(dir, names, kwnames, kwcount) < 0) return -1;
-  while (pos < names->len)
-  {
-    char const *f = names->s + pos;
-    pos += strlen(f) + 1;
-    if (f[0] == '\\')
-    {
-      unsigned i;
-      for (i = 0; i < sizeof sys / sizeof sys[0]; i++)
-        if (!strcasecmp(f, sys[i].name)) { *flags |= sys[i].bit; break; }
-      if (i == sizeof sys / sizeof sys[0]) return 0;
-    }
-    else
-    {
-      int k = keyword_index(kwnames, kwcount, f, 0);
-      if (k >= 0) *keywords |= 1u << k;
-    }
-  }
-  return 1;
 }
 
 /* COPY the way Dovecot does it: a hard link under a fresh unique name in
@@ -952,6 +903,16 @@ static int link_copy(char const *dir, char const *from, char const *letters, str
   return r;
 }
 
+int folder_sync_cur(char const *dir)
+{
+  stralloc cur = STRALLOC_ZERO;
+  int r;
+  if (!stralloc_copys(&cur, dir) || !stralloc_cats(&cur, "/cur") || !stralloc_0(&cur)) die_nomem();
+  r = dir_fsync(cur.s) < 0 ? -1 : 0;
+  stralloc_free(&cur);
+  return r;
+}
+
 int deliver_copy(char const *dir, int fd, char const *linkfrom, char const *head, size_t headlen,
                  uint32_t flags, stralloc const *kwnames_src, uint32_t keywords,
                  int64_t internaldate, stralloc *stored)
@@ -970,8 +931,12 @@ int deliver_copy(char const *dir, int fd, char const *linkfrom, char const *head
       pos += (unsigned)strlen(k) + 1;
       if ((keywords & (1u << i)) && *k && (!stralloc_cats(&wanted, k) || !stralloc_0(&wanted))) die_nomem();
     }
-    uint32_t none;
-    if (flags_from_names(&wanted, dir, &kw, &kwcount, &none, &mapped) < 0) goto end;
+    if (keywords_define(dir, &wanted, &kw, &kwcount) < 0) goto end;
+    for (size_t pos = 0; pos < wanted.len; pos += strlen(wanted.s + pos) + 1)
+    {
+      int k = keyword_index(&kw, &kwcount, wanted.s + pos, 0);
+      if (k >= 0) mapped |= 1u << k;
+    }
   }
   flags_letters(flags & ~FL_RECENT, mapped, &letters);
   if (!stralloc_0(&letters)) die_nomem();
@@ -982,7 +947,7 @@ int deliver_copy(char const *dir, int fd, char const *linkfrom, char const *head
     goto end;
   }
   if (fd < 0) { nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC); if (nullfd < 0) goto end; fd = nullfd; }
-  if (maildir_store(dir, head, headlen, fd, letters.s, &name) < 0) goto end;
+  if (maildir_store_nodirsync(dir, head, headlen, fd, letters.s, &name) < 0) goto end;
   if (!stralloc_0(&name)) die_nomem();
   if (internaldate > 0)
   {

@@ -322,6 +322,7 @@ int main(int argc, char const *const *argv)
     unsetenv("VMAIL_IMAP_STARTED_FD");
   }
   special_use_create();
+  imap_io_spool(&append_spool, IMAPD_APPEND_SPOOL_MIN);
   if (login_tag && *login_tag)
   {
     out(login_tag);

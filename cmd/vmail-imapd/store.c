@@ -11,6 +11,7 @@
 #include <skalibs/djbunix.h>
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
+#include "imap_io.h"
 #include "uidlist.h"
 #include "imapd.h"
 
@@ -128,6 +129,18 @@ void cmd_store(imap_cursor *c, char const *tag, int uid)
   genalloc_free(size_t, &indexes); genalloc_free(uint32_t, &modified);
 }
 
+/* After messages were stored into a folder: what the selected folder's
+ * view gained. Those that joined it directly (uid_assign) are told without
+ * a rescan; otherwise a sync finds them, with what others did. */
+static void report_stored(int joined, size_t added)
+{
+  mailbox_changes ch = MAILBOX_CHANGES_ZERO;
+  if (!joined) { mailbox_sync(&box, 1, 1); return; }
+  ch.added = added;
+  ch.keywords = keywords_refresh(&box);
+  sync_report(&box, &ch);
+}
+
 /* Target folder of COPY/MOVE/APPEND; 1 ok, 0 replied. */
 static int target(imap_cursor *c, char const *tag, stralloc *name, stralloc *dir)
 {
@@ -143,10 +156,11 @@ static int target(imap_cursor *c, char const *tag, stralloc *name, stralloc *dir
 void cmd_copy(imap_cursor *c, char const *tag, int uid, int move)
 {
   stralloc ranges = STRALLOC_ZERO, name = STRALLOC_ZERO, dir = STRALLOC_ZERO, code = STRALLOC_ZERO, stored = STRALLOC_ZERO,
-           src_path = STRALLOC_ZERO, cur = STRALLOC_ZERO;
+           src_path = STRALLOC_ZERO;
   genalloc indexes = GENALLOC_ZERO, src = GENALLOC_ZERO, dst = GENALLOC_ZERO;
   uint32_t uidvalidity = 0;
   size_t n;
+  int joined = 0;
   char num[UINT32_FMT];
   if (!imap_sp(c) || !parse_set(c, &ranges, uid) || !imap_sp(c)) { reply_bad(tag, move ? "Syntax: MOVE set mailbox" : "Syntax: COPY set mailbox"); goto end; }
   if (!target(c, tag, &name, &dir)) goto end;
@@ -170,16 +184,9 @@ void cmd_copy(imap_cursor *c, char const *tag, int uid, int move)
     fd_close(fd);
     if (!genalloc_append(uint32_t, &src, &m->uid)) die_nomem();
   }
-  /* the links are durable once dir/cur is */
-  if (stored.len)
-  {
-    int dfd;
-    if (!stralloc_copys(&cur, dir.s) || !stralloc_cats(&cur, "/cur") || !stralloc_0(&cur)) die_nomem();
-    dfd = open(cur.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) < 0) { if (dfd >= 0) fd_close(dfd); reply_no(tag, "[SERVERBUG] Copy not durable"); goto end; }
-    fd_close(dfd);
-  }
-  if (stored.len && uid_assign(dir.s, &stored, &dst, &uidvalidity) < 0) { reply_no(tag, "[SERVERBUG] Cannot number the copies"); goto end; }
+  /* the copies are durable once dir/cur is: one fsync for them all */
+  if (stored.len && folder_sync_cur(dir.s) < 0) { reply_no(tag, "[SERVERBUG] Copy not durable"); goto end; }
+  if (stored.len && uid_assign(dir.s, &stored, &dst, &uidvalidity, &joined) < 0) { reply_no(tag, "[SERVERBUG] Cannot number the copies"); goto end; }
   if (!stralloc_cats(&code, "[COPYUID ") || !stralloc_catb(&code, num, uint32_fmt(num, uidvalidity))
       || !stralloc_cats(&code, " ")) die_nomem();
   uidset_fmt(genalloc_s(uint32_t, &src), genalloc_len(uint32_t, &src), &code);
@@ -210,13 +217,29 @@ void cmd_copy(imap_cursor *c, char const *tag, int uid, int move)
     if (!stralloc_cats(&code, "Copy completed") || !stralloc_0(&code)) die_nomem();
     /* copies into this very folder, and what others did, before the tagged
        answer: after it no command is in progress (RFC 3501 7.4.1) */
-    mailbox_sync(&box, 1, 1);
+    report_stored(joined, genalloc_len(uint32_t, &dst));
     reply_ok(tag, code.s);
   }
  end:
   stralloc_free(&ranges); stralloc_free(&name); stralloc_free(&dir); stralloc_free(&code); stralloc_free(&stored);
-  stralloc_free(&src_path); stralloc_free(&cur);
+  stralloc_free(&src_path);
   genalloc_free(size_t, &indexes); genalloc_free(uint32_t, &src); genalloc_free(uint32_t, &dst);
+}
+
+int append_spool(char const *s, size_t len, uint64_t size)
+{
+  imap_cursor c;
+  stralloc word = STRALLOC_ZERO;
+  int fd = -1;
+  (void)size;
+  imap_cursor_init(&c, s, len);
+  /* only an APPEND's literals are messages; the file is nameless, in the
+     Maildir's tmp/ (what a crash leaves of it is nothing) */
+  if (imap_tag(&c, &word) && imap_sp(&c) && (word.len = 0, imap_atom(&c, &word)) && stralloc_0(&word)
+      && !strcasecmp(word.s, "APPEND"))
+    fd = open("tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  stralloc_free(&word);
+  return fd;
 }
 
 void cmd_append(imap_cursor *c, char const *tag)
@@ -225,6 +248,7 @@ void cmd_append(imap_cursor *c, char const *tag)
            data = STRALLOC_ZERO, code = STRALLOC_ZERO, stored = STRALLOC_ZERO;
   genalloc uids = GENALLOC_ZERO;
   unsigned kwcount = 0, count = 0;
+  int joined = 0;
   char num[UINT32_FMT];
   uint32_t uidvalidity = 0;
   if (!imap_sp(c) || !imap_astring(c, &name)) goto bad;
@@ -237,7 +261,7 @@ void cmd_append(imap_cursor *c, char const *tag)
   {
     uint32_t flags = 0, keywords = 0;
     int64_t date = 0;
-    int list, r;
+    int list, r, spoolfd, spoolerr;
     if (++count > APPEND_MESSAGES_MAX) goto bad;
     if (imap_peek(c) == '(')
     {
@@ -248,22 +272,31 @@ void cmd_append(imap_cursor *c, char const *tag)
     }
     if (imap_peek(c) == '"' && (!imap_date_time(c, &date) || !imap_sp(c))) goto bad;
     data.len = 0;
+    /* a big message is in a spool file already (append_spool), not here */
+    if (!imap_spooled_at(c->pos + (imap_peek(c) == '~'), &spoolfd, &spoolerr)) spoolfd = -1;
     if (!imap_string(c, &data)) goto bad;
-    if (!data.len) { reply_no(tag, "Empty message"); goto end; }
-    if (deliver_copy(dir.s, -1, 0, data.s, data.len, flags, &kw, keywords, date, &stored) < 0)
+    if (spoolfd >= 0 && spoolerr)
+    {
+      reply_no(tag, spoolerr == ENOSPC || spoolerr == EDQUOT ? "[OVERQUOTA] Disk full" : "[SERVERBUG] Cannot store message");
+      goto end;
+    }
+    if (!data.len && spoolfd < 0) { reply_no(tag, "Empty message"); goto end; }
+    if (deliver_copy(dir.s, spoolfd, 0, data.s, data.len, flags, &kw, keywords, date, &stored) < 0)
     {
       reply_no(tag, errno == ENOSPC || errno == EDQUOT ? "[OVERQUOTA] Disk full" : "[SERVERBUG] Cannot store message");
       goto end;
     }
   }
   if (!count || !imap_at_end(c)) goto bad;
-  /* MULTIAPPEND is atomic for the client's view: all numbered at once */
-  if (uid_assign(dir.s, &stored, &uids, &uidvalidity) < 0) { reply_no(tag, "[SERVERBUG] Cannot number the message"); goto end; }
+  /* MULTIAPPEND is atomic for the client's view: all made durable with one
+     fsync of cur/ and numbered at once */
+  if (folder_sync_cur(dir.s) < 0) { reply_no(tag, "[SERVERBUG] Cannot store message"); goto end; }
+  if (uid_assign(dir.s, &stored, &uids, &uidvalidity, &joined) < 0) { reply_no(tag, "[SERVERBUG] Cannot number the message"); goto end; }
   if (!stralloc_cats(&code, "[APPENDUID ") || !stralloc_catb(&code, num, uint32_fmt(num, uidvalidity))
       || !stralloc_cats(&code, " ")) die_nomem();
   uidset_fmt(genalloc_s(uint32_t, &uids), genalloc_len(uint32_t, &uids), &code);
   if (!stralloc_cats(&code, "] Append completed") || !stralloc_0(&code)) die_nomem();
-  if (box.selected) mailbox_sync(&box, 1, 1);   /* our keyword table too */
+  if (box.selected) report_stored(joined, genalloc_len(uint32_t, &uids));   /* our keyword table too */
   reply_ok(tag, code.s);
   goto end;
  bad:

@@ -1,5 +1,7 @@
-/* Fuzz target: the vmail-uidlist reader (lib/uidlist); a parsed list must
- * write back and parse to the same list. */
+/* Fuzz target: the vmail-uidlist reader (lib/uidlist), a log of entries
+ * and R records whose torn last line is ignored: a parsed list has UIDs
+ * ascending below nextuid, a recent boundary, and a new entry gets the
+ * next UID. */
 #include <stdint.h>
 #include <string.h>
 #include "uidlist.h"
@@ -21,6 +23,8 @@ int LLVMFuzzerTestOneInput(uint8_t const *data, size_t size)
       pos += strlen(u.names.s + pos) + 1;
     }
     if (pos != u.names.len) __builtin_trap();
+    if (!u.firstrecent) __builtin_trap();
+    if (uidlist_claim_recent(&u, u.nextuid) < 0 || u.firstrecent < u.nextuid) __builtin_trap();
     /* a new entry gets the next UID */
     if (u.nextuid < UINT32_MAX && uidlist_add(&u, "1700000000.M1P1.host", 20) != u.nextuid - 1) __builtin_trap();
   }
