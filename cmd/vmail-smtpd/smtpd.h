@@ -19,6 +19,7 @@ extern void session_end(char const *why) __attribute__((noreturn));
 
 /* io.c */
 void io_init(unsigned timeout_seconds);
+void io_timeout(unsigned seconds);          /* for every wait from now on */
 int io_talked_first(unsigned delay_ms);     /* input before the greeting? */
 void io_put(char const *s, size_t len);    /* buffered; flushed before we wait for input */
 void io_puts(char const *s);
