@@ -212,6 +212,19 @@ testAuthFailuresCountAsErrors() {
   assertContains "$(cat "$T_TMP/log")" "errors=20 end=errors"
 }
 
+# An address that has failed too often (vmail-checkpw(8)) is told so and
+# the session ends: nothing more to try there.
+testAuthBlockedAddressHangsUp() {
+  out=$(smtpd "${HELO}AUTH PLAIN $(b64 '\0postmaster@example.com\0wrong')\r\nAUTH PLAIN $PLAIN\r\nNOOP\r\n" \
+        VMAIL_AUTH_PLAINTEXT=1 TCPREMOTEIP=192.0.2.20 VMAIL_AUTH_FAILURES=1 VMAIL_AUTH_WINDOW=600)
+  assertContains "$out" "535 5.7.8"
+  assertContains "$out" "421 4.7.0 Too many failed logins from your address, try again later"
+  assertNotContains "$out" "235"
+  assertNotContains "$out" "250 2.0.0 Ok"
+  assertContains "$(cat "$T_TMP/log")" "mech=PLAIN user=<postmaster@example.com> result=blocked"
+  assertContains "$(cat "$T_TMP/log")" "end=authblocked"
+}
+
 testAuthDatabaseDownIsTemporary() {
   out=$(smtpd "${HELO}AUTH PLAIN $PLAIN\r\nMAIL FROM:<a@b.org>\r\nRCPT TO:<u@elsewhere.org>\r\nQUIT\r\n" \
         VMAIL_AUTH_PLAINTEXT=1 VMAIL_DB_SOCKET="$T_TMP/no-such.sock" VMAIL_DB_TIMEOUT=2)

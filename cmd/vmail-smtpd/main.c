@@ -15,6 +15,7 @@
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
 
+#include "checkpw.h"
 #include "resolve.h"
 #include "resolver.h"
 #include "smtp_auth.h"
@@ -568,14 +569,14 @@ static int auth_response(char const *inline_resp, size_t inlen, char const *prom
 
 /* A failed AUTH: one log line (the name tried, never the password), then
  * the reply, which counts as an error. */
-static void auth_failed(char const *mech, char const *user, char const *reply)
+static void auth_failed(char const *mech, char const *user, char const *reply, char const *result)
 {
   stralloc sa = STRALLOC_ZERO;
   stralloc_cats(&sa, "authfail");
   log_client(&sa);
   stralloc_cats(&sa, " mech="); stralloc_cats(&sa, mech);
   stralloc_cats(&sa, " user=<"); cat_clean(&sa, user, SMTP_AUTH_FIELD_MAX);
-  stralloc_cats(&sa, "> result="); stralloc_cats(&sa, reply[0] == '4' ? "tempfail" : "fail");
+  stralloc_cats(&sa, "> result="); stralloc_cats(&sa, result);
   log_line(&sa);
   stralloc_free(&sa);
   reply_error(reply);
@@ -587,7 +588,7 @@ static void auth_done(char const *mech, char const *user, char const *password)
   int r;
   if (!ulen || ulen > SMTP_AUTH_FIELD_MAX || strlen(password) > SMTP_AUTH_FIELD_MAX)
   {
-    auth_failed(mech, user, "535 5.7.8 Authentication credentials invalid");
+    auth_failed(mech, user, "535 5.7.8 Authentication credentials invalid", "fail");
     return;
   }
   io_flush();   /* the check can take a while; the client need not wait for earlier replies */
@@ -597,8 +598,14 @@ static void auth_done(char const *mech, char const *user, char const *password)
     memcpy(session.authuser, user, ulen + 1);
     io_reply("235 2.7.0 Authentication successful");
   }
-  else if (r == 1) auth_failed(mech, user, "535 5.7.8 Authentication credentials invalid");
-  else auth_failed(mech, user, "454 4.7.0 Temporary authentication failure");
+  else if (r == 1) auth_failed(mech, user, "535 5.7.8 Authentication credentials invalid", "fail");
+  else if (r == CHECKPW_BLOCKED)
+  {
+    /* nothing more this client can do here: the slot is freed */
+    auth_failed(mech, user, "421 4.7.0 Too many failed logins from your address, try again later", "blocked");
+    session_end("authblocked");
+  }
+  else auth_failed(mech, user, "454 4.7.0 Temporary authentication failure", "tempfail");
 }
 
 static void do_auth(struct smtp_cmd const *cmd)
@@ -620,7 +627,7 @@ static void do_auth(struct smtp_cmd const *cmd)
     if (auth_response(resp, resplen, "334 ", &a))
     {
       if (!smtp_auth_plain(a.s, a.len, &plain, &user, &password))
-        auth_failed("PLAIN", "", "535 5.7.8 Authentication credentials invalid");
+        auth_failed("PLAIN", "", "535 5.7.8 Authentication credentials invalid", "fail");
       else auth_done("PLAIN", user, password);
     }
   }
@@ -631,7 +638,7 @@ static void do_auth(struct smtp_cmd const *cmd)
         && stralloc_0(&a) && stralloc_0(&b))
     {
       if (strlen(a.s) + 1 != a.len || strlen(b.s) + 1 != b.len)
-        auth_failed("LOGIN", a.s, "535 5.7.8 Authentication credentials invalid");
+        auth_failed("LOGIN", a.s, "535 5.7.8 Authentication credentials invalid", "fail");
       else auth_done("LOGIN", a.s, b.s);
     }
   }

@@ -46,7 +46,8 @@ void queue_abort(void);                             /* the message is dropped */
 /* auth.c: auth_init before the first read from the client (as root, it
  * becomes VMAIL_UID, leaving a root partner behind if AUTH is allowed;
  * dies 111);
- * auth_check: 0 ok, 1 bad credentials, 111 temporary trouble */
+ * auth_check: 0 ok, 1 bad credentials, CHECKPW_BLOCKED (checkpw.h) the
+ * client's address failed too often, 111 temporary trouble */
 void auth_init(int auth_allowed);
 int auth_check(char const *user, char const *password);
 

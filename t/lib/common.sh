@@ -10,6 +10,9 @@ T_TOP=${T_TOP:?run suites through t/run-tests}
 # A fresh scratch directory per suite; removed by t/run-tests.
 T_TMP=$(mktemp -d "${T_TMPROOT:-/tmp}/vmail-t.XXXXXX")
 export VMAIL_ROOT="$T_TMP/vhosts"
+# limits on guessing (vmail-checkpw(8)): a count of the suite's own, and
+# off unless a test turns them on (e2e.sh gives instances the defaults)
+export VMAIL_LIMITS_DIR="$T_TMP/limits" VMAIL_AUTH_FAILURES=0 VMAIL_AUTH_FAIL_DELAY=0
 
 sql() { db_root "$T_DB" mailserver -N -e "$1"; }
 
