@@ -4,6 +4,7 @@
 pkgs="build-essential clang libmariadb-dev libcrypt-dev skalibs-dev s6 execline ucspi-tcp
   shunit2 mariadb-server mariadb-client swaks python3 bsd-mailx mutt fetchmail isync strace
   valgrind"
+pkgs="$pkgs fail2ban"   # test only: t/e2e/limits.sh checks contrib/fail2ban with fail2ban-regex
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
