@@ -74,7 +74,10 @@ elif cmd == "greet":
 PY
 }
 
-oneTimeTearDown() { e2e_stop; rm -rf "$T_TMP"; }
+oneTimeTearDown() {
+  [ -n "${HELD:-}" ] && kill "$HELD" 2>/dev/null
+  e2e_stop; rm -rf "$T_TMP"
+}
 
 client() { python3 "$T_TMP/client.py" "$@"; }
 
@@ -130,6 +133,16 @@ testFail2banFilterMatchesTheLogs() {
   assertContains "and the IMAP one's" "$out" "127.0.0.4"
   assertNotContains "never an address that only logged in" "$out" "127.0.0.5"
   assertNotContains "nor 127.0.0.3" "$out" "127.0.0.3"
+  # and the jail loads, pointed at this instance's logs
+  cp -R /etc/fail2ban "$T_TMP/f2b"
+  rm -f "$T_TMP"/f2b/jail.d/*
+  cp "$T_TOP/contrib/fail2ban/filter.d/vmail-auth.conf" "$T_TMP/f2b/filter.d/"
+  sed "s|^logpath .*|logpath  = $E2E_RUN/log/*/current|" "$T_TOP/contrib/fail2ban/jail.d/vmail.conf" > "$T_TMP/f2b/jail.d/vmail.conf"
+  out=$(fail2ban-client -c "$T_TMP/f2b" -d 2>&1)
+  assertContains "$out" "['add', 'vmail-auth', "
+  assertContains "$out" "'addfailregex', '^\\s*vmail-checkpw: info: auth"
+  assertContains "every service's log" "$out" "$E2E_RUN/log/imap/current"
+  assertContains "$out" "$E2E_RUN/log/smtpd/current"
 }
 
 # hold PROG SRC PORT N: N connections from SRC in the background; HELD is
@@ -139,7 +152,7 @@ hold() {
   python3 "$T_TMP/client.py" hold "$1" "$2" "$3" > "$f" &
   HELD=$!
   i=0; until grep -q '^held$' "$f" 2>/dev/null; do
-    i=$((i + 1)); [ $i -lt 200 ] || return 1; sleep 0.1
+    i=$((i + 1)); [ $i -lt 200 ] || { kill "$HELD"; return 1; }; sleep 0.1
   done
 }
 
