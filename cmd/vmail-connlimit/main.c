@@ -4,7 +4,9 @@
  * Over the limit, the client gets the protocol's "try later" and the
  * connection ends; under it, a child runs the server and this process holds
  * the connection's slot (connlimit.h) until the child exits. It never reads
- * the client, and the server never sees the file that counts. */
+ * the client, and the server never sees the file that counts. The host's
+ * own connections to itself are not counted, and tcprules may set another
+ * limit for an address or network in VMAIL_CONNLIMIT. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +70,7 @@ static int hold(char const *const *prog)
 int main(int argc, char const *const *argv)
 {
   subgetopt l = SUBGETOPT_ZERO;
-  char const *proto = 0, *ip, *port;
+  char const *proto = 0, *ip, *port, *local, *rule;
   unsigned max = PER_ADDRESS_DEFAULT;
   int fd, r;
   PROG = "vmail-connlimit";
@@ -83,10 +85,15 @@ int main(int argc, char const *const *argv)
   argc -= l.ind; argv += l.ind;
   if (!argc) strerr_dieusage(100, USAGE);
   refusal(proto);   /* a bad -p is a usage error even under the limit */
-  if (!max) { exec(argv); strerr_dieexec(111, argv[0]); }
   ip = getenv("TCPREMOTEIP");
   port = getenv("TCPLOCALPORT");
+  local = getenv("TCPLOCALIP");
   if (!ip || !*ip || !port || !*port) strerr_dief1x(100, "TCPREMOTEIP and TCPLOCALPORT not set: run me under tcpserver");
+  rule = getenv("VMAIL_CONNLIMIT");
+  if (rule && *rule && (rule[uint_scan(rule, &max)] || max > CONNLIMIT_MAX))
+    strerr_dief1x(111, "bad VMAIL_CONNLIMIT (from the tcprules?): 0 to 1000");
+  /* the host talking to itself (a webmail, a local submitter) hogs nothing */
+  if (!max || (local && !strcmp(local, ip))) { exec(argv); strerr_dieexec(111, argv[0]); }
   fd = open_count(port);
   r = connlimit_take(fd, ip, max);
   if (r < 0) strerr_diefu2sys(111, "count the connections of ", ip);

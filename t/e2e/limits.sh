@@ -15,6 +15,9 @@ oneTimeSetUp() {
   export VMAIL_AUTH_FAIL_DELAY=$DELAY
   export VMAIL_SMTP_CONCURRENCY=5 VMAIL_SMTP_CONCURRENCY_PER_IP=3
   export VMAIL_SUBMISSION_CONCURRENCY_PER_IP=2 VMAIL_POP3_CONCURRENCY_PER_IP=2 VMAIL_IMAP_CONCURRENCY_PER_IP=2
+  # the default rules, and a trusted address with a limit of its own
+  mkdir -p "$E2E_RUN/etc"
+  printf '%s\n' '127.0.0.1:allow,RELAYCLIENT=""' '127.0.0.9:allow,VMAIL_CONNLIMIT="5"' ':allow' > "$E2E_RUN/etc/smtp.rules"
   e2e_start || return 1
   cat > "$T_TMP/client.py" <<'PY'
 import base64, socket, sys, time
@@ -156,6 +159,9 @@ hold() {
   done
 }
 
+# release: closes the held connections
+release() { kill "$HELD"; wait "$HELD" 2>/dev/null; HELD=; }
+
 # greeted SRC PORT TEXT: polls, bounded, until a new connection from SRC
 # is greeted with TEXT
 greeted() {
@@ -173,10 +179,22 @@ testOneAddressCannotTakeEverySmtpSlot() {
   assertEquals "three sessions" 3 "$(echo "$out" | grep -c '^220 ')"
   assertEquals "two refused" 2 "$(echo "$out" | grep -c '^421 4.7.0 Too many connections from your address')"
   assertContains "another address is served" "$(client greet 127.0.0.7 "$E2E_SMTP")" "220 "
-  kill "$HELD"; wait "$HELD" 2>/dev/null
+  release
   greeted 127.0.0.6 "$E2E_SMTP" "220 "
   assertTrue "served again once its connections closed" $?
   assertContains "refusals are logged" "$(cat "$E2E_RUN/log/smtpd/current")" "vmail-connlimit: info: refused ip=127.0.0.6 port=$E2E_SMTP max=3"
+}
+
+# The host's own connections to itself are not counted (a webmail on the
+# same host opens one per user), and tcprules may give an address a limit
+# of its own.
+testExceptions() {
+  hold 127.0.0.1 "$E2E_SMTP" 4 || fail "connections not answered"
+  assertEquals "127.0.0.1 to itself: not limited" 4 "$(grep -c '^220 ' "$T_TMP/held.127.0.0.1.$E2E_SMTP")"
+  release
+  hold 127.0.0.9 "$E2E_SMTP" 4 || fail "connections not answered"
+  assertEquals "VMAIL_CONNLIMIT=5 from the rules" 4 "$(grep -c '^220 ' "$T_TMP/held.127.0.0.9.$E2E_SMTP")"
+  release
 }
 
 # per_address NAME PORT OK REFUSAL: VMAIL_*_CONCURRENCY_PER_IP is 2 there
@@ -186,7 +204,7 @@ per_address() {
   assertEquals "$1: two sessions" 2 "$(echo "$out" | grep -cF "$3")"
   assertContains "$1: the third refused" "$out" "$4"
   assertContains "$1: another address" "$(client greet 127.0.0.9 "$2")" "$3"
-  kill "$HELD"; wait "$HELD" 2>/dev/null
+  release
   greeted 127.0.0.8 "$2" "$3"
   assertTrue "$1: served again" $?
 }
