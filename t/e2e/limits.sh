@@ -17,7 +17,7 @@ oneTimeSetUp() {
   export VMAIL_SUBMISSION_CONCURRENCY_PER_IP=2 VMAIL_POP3_CONCURRENCY_PER_IP=2 VMAIL_IMAP_CONCURRENCY_PER_IP=2
   # the default rules, and a trusted address with a limit of its own
   mkdir -p "$E2E_RUN/etc"
-  printf '%s\n' '127.0.0.1:allow,RELAYCLIENT=""' '127.0.0.9:allow,VMAIL_CONNLIMIT="5"' ':allow' > "$E2E_RUN/etc/smtp.rules"
+  printf '%s\n' '127.0.0.1:allow,RELAYCLIENT=""' '127.0.0.9:allow,VMAIL_CONNLIMIT="5",VMAIL_AUTH_FAILURES="0"' ':allow' > "$E2E_RUN/etc/smtp.rules"
   e2e_start || return 1
   cat > "$T_TMP/client.py" <<'PY'
 import base64, socket, sys, time
@@ -195,6 +195,10 @@ testExceptions() {
   hold 127.0.0.9 "$E2E_SMTP" 4 || fail "connections not answered"
   assertEquals "VMAIL_CONNLIMIT=5 from the rules" 4 "$(grep -c '^220 ' "$T_TMP/held.127.0.0.9.$E2E_SMTP")"
   release
+  # VMAIL_AUTH_FAILURES=0 from the rules: guesses refused, never blocked
+  for i in 1 2 3 4 5 6; do
+    assertContains "$(client login smtp 127.0.0.9 "$E2E_SMTP" postmaster@example.com "wrong$i")" "535 5.7.8"
+  done
 }
 
 # per_address NAME PORT OK REFUSAL: VMAIL_*_CONCURRENCY_PER_IP is 2 there
