@@ -89,7 +89,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/vmail
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(wildcard cmd/*/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/
-	cp -R sql service $(DESTDIR)$(PREFIX)/share/vmail/
+	cp -R sql service contrib $(DESTDIR)$(PREFIX)/share/vmail/
 ifeq ($(SENDMAIL),1)
 	install -d $(DESTDIR)/usr/sbin
 	ln -sf $(PREFIX)/bin/vmail-sendmail $(DESTDIR)/usr/sbin/sendmail

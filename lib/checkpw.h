@@ -11,6 +11,11 @@
 
 #define CHECKPW_INPUT_MAX 512
 
+/* vmail-checkpw's exit code when the client's address has failed too often
+ * (authlimit.h): nothing was verified. checkpassword callers that know
+ * only 1 and 111 take it for a temporary failure. */
+#define CHECKPW_BLOCKED 3
+
 /* Reads fd 3 to EOF (at most CHECKPW_INPUT_MAX bytes) into buf, which must
  * hold CHECKPW_INPUT_MAX + 1 bytes. Returns the length, or -1 on a read error
  * or too much input. */
@@ -24,7 +29,7 @@ int checkpw_parse(char *buf, size_t len, char **user, char **password);
  * execs argv[0] with argv (e.g. {"vmail-checkpw", "vmail-pop3d", 0}); fd 0,
  * 1 and 2 are inherited, so on success the execed server speaks to the client
  * directly. Waits for the child. Returns its exit code (0 ok, 1 bad login,
- * 111 temporary, 126/127 exec failure), or -1 if it could not be started.
+ * CHECKPW_BLOCKED, 111 temporary, 126/127 exec failure), or -1 if it could not be started.
  * The password is copied only into the pipe, never kept. */
 int checkpw_run(char const *const *argv, char const *user, char const *password);
 

@@ -28,11 +28,13 @@ static pid_t spawned;      /* the spawned child, on the side that forked it */
 
 static char answer_of(int code)
 {
+  if (code == CHECKPW_BLOCKED) return 'b';
   return code == 0 ? '0' : code == 1 ? '1' : code == 111 ? 't' : 'x';
 }
 
 static int code_of(char answer)
 {
+  if (answer == 'b') return CHECKPW_BLOCKED;
   return answer == '0' ? 0 : answer == '1' ? 1 : answer == 'x' ? -1 : 111;
 }
 

@@ -14,7 +14,8 @@
  *
  * A check function returns a checkpassword code: 0 the login happened (for
  * a login program: the server ran the session, so the child must exit at
- * once, saying nothing more), 1 bad login, 111 temporary failure, -1 the
+ * once, saying nothing more), 1 bad login, CHECKPW_BLOCKED (checkpw.h: the
+ * client's address failed too often), 111 temporary failure, -1 the
  * checker could not be started. Only these travel back to the child.
  * The child's request is not trusted: user and password only reach the
  * checkpassword program on fd 3; tag (an IMAP tag the server answers, or

@@ -23,6 +23,7 @@ static size_t in_line(struct smtp_data *d, char c, char *out)
 {
   if (c == '\r') { d->state = GOT_CR; return 0; }
   if (c == '\n') d->flags |= SMTP_DATA_BARE;   /* bare LF: not a line end */
+  if (!c) d->flags |= SMTP_DATA_NUL;
   d->state = IN_LINE;
   out[0] = c;
   return 1;

@@ -16,6 +16,11 @@
 #include <stddef.h>
 
 #define SMTP_DATA_BARE 0x1   /* a bare CR or LF was seen */
+#define SMTP_DATA_NUL  0x2   /* a NUL byte was seen (RFC 6152 3: 8BITMIME has none) */
+
+/* The most bytes smtp_data_decode writes for len bytes of input: a CR held
+ * back from an earlier call comes out before them. */
+#define SMTP_DATA_OUT_MAX(len) ((len) + 1)
 
 enum smtp_data_mode { SMTP_DATA_DOT, SMTP_DATA_CHUNK };
 
@@ -30,7 +35,7 @@ struct smtp_data
 /* Starts decoding one message body in mode. */
 void smtp_data_init(struct smtp_data *d, enum smtp_data_mode mode);
 
-/* Decodes in[0..len) into out, which must hold len + 1 bytes, and sets
+/* Decodes in[0..len) into out, which must hold SMTP_DATA_OUT_MAX(len) bytes, and sets
  * *outlen. Returns how many input bytes were consumed: all of them, except
  * in DOT mode where it stops right after the terminator (d->done set); what
  * follows belongs to the next command. */

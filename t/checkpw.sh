@@ -125,6 +125,71 @@ testNeverLogsPassword() {
   assertContains "$err" "auth ok user=postmaster@example.com"
 }
 
+# Guessing: VMAIL_AUTH_FAILURES failures per address, then nothing is
+# verified (exit 3) until the window lets one more in; other addresses and
+# callers without TCPREMOTEIP are not affected. A refusal waits
+# VMAIL_AUTH_FAIL_DELAY.
+testFailuresPerAddressBlock() {
+  export VMAIL_AUTH_FAILURES=3 VMAIL_AUTH_WINDOW=600
+  for i in 1 2 3; do
+    TCPREMOTEIP=192.0.2.7 checkpw postmaster@example.com wrong$i true 2>/dev/null
+    assertEquals "failure $i" 1 $?
+  done
+  err=$(TCPREMOTEIP=192.0.2.7 checkpw postmaster@example.com secret true 2>&1); rc=$?
+  assertEquals "blocked: even the right password is not verified" 3 $rc
+  assertContains "$err" "auth blocked reason=failures user=postmaster@example.com ip=192.0.2.7"
+  TCPREMOTEIP=192.0.2.8 checkpw postmaster@example.com secret true; assertEquals "another address" 0 $?
+  checkpw postmaster@example.com secret true; assertEquals "no address" 0 $?
+  # an IPv6 host counts by its /64
+  for i in 1 2 3; do TCPREMOTEIP=2001:db8:1:2::$i checkpw postmaster@example.com wrong true 2>/dev/null; done
+  TCPREMOTEIP=2001:db8:1:2:ffff::9 checkpw postmaster@example.com secret true 2>/dev/null
+  assertEquals "the same /64" 3 $?
+  TCPREMOTEIP=2001:db8:1:3::1 checkpw postmaster@example.com secret true; assertEquals "the next /64" 0 $?
+  assertEquals "the count is the owner's alone" 600 "$(stat -c %a "$VMAIL_LIMITS_DIR/auth")"
+  unset VMAIL_AUTH_WINDOW; export VMAIL_AUTH_FAILURES=0
+}
+
+# After a burst, one more guess per window/failures: polled, bounded.
+testBlockEndsAfterItsInterval() {
+  export VMAIL_AUTH_FAILURES=2 VMAIL_AUTH_WINDOW=2
+  TCPREMOTEIP=192.0.2.9 checkpw postmaster@example.com wrong true 2>/dev/null
+  TCPREMOTEIP=192.0.2.9 checkpw postmaster@example.com wrong true 2>/dev/null
+  TCPREMOTEIP=192.0.2.9 checkpw postmaster@example.com secret true 2>/dev/null
+  assertEquals "blocked" 3 $?
+  i=0
+  until TCPREMOTEIP=192.0.2.9 checkpw postmaster@example.com secret true 2>/dev/null; do
+    i=$((i + 1)); [ $i -lt 100 ] || break; sleep 0.1
+  done
+  assertTrue "let in again after about a second" "[ $i -lt 100 ]"
+  unset VMAIL_AUTH_WINDOW; export VMAIL_AUTH_FAILURES=0
+}
+
+# Parallel guesses from one address are counted one after the other.
+testParallelGuessesCountedInTurn() {
+  export VMAIL_AUTH_FAILURES=3 VMAIL_AUTH_WINDOW=600
+  for i in 1 2 3 4 5 6 7 8; do
+    (TCPREMOTEIP=192.0.2.10 checkpw postmaster@example.com wrong true 2>/dev/null; echo $? > "$T_TMP/par.$i") &
+  done
+  wait
+  assertEquals "three verified" 3 "$(cat "$T_TMP"/par.* | grep -c '^1$')"
+  assertEquals "five blocked" 5 "$(cat "$T_TMP"/par.* | grep -c '^3$')"
+  unset VMAIL_AUTH_WINDOW; export VMAIL_AUTH_FAILURES=0
+}
+
+testRefusalIsDelayed() {
+  start=$(date +%s%N)
+  VMAIL_AUTH_FAIL_DELAY=700 checkpw postmaster@example.com wrong true 2>/dev/null
+  assertEquals 1 $?
+  elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+  assertTrue "answered after ${elapsed}ms" "[ $elapsed -ge 700 ]"
+}
+
+testLimitsDirUnusableIs111() {
+  : > "$T_TMP/notadir"
+  VMAIL_AUTH_FAILURES=5 VMAIL_LIMITS_DIR="$T_TMP/notadir/x" TCPREMOTEIP=192.0.2.11 checkpw postmaster@example.com secret true 2>/dev/null
+  assertEquals "fails closed" 111 $?
+}
+
 testUsageWithoutProgram() {
   printf 'a\0b\0' | vmail-checkpw 3<&0 2>/dev/null; assertEquals 100 $?
 }

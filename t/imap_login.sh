@@ -140,6 +140,16 @@ testPasswordNeverLogged() {
   assertEquals 'a single login line' 1 "$(grep -c 'login end=' "$T_TMP/err")"
 }
 
+# An address that has failed too often (vmail-checkpw(8)) gets a clear
+# temporary refusal, even with the right password.
+testBlockedAddressIsUnavailable() {
+  out=$(printf 'a LOGIN postmaster@example.com wrong\r\nb LOGIN postmaster@example.com password\r\nc LOGOUT\r\n' |
+        login TCPREMOTEIP=192.0.2.20 VMAIL_AUTH_FAILURES=1 VMAIL_AUTH_WINDOW=600)
+  assertContains "$out" 'a NO [AUTHENTICATIONFAILED]'
+  assertContains "$out" 'b NO [UNAVAILABLE] Too many failed logins from your address'
+  assertContains "$out" 'c OK'
+}
+
 # vmail-imap-login(8): one log line per session that does not log in, LOGOUT included
 testLogoutWithoutLoginIsLogged() {
   printf 'a NOOP\r\nb LOGOUT\r\n' | login TCPREMOTEIP=192.0.2.8 >/dev/null

@@ -8,7 +8,7 @@ oneTimeSetUp() { seed_tutorial; }
 BOX=$VMAIL_ROOT/example.com/postmaster
 
 setUp() {
-  export VMAIL_AUTH_PLAINTEXT=1 VMAIL_POP3_FAIL_DELAY=0
+  export VMAIL_AUTH_PLAINTEXT=1
   rm -rf "$VMAIL_ROOT"
 }
 
@@ -72,10 +72,18 @@ testWrongPasswordThenRetry() {
 
 testFailedLoginIsDelayed() {
   start=$(date +%s%N)
-  out=$(VMAIL_POP3_FAIL_DELAY=1 login 'USER postmaster@example.com' 'PASS wrong' QUIT)
+  out=$(VMAIL_AUTH_FAIL_DELAY=1000 login 'USER postmaster@example.com' 'PASS wrong' QUIT)
   elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
   assertContains "$out" "-ERR [AUTH] authentication failed"
   assertTrue "answered after ${elapsed}ms" "[ $elapsed -ge 1000 ]"
+}
+
+testBlockedAddressIsTemporary() {
+  out=$(TCPREMOTEIP=192.0.2.20 VMAIL_AUTH_FAILURES=1 VMAIL_AUTH_WINDOW=600 login 'USER postmaster@example.com' 'PASS wrong' \
+        'USER postmaster@example.com' 'PASS password' QUIT)
+  assertContains "$out" "-ERR [AUTH] authentication failed"
+  assertContains "$out" "-ERR [SYS/TEMP] too many failed logins from your address, try again later"
+  assertNotContains "$out" "maildrop"
 }
 
 testThreeFailuresDisconnect() {

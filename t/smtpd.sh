@@ -212,6 +212,19 @@ testAuthFailuresCountAsErrors() {
   assertContains "$(cat "$T_TMP/log")" "errors=20 end=errors"
 }
 
+# An address that has failed too often (vmail-checkpw(8)) is told so and
+# the session ends: nothing more to try there.
+testAuthBlockedAddressHangsUp() {
+  out=$(smtpd "${HELO}AUTH PLAIN $(b64 '\0postmaster@example.com\0wrong')\r\nAUTH PLAIN $PLAIN\r\nNOOP\r\n" \
+        VMAIL_AUTH_PLAINTEXT=1 TCPREMOTEIP=192.0.2.20 VMAIL_AUTH_FAILURES=1 VMAIL_AUTH_WINDOW=600)
+  assertContains "$out" "535 5.7.8"
+  assertContains "$out" "421 4.7.0 Too many failed logins from your address, try again later"
+  assertNotContains "$out" "235"
+  assertNotContains "$out" "250 2.0.0 Ok"
+  assertContains "$(cat "$T_TMP/log")" "mech=PLAIN user=<postmaster@example.com> result=blocked"
+  assertContains "$(cat "$T_TMP/log")" "end=authblocked"
+}
+
 testAuthDatabaseDownIsTemporary() {
   out=$(smtpd "${HELO}AUTH PLAIN $PLAIN\r\nMAIL FROM:<a@b.org>\r\nRCPT TO:<u@elsewhere.org>\r\nQUIT\r\n" \
         VMAIL_AUTH_PLAINTEXT=1 VMAIL_DB_SOCKET="$T_TMP/no-such.sock" VMAIL_DB_TIMEOUT=2)
@@ -377,6 +390,69 @@ testTimeout() {
   assertContains "$out" "421 4.4.2"
   assertNotContains "$out" "250 2.0.0 Ok"
   assertContains "$(cat "$T_TMP/log")" "end=timeout"
+}
+
+# Before MAIL the shorter VMAIL_IDLE_TIMEOUT holds; inside a transaction
+# VMAIL_TIMEOUT (the client's silence is what is tested: sleep is the input).
+testIdleTimeoutShorterBeforeMail() {
+  out=$({ printf "${HELO}"; sleep 3; printf 'NOOP\r\n'; } | VMAIL_IDLE_TIMEOUT=1 VMAIL_TIMEOUT=30 "$SMTPD" 2>"$T_TMP/log" | tr -d '\r')
+  assertContains "idle before MAIL" "$out" "421 4.4.2"
+  assertNotContains "$out" "250 2.0.0 Ok"
+  assertContains "$(cat "$T_TMP/log")" "end=timeout"
+  out=$({ printf "${HELO}MAIL FROM:<a@b.org>\r\n"; sleep 3; printf 'RSET\r\nQUIT\r\n'; } | VMAIL_IDLE_TIMEOUT=1 VMAIL_TIMEOUT=30 "$SMTPD" 2>"$T_TMP/log" | tr -d '\r')
+  assertNotContains "a transaction waits VMAIL_TIMEOUT" "$out" "421"
+  assertContains "$out" "221 2.0.0"
+  out=$(printf 'QUIT\r\n' | VMAIL_IDLE_TIMEOUT=x "$SMTPD" 2>&1)
+  assertContains "$out" "bad VMAIL_IDLE_TIMEOUT"
+}
+
+# held SECONDS SCRIPT [VAR=value...]: the script is sent and the client's side
+# stays open; prints what the server said once it hung up, fails if it did
+# not within SECONDS.
+held() {
+  secs=$1 s=$2; shift 2
+  env "$@" python3 - "$secs" "$s" "$SMTPD" 2>"$T_TMP/log" <<'PY'
+import os, select, subprocess, sys, time
+secs, script, prog = float(sys.argv[1]), sys.argv[2], sys.argv[3]
+data = subprocess.run(["printf", script], capture_output=True).stdout
+p = subprocess.Popen([prog], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+p.stdin.write(data); p.stdin.flush()            # and keep it open
+out, deadline = b"", time.time() + secs
+while time.time() < deadline:
+    if select.select([p.stdout], [], [], deadline - time.time())[0]:
+        chunk = os.read(p.stdout.fileno(), 65536)
+        if not chunk: break
+        out += chunk
+sys.stdout.write(out.decode("latin-1").replace("\r", ""))
+closed = time.time() < deadline
+p.kill(); p.wait()
+sys.exit(0 if closed else 1)
+PY
+}
+
+# BDAT 9999999999999999999 cannot be a message: it is refused at once and
+# the connection closed, not read until VMAIL_TIMEOUT.
+testHugeBdatHangsUpAtOnce() {
+  out=$(held 20 "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nBDAT 9999999999999999999 LAST\r\nabc")
+  assertTrue "the server hung up" $?
+  assertContains "$out" "552 5.3.4 Message size exceeds fixed maximum message size, closing connection"
+  assertContains "$(cat "$T_TMP/log")" "end=toobig"
+  out=$(held 20 "${HELO}BDAT 9999999999999999999\r\n")
+  assertTrue "outside a transaction too" $?
+  assertContains "$out" "552 5.3.4"
+  assertEquals 0 "$(queued)"
+}
+
+# NUL is refused, not stripped (vmail-smtpd(8)): in DATA and in BDAT.
+testNulRefused() {
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nDATA\r\nSubject: x\r\n\r\na\000b\r\n.\r\nQUIT\r\n")
+  assertContains "$out" "554 5.6.0 Message refused: NUL character"
+  assertContains "$(cat "$T_TMP/log")" "result=nul"
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nBDAT 5 LAST\r\na\000b\r\nQUIT\r\n")
+  assertContains "$out" "554 5.6.0 Message refused: NUL character"
+  assertEquals 0 "$(queued)"
+  out=$(smtpd "${HELO}MAIL FROM:<a@b.org>\r\nRCPT TO:<postmaster@example.com>\r\nDATA\r\nSubject: x\r\n\r\nab\r\n.\r\nQUIT\r\n")
+  assertEquals "without NUL it is queued" 1 "$(queued)"
 }
 
 testEarlyTalkerRefused() {

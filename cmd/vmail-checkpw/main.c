@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <skalibs/env.h>
 #include <skalibs/exec.h>
@@ -12,6 +13,7 @@
 #include <skalibs/types.h>
 
 #include "addr.h"
+#include "authlimit.h"
 #include "checkpw.h"
 #include "db.h"
 #include "maildir.h"
@@ -20,6 +22,13 @@
 #include "resolve.h"
 
 #define USAGE "vmail-checkpw prog..."
+
+/* Guessing (README, security): failed logins per client address and
+ * window, and the wait before a refusal is answered. */
+#define AUTH_FAILURES_DEFAULT 5          /* VMAIL_AUTH_FAILURES, 0: no limit */
+#define AUTH_WINDOW_DEFAULT 60           /* VMAIL_AUTH_WINDOW, seconds */
+#define AUTH_FAIL_DELAY_DEFAULT 2000     /* VMAIL_AUTH_FAIL_DELAY, milliseconds */
+#define LIMITS_DIR_DEFAULT "/run/vmail/limits"   /* VMAIL_LIMITS_DIR */
 
 /* The user's row when it exists, else some other user's hash, so an unknown
  * address costs the same hash computation as a known one, in the scheme the
@@ -39,12 +48,47 @@ static void log_result(char const *result, char const *user)
   strerr_warni6x("auth ", result, " user=", user, " ip=", ip ? ip : "-");
 }
 
+static unsigned env_uint(char const *name, unsigned dflt)
+{
+  char const *s = getenv(name);
+  unsigned u;
+  if (!s || !*s) return dflt;
+  if (s[uint_scan(s, &u)]) strerr_dief3x(111, "bad ", name, ": not a number");
+  return u;
+}
+
+/* A refusal is answered late: guessing costs time even within the limit. */
+static void refuse(int code)
+{
+  unsigned ms = env_uint("VMAIL_AUTH_FAIL_DELAY", AUTH_FAIL_DELAY_DEFAULT);
+  struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+  db_close();
+  while (nanosleep(&ts, &ts) < 0 && errno == EINTR) ;
+  _exit(code);
+}
+
+/* Opens the client address's count (authlimit.h) and refuses at once,
+ * verifying nothing, if it has failed too often. */
+static void limit_start(struct authlimit *limit, char const *user)
+{
+  char const *dir = getenv("VMAIL_LIMITS_DIR");
+  int r;
+  if (!dir || !*dir) dir = LIMITS_DIR_DEFAULT;
+  if (!authlimit_start(limit, dir, getenv("TCPREMOTEIP"),
+        env_uint("VMAIL_AUTH_FAILURES", AUTH_FAILURES_DEFAULT), env_uint("VMAIL_AUTH_WINDOW", AUTH_WINDOW_DEFAULT)))
+    strerr_diefu3sys(111, "open the failed login count in ", dir, "/" AUTHLIMIT_FILE);
+  r = authlimit_blocked(limit);
+  if (r < 0) strerr_diefu3sys(111, "read the failed login count in ", dir, "/" AUTHLIMIT_FILE);
+  if (r) { log_result("blocked reason=failures", user); refuse(CHECKPW_BLOCKED); }
+}
+
 int main(int argc, char const *const *argv)
 {
   char input[CHECKPW_INPUT_MAX + 1];
   char *user, *password;
   stralloc login = STRALLOC_ZERO, row = STRALLOC_ZERO, maildir = STRALLOC_ZERO;
   char const *params[1], *email = "", *hash = DUMMY_HASH;
+  struct authlimit limit;
   long len;
   int n, known = 0, ok;
   size_t pos = 0;
@@ -59,6 +103,7 @@ int main(int argc, char const *const *argv)
   if (!checkpw_parse(input, (size_t)len, &user, &password)) { explicit_bzero(input, sizeof input); return 1; }
 
   if (!addr_parse(user, strlen(user), &login)) { login.len = 0; stralloc_catb(&login, "", 1); }
+  limit_start(&limit, login.s[0] ? login.s : "(invalid)");
   params[0] = login.s;
   db_role_auth();
   n = login.s[0] ? db_exec(USER_SQL, params, 1, &row) : 0;
@@ -76,7 +121,14 @@ int main(int argc, char const *const *argv)
   }
   ok = password_verify(password, hash) && known;
   explicit_bzero(input, sizeof input);
-  if (!ok) { log_result(known ? "fail reason=password" : "fail reason=nouser", login.s[0] ? login.s : "(invalid)"); return 1; }
+  if (!ok)
+  {
+    log_result(known ? "fail reason=password" : "fail reason=nouser", login.s[0] ? login.s : "(invalid)");
+    if (!authlimit_fail(&limit)) strerr_warnwu1sys("count the failed login");
+    authlimit_end(&limit);
+    refuse(1);
+  }
+  authlimit_end(&limit);
 
   if (!stralloc_copys(&login, email) || !stralloc_0(&login)) strerr_diefu1sys(111, "allocate");
   addr_lower(login.s);

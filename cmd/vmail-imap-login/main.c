@@ -108,13 +108,11 @@ static void login(char const *tag, char const *user, char const *password)
   flush();
   r = privsep_check(user, password, tag);
   if (r == 0) _exit(0);
-  if (r == 1)
-  {
-    reply(tag, "NO [AUTHENTICATIONFAILED] Authentication failed");
-    if (++failures >= LOGIN_FAILURES_MAX) bye("Too many failed logins", "authfail");
-    return;
-  }
-  reply(tag, "NO [UNAVAILABLE] Temporary failure, try again later");
+  /* a refusal has already waited VMAIL_AUTH_FAIL_DELAY (vmail-checkpw(8)) */
+  if (r == 1) reply(tag, "NO [AUTHENTICATIONFAILED] Authentication failed");
+  else if (r == CHECKPW_BLOCKED) reply(tag, "NO [UNAVAILABLE] Too many failed logins from your address, try again later");
+  else { reply(tag, "NO [UNAVAILABLE] Temporary failure, try again later"); return; }
+  if (++failures >= LOGIN_FAILURES_MAX) bye("Too many failed logins", "authfail");
 }
 
 static void cmd_login(imap_cursor *c, char const *tag)

@@ -28,13 +28,11 @@
 #define POP3_LOGIN_TIMEOUT_DEFAULT 60   /* seconds to log in: a client that can, does at once */
 #define POP3_LOGIN_ERRORS_MAX 10        /* bad commands before the connection is closed */
 #define POP3_LOGIN_FAILURES_MAX 3       /* failed logins per connection */
-#define POP3_FAIL_DELAY_DEFAULT 1       /* seconds before answering a failed login */
 
 static char outbuf[BUFFER_OUTSIZE_SMALL * 4];
 static buffer out = BUFFER_INIT(&pop3_output_writev, 1, outbuf, sizeof outbuf);
 static char const *const *server_argv;   /* prog... for the checkpassword program */
 static char const *checkpw_prog;
-static unsigned int fail_delay = POP3_FAIL_DELAY_DEFAULT;
 static unsigned int failures, errors;
 static int plaintext_ok;
 static int output_dead;   /* a write failed: never try to write again */
@@ -103,7 +101,7 @@ static int run_checkpw(char const *user, char const *password, char const *tag)
   argv[n] = 0;
   r = checkpw_run(argv, user, password);
   if (r < 0) strerr_warnw3x("login not completed: ", checkpw_prog, " could not be started");
-  else if (r > 1)
+  else if (r > 1 && r != CHECKPW_BLOCKED)
   {
     char code[INT_FMT];
     code[int_fmt(code, r)] = 0;
@@ -119,14 +117,12 @@ static void login(char const *user, char const *password)
   flush();   /* whatever we said comes before the server's +OK */
   r = privsep_check(user, password, 0);
   if (!r) _exit(0);   /* the session took place; the server logged it */
-  if (r == 1)
-  {
-    sleep(fail_delay);   /* slows down password guessing */
-    put("-ERR [AUTH] authentication failed\r\n");
-    if (++failures >= POP3_LOGIN_FAILURES_MAX) { put("-ERR too many failures\r\n"); end_nologin("failures"); }
-    return;
-  }
-  put("-ERR [SYS/TEMP] temporary failure, try again later\r\n");
+  /* the checkpassword program has already made a refusal wait
+     (VMAIL_AUTH_FAIL_DELAY, vmail-checkpw(8)) */
+  if (r == 1) put("-ERR [AUTH] authentication failed\r\n");
+  else if (r == CHECKPW_BLOCKED) put("-ERR [SYS/TEMP] too many failed logins from your address, try again later\r\n");
+  else { put("-ERR [SYS/TEMP] temporary failure, try again later\r\n"); return; }
+  if (++failures >= POP3_LOGIN_FAILURES_MAX) { put("-ERR too many failures\r\n"); end_nologin("failures"); }
 }
 
 /* AUTH PLAIN with or without an initial response (RFC 5034 4). */
@@ -184,7 +180,6 @@ int main(int argc, char const *const *argv)
   if (!checkpw_prog || !*checkpw_prog) checkpw_prog = "vmail-checkpw";
   timeout = env_uint("VMAIL_POP3_LOGIN_TIMEOUT", POP3_LOGIN_TIMEOUT_DEFAULT);
   if (!timeout) timeout = POP3_LOGIN_TIMEOUT_DEFAULT;
-  fail_delay = env_uint("VMAIL_POP3_FAIL_DELAY", POP3_FAIL_DELAY_DEFAULT);
   x = getenv("VMAIL_AUTH_PLAINTEXT");
   /* passwords in the clear only where the operator says the link is safe,
      or over TLS (s6-tlsserver / sslserver set SSL_PROTOCOL) */

@@ -36,7 +36,7 @@ static int run_checkpw(char const *user, char const *password, char const *tag)
   if (save0 >= 0 && save1 >= 0 && dup2(null, 0) == 0 && dup2(null, 1) == 1)
   {
     int c = checkpw_run(argv, user, password);
-    r = c == 0 ? 0 : c == 1 ? 1 : 111;
+    r = c == 0 || c == 1 || c == CHECKPW_BLOCKED ? c : 111;
   }
   if ((save0 >= 0 && dup2(save0, 0) < 0) || (save1 >= 0 && dup2(save1, 1) < 0)) _exit(111);
   if (save0 >= 0) close(save0);
@@ -59,5 +59,5 @@ void auth_init(int auth_allowed)
 int auth_check(char const *user, char const *password)
 {
   int r = privsep_check(user, password, 0);
-  return r == 0 || r == 1 ? r : 111;
+  return r == 0 || r == 1 || r == CHECKPW_BLOCKED ? r : 111;
 }

@@ -37,6 +37,8 @@ void io_init(unsigned timeout_seconds)
   ndelay_on(1);
 }
 
+void io_timeout(unsigned seconds) { timeout = seconds; }
+
 int io_talked_first(unsigned delay_ms)
 {
   iopause_fd x = { .fd = 0, .events = IOPAUSE_READ, .revents = 0 };

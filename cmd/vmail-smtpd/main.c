@@ -15,6 +15,7 @@
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
 
+#include "checkpw.h"
 #include "resolve.h"
 #include "resolver.h"
 #include "smtp_auth.h"
@@ -32,6 +33,9 @@
 #define SMTP_RCPT_DEFAULT  1000     /* VMAIL_MAXRCPT; RFC 5321 4.5.3.1.8 asks >= 100 */
 #define SMTP_DATABYTES_DEFAULT 10240000   /* VMAIL_DATABYTES (RFC 1870 SIZE) */
 #define SMTP_TIMEOUT_DEFAULT 300    /* VMAIL_TIMEOUT, seconds: RFC 5321 4.5.3.2.7 */
+#define SMTP_IDLE_TIMEOUT_DEFAULT 60   /* VMAIL_IDLE_TIMEOUT: before MAIL, where
+                                       nothing is lost by hanging up (and one
+                                       host cannot hold idle slots for long) */
 #define SMTP_ERRORS_MAX    20       /* error replies before we hang up */
 #define SMTP_UNKNOWN_MAX   5        /* unknown commands before we hang up */
 #define SMTP_LOG_RCPTS     20       /* recipients named in one log line */
@@ -45,7 +49,7 @@ static struct
   int relayclient, submission, auth_allowed;
   int any_sender;              /* VMAIL_ANY_SENDER: no sender check after AUTH */
   uint64_t databytes;
-  unsigned maxrcpt, timeout;
+  unsigned maxrcpt, timeout, idle_timeout;
   char helo[SMTP_HELO_MAX + 1];
   int esmtp;
   char authuser[SMTP_AUTH_FIELD_MAX + 1];
@@ -71,14 +75,21 @@ static struct
 
 static char line[SMTP_LINE_MAX + 2];
 
+/* The body is decoded at most BODY_CHUNK input bytes at a time into
+ * body_out, which must hold the decoder's worst case for that much. */
+#define BODY_CHUNK (sizeof line)
+static char body_out[sizeof line + 1];
+_Static_assert(sizeof body_out >= SMTP_DATA_OUT_MAX(BODY_CHUNK), "body_out is smaller than the decoder's worst case");
+
 /* Log text: printable ASCII without spaces, so key=value lines stay parsable. */
-static void cat_clean(stralloc *sa, char const *s, size_t max)
+static int cat_clean(stralloc *sa, char const *s, size_t max)
 {
   for (size_t i = 0; s[i] && i < max; i++)
   {
     char c = s[i];
-    stralloc_catb(sa, (c > ' ' && c < 127 && c != '(' && c != ')' && c != '\\') ? &c : "?", 1);
+    if (!stralloc_catb(sa, (c > ' ' && c < 127 && c != '(' && c != ')' && c != '\\') ? &c : "?", 1)) return 0;
   }
+  return 1;
 }
 
 static void log_line(stralloc *sa)
@@ -294,13 +305,13 @@ static void do_rcpt(struct smtp_cmd const *cmd)
 
 /* ---- DATA, BDAT ---- */
 
-static void cat_date(stralloc *sa)
+static int cat_date(stralloc *sa)
 {
   char buf[64];
   time_t now = time(0);
   struct tm tm;
   gmtime_r(&now, &tm);
-  stralloc_catb(sa, buf, strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm));
+  return stralloc_catb(sa, buf, strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm));
 }
 
 static void message_id(char *id)
@@ -328,21 +339,20 @@ static int message_begin(void)
 {
   stralloc h = STRALLOC_ZERO;
   char const *id = tx.id;
+  int ok;
   if (!queue_start(session.timeout)) return 0;
   message_id(tx.id);
   tx.qp = queue_child();
-  stralloc_cats(&h, "Received: from ");
-  stralloc_cats(&h, session.helo);
-  stralloc_cats(&h, " (");
-  if (session.remotehost) { cat_clean(&h, session.remotehost, 255); stralloc_cats(&h, " "); }
-  stralloc_cats(&h, "["); cat_clean(&h, session.ip, 64); stralloc_cats(&h, "])\n\tby ");
-  stralloc_cats(&h, session.hostname);
-  stralloc_cats(&h, " (vmail-smtpd) with "); stralloc_cats(&h, protocol());
-  stralloc_cats(&h, " id "); stralloc_cats(&h, id);
-  if (tx.nrcpt == 1) { stralloc_cats(&h, "\n\tfor <"); stralloc_cats(&h, tx.rcpts.s); stralloc_cats(&h, ">"); }
-  stralloc_cats(&h, "; ");
-  cat_date(&h);
-  if (!stralloc_cats(&h, "\n")) { stralloc_free(&h); queue_abort(); tx.id[0] = 0; return 0; }
+  /* every allocation is checked: a header cut short must never be queued */
+  ok = stralloc_cats(&h, "Received: from ") && stralloc_cats(&h, session.helo) && stralloc_cats(&h, " (");
+  if (ok && session.remotehost) ok = cat_clean(&h, session.remotehost, 255) && stralloc_cats(&h, " ");
+  ok = ok && stralloc_cats(&h, "[") && cat_clean(&h, session.ip, 64) && stralloc_cats(&h, "])\n\tby ")
+       && stralloc_cats(&h, session.hostname)
+       && stralloc_cats(&h, " (vmail-smtpd) with ") && stralloc_cats(&h, protocol())
+       && stralloc_cats(&h, " id ") && stralloc_cats(&h, id);
+  if (ok && tx.nrcpt == 1) ok = stralloc_cats(&h, "\n\tfor <") && stralloc_cats(&h, tx.rcpts.s) && stralloc_cats(&h, ">");
+  ok = ok && stralloc_cats(&h, "; ") && cat_date(&h) && stralloc_cats(&h, "\n");
+  if (!ok) { stralloc_free(&h); queue_abort(); tx.id[0] = 0; return 0; }
   queue_write(h.s, h.len);
   stralloc_free(&h);
   submit_head_init(&tx.head);
@@ -409,6 +419,14 @@ static void message_end(void)
     reply = "554 5.6.0 Message refused: bare CR or LF (RFC 5321 2.3.8)";
     result = "bareline";
   }
+  else if (tx.body.flags & SMTP_DATA_NUL)
+  {
+    /* refused, not stripped: a changed body would break its signatures
+       and the sender would never know (RFC 6152 3: no NUL in 8BITMIME) */
+    queue_abort();
+    reply = "554 5.6.0 Message refused: NUL character in message (RFC 6152 3)";
+    result = "nul";
+  }
   else if (tx.toobig)
   {
     reply = "552 5.3.4 Message size exceeds fixed maximum message size";
@@ -417,15 +435,11 @@ static void message_end(void)
   else
   {
     stralloc env = STRALLOC_ZERO;
-    int code;
-    stralloc_cats(&env, "F");
-    stralloc_catb(&env, tx.from.s, strlen(tx.from.s) + 1);
-    for (char const *r = tx.rcpts.s; r < tx.rcpts.s + tx.rcpts.len; r += strlen(r) + 1)
-    {
-      stralloc_cats(&env, "T");
-      stralloc_catb(&env, r, strlen(r) + 1);
-    }
-    if (!stralloc_0(&env)) code = -1;
+    int code, ok;
+    ok = stralloc_cats(&env, "F") && stralloc_catb(&env, tx.from.s, strlen(tx.from.s) + 1);
+    for (char const *r = tx.rcpts.s; ok && r < tx.rcpts.s + tx.rcpts.len; r += strlen(r) + 1)
+      ok = stralloc_cats(&env, "T") && stralloc_catb(&env, r, strlen(r) + 1);
+    if (!ok || !stralloc_0(&env)) { queue_abort(); code = -1; }
     else code = queue_finish(env.s, env.len);
     stralloc_free(&env);
     if (code == 0) { reply = 0; result = "accepted"; }
@@ -467,18 +481,17 @@ static void do_data(struct smtp_cmd const *cmd)
   while (!tx.body.done)
   {
     struct iovec v[2];
-    char out[sizeof line + 1];
     size_t n = 0, used = 0;
     io_peek(v);
     for (int k = 0; k < 2 && !tx.body.done; k++)
     {
-      /* at most sizeof line input bytes at a time, for the output buffer */
+      /* at most BODY_CHUNK input bytes at a time, for body_out */
       size_t avail = v[k].iov_len, off = 0;
       while (off < avail && !tx.body.done)
       {
-        size_t chunk = avail - off < sizeof line ? avail - off : sizeof line;
-        size_t c = smtp_data_decode(&tx.body, (char const *)v[k].iov_base + off, chunk, out, &n);
-        message_put(out, n);
+        size_t chunk = avail - off < BODY_CHUNK ? avail - off : BODY_CHUNK;
+        size_t c = smtp_data_decode(&tx.body, (char const *)v[k].iov_base + off, chunk, body_out, &n);
+        message_put(body_out, n);
         off += c;
       }
       used += off;
@@ -492,12 +505,20 @@ static void do_bdat(struct smtp_cmd const *cmd)
 {
   uint64_t size, left;
   int last, ok;
-  char out[sizeof line + 1];
   if (!smtp_bdat_parse(cmd->arg, cmd->arglen, &size, &last))
   {
     /* without a size we cannot find the next command */
     io_reply("501 5.5.4 Syntax: BDAT size [LAST], closing connection");
     session_end("badbdat");
+  }
+  /* A chunk that cannot fit even if it were all CRLFs (each decodes to one
+     byte) is not read for ever: after it there would be no message to keep
+     and maybe no next command for a long time. */
+  if (size / 2 > session.databytes - tx.size + 1)
+  {
+    if (tx.id[0]) log_message("toobig", "552");
+    io_reply("552 5.3.4 Message size exceeds fixed maximum message size, closing connection");
+    session_end("toobig");
   }
   ok = tx.state == S_MAIL && tx.nrcpt;
   if (ok && !tx.chunking)
@@ -512,12 +533,12 @@ static void do_bdat(struct smtp_cmd const *cmd)
     io_peek(v);
     n = v[0].iov_len;
     if (n > left) n = left;
-    if (n > sizeof line) n = sizeof line;
+    if (n > BODY_CHUNK) n = BODY_CHUNK;
     if (ok > 0)
     {
       size_t outlen;
-      smtp_data_decode(&tx.body, v[0].iov_base, n, out, &outlen);
-      message_put(out, outlen);
+      smtp_data_decode(&tx.body, v[0].iov_base, n, body_out, &outlen);
+      message_put(body_out, outlen);
     }
     io_skip(n);
     left -= n;
@@ -539,7 +560,7 @@ static void do_bdat(struct smtp_cmd const *cmd)
     io_puts("250 2.0.0 "); io_puts(fmt); io_reply(" octets received");
     return;
   }
-  message_put(out, smtp_data_finish(&tx.body, out));
+  message_put(body_out, smtp_data_finish(&tx.body, body_out));
   message_end();
 }
 
@@ -571,14 +592,14 @@ static int auth_response(char const *inline_resp, size_t inlen, char const *prom
 
 /* A failed AUTH: one log line (the name tried, never the password), then
  * the reply, which counts as an error. */
-static void auth_failed(char const *mech, char const *user, char const *reply)
+static void auth_failed(char const *mech, char const *user, char const *reply, char const *result)
 {
   stralloc sa = STRALLOC_ZERO;
   stralloc_cats(&sa, "authfail");
   log_client(&sa);
   stralloc_cats(&sa, " mech="); stralloc_cats(&sa, mech);
   stralloc_cats(&sa, " user=<"); cat_clean(&sa, user, SMTP_AUTH_FIELD_MAX);
-  stralloc_cats(&sa, "> result="); stralloc_cats(&sa, reply[0] == '4' ? "tempfail" : "fail");
+  stralloc_cats(&sa, "> result="); stralloc_cats(&sa, result);
   log_line(&sa);
   stralloc_free(&sa);
   reply_error(reply);
@@ -590,7 +611,7 @@ static void auth_done(char const *mech, char const *user, char const *password)
   int r;
   if (!ulen || ulen > SMTP_AUTH_FIELD_MAX || strlen(password) > SMTP_AUTH_FIELD_MAX)
   {
-    auth_failed(mech, user, "535 5.7.8 Authentication credentials invalid");
+    auth_failed(mech, user, "535 5.7.8 Authentication credentials invalid", "fail");
     return;
   }
   io_flush();   /* the check can take a while; the client need not wait for earlier replies */
@@ -600,8 +621,14 @@ static void auth_done(char const *mech, char const *user, char const *password)
     memcpy(session.authuser, user, ulen + 1);
     io_reply("235 2.7.0 Authentication successful");
   }
-  else if (r == 1) auth_failed(mech, user, "535 5.7.8 Authentication credentials invalid");
-  else auth_failed(mech, user, "454 4.7.0 Temporary authentication failure");
+  else if (r == 1) auth_failed(mech, user, "535 5.7.8 Authentication credentials invalid", "fail");
+  else if (r == CHECKPW_BLOCKED)
+  {
+    /* nothing more this client can do here: the slot is freed */
+    auth_failed(mech, user, "421 4.7.0 Too many failed logins from your address, try again later", "blocked");
+    session_end("authblocked");
+  }
+  else auth_failed(mech, user, "454 4.7.0 Temporary authentication failure", "tempfail");
 }
 
 static void do_auth(struct smtp_cmd const *cmd)
@@ -623,7 +650,7 @@ static void do_auth(struct smtp_cmd const *cmd)
     if (auth_response(resp, resplen, "334 ", &a))
     {
       if (!smtp_auth_plain(a.s, a.len, &plain, &user, &password))
-        auth_failed("PLAIN", "", "535 5.7.8 Authentication credentials invalid");
+        auth_failed("PLAIN", "", "535 5.7.8 Authentication credentials invalid", "fail");
       else auth_done("PLAIN", user, password);
     }
   }
@@ -634,7 +661,7 @@ static void do_auth(struct smtp_cmd const *cmd)
         && stralloc_0(&a) && stralloc_0(&b))
     {
       if (strlen(a.s) + 1 != a.len || strlen(b.s) + 1 != b.len)
-        auth_failed("LOGIN", a.s, "535 5.7.8 Authentication credentials invalid");
+        auth_failed("LOGIN", a.s, "535 5.7.8 Authentication credentials invalid", "fail");
       else auth_done("LOGIN", a.s, b.s);
     }
   }
@@ -737,6 +764,10 @@ static void configure(void)
   session.maxrcpt = (unsigned)env_number("VMAIL_MAXRCPT", SMTP_RCPT_DEFAULT);
   session.timeout = (unsigned)env_number("VMAIL_TIMEOUT", SMTP_TIMEOUT_DEFAULT);
   if (!session.timeout || session.timeout > 86400) strerr_dief1x(100, "bad VMAIL_TIMEOUT: 1 to 86400 seconds");
+  session.idle_timeout = (unsigned)env_number("VMAIL_IDLE_TIMEOUT", SMTP_IDLE_TIMEOUT_DEFAULT);
+  if (!session.idle_timeout || session.idle_timeout > 86400) strerr_dief1x(100, "bad VMAIL_IDLE_TIMEOUT: 1 to 86400 seconds");
+  /* never longer than inside a transaction */
+  if (session.idle_timeout > session.timeout) session.idle_timeout = session.timeout;
 }
 
 /* Someone who talks before the greeting is not speaking SMTP (RFC 5321 4.3.1
@@ -763,7 +794,7 @@ int main(int argc, char const *const *argv)
   configure();
   auth_init(session.auth_allowed);
   sig_ignore(SIGPIPE);
-  io_init(session.timeout);
+  io_init(session.idle_timeout);
   if (early_talker())
   {
     reply_host("554 5.5.0 ", " protocol error: talked before the greeting");
@@ -772,7 +803,10 @@ int main(int argc, char const *const *argv)
   reply_host("220 ", " ESMTP vmail");
   for (;;)
   {
-    ssize_t n = io_line(line, SMTP_LINE_MAX);
+    ssize_t n;
+    /* a client with a transaction open waits VMAIL_TIMEOUT, others less */
+    io_timeout(tx.state == S_MAIL ? session.timeout : session.idle_timeout);
+    n = io_line(line, SMTP_LINE_MAX);
     if (n < 0) { reply_error("500 5.5.2 Error: line too long"); continue; }
     command(line, (size_t)n);
   }

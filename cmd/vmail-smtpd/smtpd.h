@@ -20,6 +20,7 @@ extern void session_end(char const *why) __attribute__((noreturn));
 
 /* io.c */
 void io_init(unsigned timeout_seconds);
+void io_timeout(unsigned seconds);          /* for every wait from now on */
 int io_talked_first(unsigned delay_ms);     /* input before the greeting? */
 void io_put(char const *s, size_t len);    /* buffered; flushed before we wait for input */
 void io_puts(char const *s);
@@ -49,7 +50,8 @@ void queue_abort(void);                             /* the message is dropped */
  * becomes VMAIL_SMTPD_UID, leaving a root partner behind that checks AUTH
  * and starts the queue program as VMAIL_UID; dies 100 if they are unset,
  * 111 on other trouble);
- * auth_check: 0 ok, 1 bad credentials, 111 temporary trouble */
+ * auth_check: 0 ok, 1 bad credentials, CHECKPW_BLOCKED (checkpw.h) the
+ * client's address failed too often, 111 temporary trouble */
 void auth_init(int auth_allowed);
 int auth_check(char const *user, char const *password);
 

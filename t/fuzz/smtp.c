@@ -39,7 +39,7 @@ static size_t decode(char const *s, size_t n, enum smtp_data_mode mode, size_t s
   {
     size_t k = n - pos < step ? n - pos : step, outlen, c;
     c = smtp_data_decode(&d, s + pos, k, out + o, &outlen);
-    if (c > k || outlen > k + 1) __builtin_trap();
+    if (c > k || outlen > SMTP_DATA_OUT_MAX(k)) __builtin_trap();
     if (c < k && !d.done) __builtin_trap();
     pos += c;
     o += outlen;
@@ -97,7 +97,8 @@ static void round_trip(char const *s, size_t n)
     smtp_data_init(&d, mode);
     used = smtp_data_decode(&d, wire, w, out, &o);
     o += smtp_data_finish(&d, out + o);
-    if (used != w || d.flags || d.done != (mode == SMTP_DATA_DOT)) __builtin_trap();
+    if (used != w || (d.flags & SMTP_DATA_BARE) || d.done != (mode == SMTP_DATA_DOT)) __builtin_trap();
+    if (!(d.flags & SMTP_DATA_NUL) != !memchr(body, 0, len)) __builtin_trap();
     /* DOT mode gives back the body with its last line ended */
     if (o < len || memcmp(out, body, len)) __builtin_trap();
     if (o != len + (mode == SMTP_DATA_DOT && len && body[len-1] != '\n')) __builtin_trap();
@@ -116,6 +117,8 @@ static void data(char const *s, size_t n)
     if (la != lb || fa != fb || da != db || memcmp(a, b, la)) __builtin_trap();
     /* no CR survives in a clean message; LF only where CRLF was */
     if (!(fa & SMTP_DATA_BARE) && memchr(a, '\r', la)) __builtin_trap();
+    /* a NUL is flagged exactly when one was taken into the message */
+    if (!(fa & SMTP_DATA_NUL) != !memchr(a, 0, la)) __builtin_trap();
     if (mode == SMTP_DATA_CHUNK && da) __builtin_trap();
     if (mode == SMTP_DATA_DOT && da)
     {

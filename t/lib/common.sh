@@ -13,6 +13,9 @@ export VMAIL_ROOT="$T_TMP/vhosts"
 # No SMTP to the world from tests: suites that test outbound mail set
 # VMAIL_REMOTE and their own DNS server (t/remote.sh, t/e2e/outbound.sh).
 export VMAIL_REMOTE=off
+# limits on guessing (vmail-checkpw(8)): a count of the suite's own, and
+# off unless a test turns them on (e2e.sh gives instances the defaults)
+export VMAIL_LIMITS_DIR="$T_TMP/limits" VMAIL_AUTH_FAILURES=0 VMAIL_AUTH_FAIL_DELAY=0
 
 sql() { db_root "$T_DB" mailserver -N -e "$1"; }
 

@@ -7,6 +7,7 @@ pkgs="build-essential clang libmariadb-dev libcrypt-dev skalibs-dev s6 execline 
 pkgs="$pkgs libunbound-dev libtls-dev"   # vmail-remote: DNS (libunbound), STARTTLS (libtls)
 pkgs="$pkgs unbound openssl"             # tests: t/remote.sh's DNS server and certificates
 pkgs="$pkgs postfix postfix-mysql dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-mysql"   # tests: the seedstack of t/e2e/outbound.sh
+pkgs="$pkgs fail2ban"   # test only: t/e2e/limits.sh checks contrib/fail2ban with fail2ban-regex
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"

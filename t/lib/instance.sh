@@ -9,6 +9,7 @@
 #   run/etc/       VMAIL_ETC: tcprules sources and cdbs
 #   run/service/   s6-svscan's scan directory: one wrapper per service/NAME
 #   run/log/NAME/  s6-log output of each service
+#   run/limits/    VMAIL_LIMITS_DIR: counts of failed logins and connections
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 RUN=${VMAIL_RUN_DIR:-$TOP/run}
 SQL_DIR=$TOP/sql
@@ -35,6 +36,7 @@ write_env() {
     VMAIL_ENVDIR="$RUN/env" VMAIL_ETC="$RUN/etc" VMAIL_LOGDIR="$RUN/log" \
     VMAIL_ROOT="$RUN/mail" VMAIL_QUEUE_DIR="$RUN/queue" VMAIL_LISTEN=127.0.0.1 \
     VMAIL_RESOLVE_SOCKET="$RUN/resolve.sock" \
+    VMAIL_LIMITS_DIR="$RUN/limits" \
     VMAIL_SQL_DIR="$TOP/sql" \
     VMAIL_HOSTNAME="$(hostname -f 2>/dev/null || hostname)" \
     VMAIL_POSTMASTER=postmaster@example.com \
