@@ -99,7 +99,8 @@ testRefusedRecipientComesBackAsADSN() {
 testSmarthostRouteWithAuthAndVerifiedTLS() {
   printf '* [127.0.0.1]:%s tls=verify\n' "$SEED_SMTP_PORT" > "$VMAIL_ETC/routes"
   printf '127.0.0.1 postmaster@example.com password\n' > "$VMAIL_ETC/relay-auth"
-  chown 65534 "$VMAIL_ETC/relay-auth"; chmod 600 "$VMAIL_ETC/relay-auth"
+  # vmail-remote runs as the mail user and reads only a file of its own
+  chown "$(cat "$E2E_RUN/env/VMAIL_UID" 2>/dev/null || id -u)" "$VMAIL_ETC/relay-auth"; chmod 600 "$VMAIL_ETC/relay-auth"
   submit by-relay friend@far.example
   assertTrue "arrived through the relay" "wait_until 60 '[ -n \"\$(arrived $FAR by-relay)\" ]'"
   f=$(arrived "$FAR" by-relay)

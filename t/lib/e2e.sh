@@ -13,6 +13,8 @@ E2E_PASSWORD=demo-$$-pass
 unset VMAIL_AUTH_FAILURES VMAIL_AUTH_FAIL_DELAY
 
 e2e_start() {
+  # as root the instance's users (vmail, vmaild) must reach the run dir
+  [ "$(id -u)" != 0 ] || chmod 711 "$T_TMP"
   VMAIL_RUN_DIR=$E2E_RUN VMAIL_SMTP_PORT=$E2E_SMTP VMAIL_SUBMISSION_PORT=$E2E_SUBMISSION \
   VMAIL_POP3_PORT=$E2E_POP3 VMAIL_IMAP_PORT=$E2E_IMAP VMAIL_DEMO_PASSWORD=$E2E_PASSWORD \
     sh "$T_TOP/t/lib/instance.sh" start > "$T_TMP/instance.out" 2>&1 ||
