@@ -198,12 +198,12 @@ static int body(struct session *s)
   return SESSION_DONE;
 }
 
-/* Puts "CMD:<addr>" with the job's MAIL parameters when mail is set. */
-static int envelope_line(struct session *s, char const *cmd, char const *addr, int utf8)
+/* Puts "CMD<addr>", with the job's MAIL parameters when mail is set. */
+static int envelope_line(struct session *s, char const *cmd, char const *addr, int mail, int utf8)
 {
   char num[64];
   if (conn_puts(&s->c, cmd) < 0 || conn_puts(&s->c, addr) < 0 || conn_puts(&s->c, ">") < 0) return -1;
-  if (!strcmp(cmd, "MAIL FROM:<"))
+  if (mail)
   {
     if (s->ext.flags & SMTP_EXT_SIZE)
     {
@@ -232,13 +232,13 @@ static int rcpt_reply(struct session *s, unsigned int i)
  * server allows it (RFC 2920 3.1: DATA ends the group). */
 static int transaction(struct session *s, int utf8)
 {
-  int pipe = (s->ext.flags & SMTP_EXT_PIPELINING) != 0;
+  int pipelined = (s->ext.flags & SMTP_EXT_PIPELINING) != 0;
   unsigned int accepted = 0;
   unsigned int n = 0;
   for (unsigned int i = 0; i < s->job->nrcpt; i++) if (!s->job->rcpt[i].kind) { s->job->rcpt[i].kind = PENDING; n++; }
   if (!n) { quit(s, "nothing-to-send"); return SESSION_DONE; }
-  if (envelope_line(s, "MAIL FROM:<", s->job->sender, utf8) < 0) return broke(s, "MAIL");
-  if (!pipe)
+  if (envelope_line(s, "MAIL FROM:<", s->job->sender, 1, utf8) < 0) return broke(s, "MAIL");
+  if (!pipelined)
   {
     if (conn_reply(&s->c, &s->rep, timeout(TIMEOUT_MAIL)) < 0) return broke(s, "the reply to MAIL");
     if (!ok(s)) { give_reply(s, PENDING); quit(s, "refused-sender"); return SESSION_DONE; }
@@ -246,14 +246,14 @@ static int transaction(struct session *s, int utf8)
   for (unsigned int i = 0; i < s->job->nrcpt; i++)
   {
     if (s->job->rcpt[i].kind != PENDING) continue;
-    if (envelope_line(s, "RCPT TO:<", s->job->rcpt[i].addr, 0) < 0) return broke(s, "RCPT");
-    if (pipe) continue;
+    if (envelope_line(s, "RCPT TO:<", s->job->rcpt[i].addr, 0, 0) < 0) return broke(s, "RCPT");
+    if (pipelined) continue;
     if (conn_reply(&s->c, &s->rep, timeout(TIMEOUT_RCPT)) < 0) return broke(s, "the reply to RCPT");
     accepted += (unsigned int)rcpt_reply(s, i);
   }
-  if (!pipe && !accepted) { quit(s, "no-recipient"); return SESSION_DONE; }
+  if (!pipelined && !accepted) { quit(s, "no-recipient"); return SESSION_DONE; }
   if (conn_puts(&s->c, "DATA\r\n") < 0) return broke(s, "DATA");
-  if (pipe)
+  if (pipelined)
   {
     if (conn_reply(&s->c, &s->rep, timeout(TIMEOUT_MAIL)) < 0) return broke(s, "the reply to MAIL");
     if (!ok(s)) { give_reply(s, PENDING); log_session(s, "refused-sender"); conn_close(&s->c); return SESSION_DONE; }

@@ -41,6 +41,7 @@ static int line_of(char const *out, size_t len, unsigned int i, char const *rcpt
                    char *kind, char const **mta, size_t *mtalen, char const **text, size_t *textlen)
 {
   size_t pos = 0, rl = strlen(rcpt);
+  if (!out || !len) return 0;   /* it wrote nothing (killed, or never ran) */
   for (unsigned int k = 0; k < i && pos < len; k++)   /* bounded by i */
   {
     char const *nl = memchr(out + pos, '\n', len - pos);

@@ -3,8 +3,8 @@
 # Mail leaves the server: a user submits on 587 with AUTH, vmail-send and
 # vmail-remote find the other domain's MX through a real DNS server (unbound
 # on loopback) and deliver to the seedstack's Postfix (the system vmail
-# replaces), by MX and through a smarthost route with AUTH; a recipient
-# Postfix refuses comes back as a DSN. Root: the seedstack runs Postfix and
+# replaces), by MX and through a smarthost route with AUTH, and to a second
+# vmail instance; a recipient Postfix refuses comes back as a DSN. Root: the seedstack runs Postfix and
 # Dovecot, which drop to their own users.
 T_PORT_BASE=${T_PORT_BASE:-26000}
 . "$T_TOP/t/lib/common.sh"
@@ -39,7 +39,11 @@ SQL
   BOX=$VMAIL_ROOT/example.com/postmaster
 }
 
+R2=$T_TMP/run2 P2=$((T_PORT_BASE + 225))
+stop_second() { [ -d "$R2" ] && VMAIL_RUN_DIR=$R2 sh "$T_TOP/t/lib/instance.sh" stop >/dev/null 2>&1; }
+
 oneTimeTearDown() {
+  stop_second
   e2e_stop
   dns_stop
   [ -n "$SEED" ] && { sh "$SEEDSTACK" down "$SEED/stack" >/dev/null 2>&1; rm -rf "$SEED"; }
@@ -106,6 +110,25 @@ testSmarthostRouteWithAuthAndVerifiedTLS() {
   f=$(arrived "$FAR" by-relay)
   assertTrue "authenticated, over TLS" "grep -q 'with ESMTPSA id' '$f'"
   assertTrue "the relay in the log" "grep -q 'to=<friend@far.example> status=sent .*127.0.0.1\[127.0.0.1\]:$SEED_SMTP_PORT said: 250' '$E2E_RUN/log/send/current'"
+}
+
+testSecondVmailInstanceReceives() {
+  VMAIL_REMOTE=off VMAIL_RUN_DIR=$R2 VMAIL_SMTP_PORT=$P2 VMAIL_SUBMISSION_PORT=$((T_PORT_BASE + 287)) \
+    VMAIL_POP3_PORT=$((T_PORT_BASE + 310)) VMAIL_IMAP_PORT=$((T_PORT_BASE + 343)) VMAIL_DEMO_PASSWORD=second-$$ \
+    sh "$T_TOP/t/lib/instance.sh" start > "$T_TMP/second.out" 2>&1
+  assertEquals "second instance up: $(tail -n 3 "$T_TMP/second.out")" 0 $?
+  ( . "$R2/vmail.env" && vmailctl domain add second.example && echo bobpass | vmailctl user add bob@second.example - ) \
+    > "$T_TMP/second.ctl" 2>&1
+  assertEquals "its domain and user: $(cat "$T_TMP/second.ctl")" 0 $?
+  printf 'second.example 127.0.0.1:%s\n' "$P2" > "$VMAIL_ETC/routes"
+  submit to-vmail bob@second.example
+  BOB=$R2/mail/second.example/bob
+  assertTrue "arrived at the other vmail" "wait_until 60 '[ -n \"\$(arrived $BOB to-vmail)\" ]'"
+  f=$(arrived "$BOB" to-vmail)
+  size=$(wc -c < "$T_TMP/to-vmail.eml")
+  assertTrue "byte-exact after the added headers" "tail -c $size '$f' | cmp -s - '$T_TMP/to-vmail.eml'"
+  assertTrue "received by vmail-smtpd" "grep -q '(vmail-smtpd) with ESMTP' '$f'"
+  stop_second
 }
 
 . shunit2
