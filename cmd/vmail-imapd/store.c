@@ -233,11 +233,13 @@ int append_spool(char const *s, size_t len, uint64_t size)
   int fd = -1;
   (void)size;
   imap_cursor_init(&c, s, len);
+  if (!imap_tag(&c, &word) || !imap_sp(&c)) goto end;
+  word.len = 0;
   /* only an APPEND's literals are messages; the file is nameless, in the
      Maildir's tmp/ (what a crash leaves of it is nothing) */
-  if (imap_tag(&c, &word) && imap_sp(&c) && (word.len = 0, imap_atom(&c, &word)) && stralloc_0(&word)
-      && !strcasecmp(word.s, "APPEND"))
+  if (imap_atom(&c, &word) && stralloc_0(&word) && !strcasecmp(word.s, "APPEND"))
     fd = open("tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+ end:
   stralloc_free(&word);
   return fd;
 }
