@@ -171,8 +171,9 @@ static void serve(int fd, pid_t child)
     ssize_t n = recv(fd, req, sizeof req, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    if (!req[0] && n >= 2 && req[1] == 's' && n == 2) { answer_spawn(fd); continue; }
-    if (!req[0] && n >= 2 && req[1] == 'r') { answer_reap(fd, req, (size_t)n); continue; }
+    /* the spawn service: a login's user is never empty */
+    if (n == 2 && !req[0] && req[1] == 's') { answer_spawn(fd); continue; }
+    if (n >= 2 && !req[0] && req[1] == 'r') { answer_reap(fd, req, (size_t)n); continue; }
     code = checker && (size_t)n <= REQUEST_MAX && split(req, (size_t)n, &user, &password, &tag)
            ? checker(user, password, tag) : 1;
     explicit_bzero(req, sizeof req);
