@@ -3,7 +3,10 @@
 # root and something is missing; otherwise says what is missing.
 pkgs="build-essential clang libmariadb-dev libcrypt-dev skalibs-dev s6 execline ucspi-tcp
   shunit2 mariadb-server mariadb-client swaks python3 bsd-mailx mutt fetchmail isync strace
-  valgrind"
+  valgrind
+  libtls-dev
+  libssl-dev
+  openssl"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
