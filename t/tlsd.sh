@@ -144,6 +144,16 @@ testHandshakeTimeoutIsBounded() {
   assertContains "$(cat "$T_TMP/log")" "tls fail ip=127.0.0.1 error=handshake timed out"
 }
 
+testDelayedStarttlsThroughSmtpd() {
+  serve vmail-tlsd vmail-smtpd
+  out=$(printf 'EHLO client.test\r\nQUIT\r\n' | timeout 20 openssl s_client -starttls smtp -connect "127.0.0.1:$PORT" \
+    -CAfile "$TLS/ca.pem" -verify_return_error -quiet 2>/dev/null | tr -d '\r')
+  assertContains "$out" "250-mx.test"
+  assertNotContains "no STARTTLS offered twice" "$out" "STARTTLS"
+  assertContains "$out" "221 2.0.0"
+  assertContains "$(cat "$T_TMP/log")" "end=quit tls=TLSv1.3:TLS_"
+}
+
 testMissingCertificatePlaintextStillWorks() {
   export VMAIL_TLS_CERT=$TLS/nonexistent
   serve vmail-tlsd vmail-smtpd
