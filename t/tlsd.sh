@@ -154,6 +154,56 @@ testDelayedStarttlsThroughSmtpd() {
   assertContains "$(cat "$T_TMP/log")" "end=quit tls=TLSv1.3:TLS_"
 }
 
+# py SCRIPT: Python with ctx (verifying against the test CA) and PORT
+py() {
+  python3 -c "import ssl, imaplib, poplib
+ctx = ssl.create_default_context(cafile='$TLS/ca.pem')
+PORT = $PORT
+$1" 2>&1
+}
+
+testImapStarttlsThenLoginThroughTheServer() {
+  seed_tutorial
+  serve vmail-tlsd vmail-imap-login vmail-imapd
+  out=$(py "
+i = imaplib.IMAP4('localhost', PORT)
+print('before', i.capabilities)
+try: i.login('postmaster@example.com', 'password')
+except Exception as e: print('refused', e)
+i.starttls(ssl_context=ctx)
+print('after', i.capabilities)
+print(i.login('postmaster@example.com', 'password'))
+print(i.select('INBOX'))
+i.logout()")
+  assertContains "$out" "before ('IMAP4REV1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'STARTTLS', 'LOGINDISABLED')"
+  assertContains "$out" "refused"
+  assertContains "$out" "after ('IMAP4REV1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'AUTH=PLAIN')"
+  assertContains "$out" "Logged in'])"
+  assertContains "$out" "('OK', [b'0'])"
+}
+
+testPop3StlsThenLoginThroughTheServer() {
+  seed_tutorial
+  serve vmail-tlsd vmail-pop3-login vmail-pop3d
+  out=$(VMAIL_POP3_FAIL_DELAY=0 py "
+p = poplib.POP3('localhost', PORT)
+print('before', sorted(p.capa()))
+try: p.user('postmaster@example.com')
+except Exception as e: print('refused', e)
+p.stls(context=ctx)
+print('after', sorted(p.capa()))
+p.user('postmaster@example.com'); print(p.pass_('password'))
+print('stat', p.stat())
+try: p.stls(context=ctx)
+except Exception as e: print('again', e)
+p.quit()")
+  assertContains "$out" "before ['AUTH-RESP-CODE', 'EXPIRE', 'IMPLEMENTATION', 'PIPELINING', 'RESP-CODES', 'STLS', 'TOP', 'UIDL']"
+  assertContains "$out" "refused b'-ERR [AUTH] plaintext authentication disallowed without TLS'"
+  assertContains "$out" "after ['AUTH-RESP-CODE', 'EXPIRE', 'IMPLEMENTATION', 'PIPELINING', 'RESP-CODES', 'SASL', 'TOP', 'UIDL', 'USER']"
+  assertContains "$out" "stat (0, 0)"
+  assertContains "$out" "again"
+}
+
 testMissingCertificatePlaintextStillWorks() {
   export VMAIL_TLS_CERT=$TLS/nonexistent
   serve vmail-tlsd vmail-smtpd
