@@ -6,7 +6,8 @@ pkgs="build-essential clang libmariadb-dev libcrypt-dev skalibs-dev s6 execline 
   valgrind
   libtls-dev
   libssl-dev
-  openssl"
+  openssl
+  libnet-ssleay-perl"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
