@@ -6,6 +6,7 @@
  * SSLCTLFD (STARTTLS). Implicit mode (-i): the handshake first, then prog
  * talks through pipes on fd 0/1. See vmail-tlsd(8). */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -53,6 +54,7 @@ static void settings(void)
 static void engine_become(void)
 {
   prctl(PR_SET_DUMPABLE, 0);   /* no core file, no ptrace by its own uid: it holds the key */
+  signal(SIGPIPE, SIG_IGN);    /* a peer gone is a write error, not a silent death */
   if (cf.drop && privilege_become(cf.uid, cf.gid) < 0)
     strerr_diefu1sys(111, "become VMAIL_TLS_UID");
 }
