@@ -53,8 +53,8 @@ bin/vmail-send: build/cmd/vmail-deliver/deliver.o
 # again by every child as it first calls them (and the GOT read-only).
 bin/vmail-send: LDFLAGS += -Wl,-z,now,-z,relro
 bin/vmail-smtpd: build/cmd/vmail-queue/enqueue.o
-# Only vmail-tlsd holds a TLS library (README, design notes).
-bin/vmail-tlsd: LDLIBS += -ltls -lcrypto
+# Only vmail-tlsd-io holds a TLS library (README, design notes).
+bin/vmail-tlsd-io: LDLIBS += -ltls
 
 # vmailctl init reads the sql/ that make install puts under PREFIX: its
 # object is rebuilt whenever PREFIX differs from the last build's.

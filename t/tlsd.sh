@@ -36,7 +36,7 @@ oneTimeSetUp() {
   cat > "$TLS/app" <<'A'
 #!/bin/sh
 if [ -n "$APP_UID" ]; then u=$APP_UID; APP_UID= exec setpriv --reuid="$u" --regid="$u" --clear-groups "$0"; fi
-echo "app uid=$(id -u) engine=$(ps -o uid=,comm= --ppid $$ | awk '$2 == "vmail-tlsd" { print $1 }')"
+echo "app uid=$(id -u) engine=$(ps -o uid=,comm= --ppid $$ | awk '$2 == "vmail-tlsd-io" { print $1 }')"
 echo "proto=$SSL_PROTOCOL cipher=$SSL_CIPHER sni=${SSL_TLS_SNI:-none} ctl=${SSLCTLFD:-none}"
 if cat "$VMAIL_TLS_KEY" >/dev/null 2>&1; then echo key=readable; else echo key=unreadable; fi
 read -r line; echo "echo:$line"

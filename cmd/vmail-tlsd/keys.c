@@ -1,57 +1,82 @@
-/* keys.c: certificates and keys into a libtls server context; see tlsd.h.
- * Files are read for every connection (tcpserver starts one vmail-tlsd per
- * connection), so a renewed certificate is served from the next connection
- * on with no reload. Validity dates are checked here, with libcrypto, so
- * an expired certificate gives a clear log line instead of a handshake
- * that every client refuses. */
+/* keys.c: certificates and keys, read and checked; see tlsd.h. Files are
+ * read for every connection (tcpserver starts one vmail-tlsd per
+ * connection), so a renewed certificate is served from the next
+ * connection on with no reload. The validity dates are checked here
+ * (lib/x509_dates, no crypto library), so an expired certificate gives a
+ * clear log line and no STARTTLS offer instead of a handshake that every
+ * client refuses. */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/bio.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <tls.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <skalibs/djbunix.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
 
 #include "tlsd.h"
+#include "x509_dates.h"
 
-#define TLSD_SNI_MAX  256   /* names read from VMAIL_TLS_DIR */
 #define TLSD_NAME_MAX 253   /* RFC 1035 2.3.4: a domain name */
 
-/* Why the first certificate of pem cannot be served now, or 0. */
-static char const *cert_problem(uint8_t const *pem, size_t len)
+/* Appends file's contents and a NUL: 1 ok, 0 errno set (EFBIG: too big,
+ * EINVAL: it holds a NUL). */
+static int file_append(stralloc *sa, char const *file)
 {
-  BIO *b = BIO_new_mem_buf(pem, (int)len);
-  X509 *x = b ? PEM_read_bio_X509(b, 0, 0, 0) : 0;
-  char const *why = 0;
-  if (!x) why = "no PEM certificate in it";
-  else if (X509_cmp_current_time(X509_get0_notAfter(x)) <= 0) why = "the certificate has expired";
-  else if (X509_cmp_current_time(X509_get0_notBefore(x)) >= 0) why = "the certificate is not valid yet";
-  X509_free(x);
-  BIO_free(b);
-  return why;
+  struct stat st;
+  size_t start = sa->len;
+  int fd = open(file, O_RDONLY | O_CLOEXEC), ok;
+  if (fd < 0) return 0;
+  if (fstat(fd, &st) < 0) { close(fd); return 0; }
+  if (st.st_size > X509_PEM_MAX) { close(fd); errno = EFBIG; return 0; }
+  ok = slurp(sa, fd);
+  close(fd);
+  if (!ok) return 0;
+  if (memchr(sa->s + start, 0, sa->len - start)) { sa->len = start; errno = EINVAL; return 0; }
+  return stralloc_0(sa);
 }
 
-/* Reads one pair into cfg (the default when first): 1 ok, 0 logged. */
-static int pair_load(struct tls_config *cfg, char const *certfile, char const *keyfile, int first)
+/* Why the certificate cert[0..len) cannot be served now, or 0. */
+static char const *cert_problem(char const *cert, size_t len)
 {
-  size_t clen = 0, klen = 0;
-  uint8_t *cert = tls_load_file(certfile, &clen, 0);
-  uint8_t *key = cert ? tls_load_file(keyfile, &klen, 0) : 0;
-  char const *why = 0;
-  int ok;
-  if (!cert) { strerr_warnwu2sys("read certificate ", certfile); return 0; }
-  if (!key) { strerr_warnwu2sys("read key ", keyfile); tls_unload_file(cert, clen); return 0; }
-  why = cert_problem(cert, clen);
-  if (why) ok = 0;
-  else ok = (first ? tls_config_set_keypair_mem(cfg, cert, clen, key, klen)
-                   : tls_config_add_keypair_mem(cfg, cert, clen, key, klen)) == 0;
-  if (!ok && !why) why = tls_config_error(cfg);
-  if (why) strerr_warnw4x("unable to use certificate ", certfile, ": ", why);
-  tls_unload_file(key, klen);   /* wipes it */
-  tls_unload_file(cert, clen);
-  return ok;
+  time_t nb, na, now = time(0);
+  if (!x509_pem_validity(cert, len, &nb, &na)) return "no PEM certificate in it";
+  if (na <= now) return "the certificate has expired";
+  if (nb > now) return "the certificate is not valid yet";
+  return 0;
+}
+
+/* Appends one pair to pairs: 1 ok, 0 logged (pairs as it was). */
+static int pair_read(stralloc *pairs, char const *certfile, char const *keyfile)
+{
+  size_t start = pairs->len, cert;
+  char const *why;
+  if (!stralloc_catb(pairs, certfile, strlen(certfile) + 1)) strerr_diefu1sys(111, "allocate");
+  cert = pairs->len;
+  if (!file_append(pairs, certfile))
+  {
+    strerr_warnwu2sys("read certificate ", certfile);
+    pairs->len = start;
+    return 0;
+  }
+  why = cert_problem(pairs->s + cert, pairs->len - cert - 1);
+  if (why)
+  {
+    strerr_warnw4x("unable to use certificate ", certfile, ": ", why);
+    pairs->len = start;
+    return 0;
+  }
+  if (!file_append(pairs, keyfile))
+  {
+    strerr_warnwu2sys("read key ", keyfile);
+    explicit_bzero(pairs->s + start, pairs->len - start);
+    pairs->len = start;
+    return 0;
+  }
+  return 1;
 }
 
 static int name_ok(char const *s)
@@ -69,7 +94,7 @@ static int name_ok(char const *s)
 
 /* The SNI pairs: libtls serves the one whose certificate names the server
  * name the client asked for, and the default pair otherwise. */
-static void sni_load(struct tls_config *cfg, char const *dir)
+static void sni_read(stralloc *pairs, char const *dir)
 {
   stralloc c = STRALLOC_ZERO, k = STRALLOC_ZERO;
   DIR *d = opendir(dir);
@@ -85,41 +110,20 @@ static void sni_load(struct tls_config *cfg, char const *dir)
         || !stralloc_cats(&k, "/key") || !stralloc_0(&k))
       strerr_diefu1sys(111, "allocate");
     n++;
-    pair_load(cfg, c.s, k.s, 0);
+    pair_read(pairs, c.s, k.s);
   }
   closedir(d);
   stralloc_free(&c);
   stralloc_free(&k);
 }
 
-struct tls *keys_server(void)
+int keys_read(stralloc *pairs)
 {
   char const *cert = getenv("VMAIL_TLS_CERT"), *key = getenv("VMAIL_TLS_KEY"), *dir = getenv("VMAIL_TLS_DIR");
-  struct tls_config *cfg;
-  struct tls *server = 0;
   if (!cert || !*cert) strerr_dief1x(100, "VMAIL_TLS_CERT is unset: no certificate to serve");
   if (!key || !*key) strerr_dief1x(100, "VMAIL_TLS_KEY is unset: no key for the certificate");
-  cfg = tls_config_new();
-  if (!cfg) strerr_diefu1sys(111, "allocate a TLS configuration");
-  /* TLS 1.2 and 1.3 only (RFC 8996 deprecates 1.0 and 1.1); the library's
-     "secure" cipher list, our order */
-  if (tls_config_set_protocols(cfg, TLS_PROTOCOL_TLSv1_2 | TLS_PROTOCOL_TLSv1_3) < 0
-      || tls_config_set_ciphers(cfg, "secure") < 0)
-    strerr_diefu2x(111, "configure TLS: ", tls_config_error(cfg));
-  tls_config_prefer_ciphers_server(cfg);
-  if (pair_load(cfg, cert, key, 1))
-  {
-    if (dir && *dir) sni_load(cfg, dir);
-    server = tls_server();
-    if (!server) strerr_diefu1sys(111, "allocate a TLS context");
-    if (tls_configure(server, cfg) < 0)
-    {
-      strerr_warnw4x("unable to use certificate ", cert, ": ", tls_error(server));
-      tls_free(server);
-      server = 0;
-    }
-  }
-  tls_config_clear_keys(cfg);
-  tls_config_free(cfg);
-  return server;
+  pairs->len = 0;
+  if (!pair_read(pairs, cert, key)) return 0;
+  if (dir && *dir) sni_read(pairs, dir);
+  return 1;
 }

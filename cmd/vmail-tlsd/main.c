@@ -1,17 +1,17 @@
-/* vmail-tlsd: the server side of UCSPI-TLS, over libtls, under tcpserver.
- * Reads the certificate and key as the user it started as, forks the TLS
- * engine (which becomes VMAIL_TLS_UID and never parses the application
- * protocol) and execs prog with the user it started as. Delayed mode (the
+/* vmail-tlsd: the server side of UCSPI-TLS, under tcpserver. Reads the
+ * certificate and key as the user it started as, forks the TLS engine
+ * (which becomes VMAIL_TLS_UID, runs vmail-tlsd-io over libtls when TLS is
+ * wanted, and never parses the application protocol) and execs prog with
+ * the user it started as. Delayed mode (the
  * default): prog talks in the clear on fd 0/1 until it asks for TLS on
  * SSLCTLFD (STARTTLS). Implicit mode (-i): the handshake first, then prog
  * talks through pipes on fd 0/1. See vmail-tlsd(8). */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <tls.h>
 #include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/exec.h>
@@ -54,7 +54,6 @@ static void settings(void)
 static void engine_become(void)
 {
   prctl(PR_SET_DUMPABLE, 0);   /* no core file, no ptrace by its own uid: it holds the key */
-  signal(SIGPIPE, SIG_IGN);    /* a peer gone is a write error, not a silent death */
   if (cf.drop && privilege_become(cf.uid, cf.gid) < 0)
     strerr_diefu1sys(111, "become VMAIL_TLS_UID");
 }
@@ -75,8 +74,27 @@ static pid_t fork_or_die(void)
   return pid;
 }
 
+/* In the engine, as VMAIL_TLS_UID: the pairs go into a memory file, and
+ * vmail-tlsd-io takes over with it (only that program loads libtls). */
+static void engine_exec(stralloc *pairs, int appr, int appw, int detailsfd)
+{
+  char num[6][UINT_FMT];
+  char const *argv[8] = { "vmail-tlsd-io", num[0], num[1], num[2], num[3], num[4], detailsfd >= 0 ? num[5] : 0, 0 };
+  int fd = memfd_create("vmail-tlsd-pairs", 0);
+  if (fd < 0 || allwrite(fd, pairs->s, pairs->len) != pairs->len || lseek(fd, 0, SEEK_SET) < 0)
+    strerr_diefu1sys(111, "hand the pairs to vmail-tlsd-io");
+  explicit_bzero(pairs->s, pairs->a);
+  num[0][uint_fmt(num[0], cf.handshake)] = 0;
+  num[1][uint_fmt(num[1], cf.idle)] = 0;
+  num[2][uint_fmt(num[2], (unsigned)fd)] = 0;
+  num[3][uint_fmt(num[3], (unsigned)appr)] = 0;
+  num[4][uint_fmt(num[4], (unsigned)appw)] = 0;
+  if (detailsfd >= 0) num[5][uint_fmt(num[5], (unsigned)detailsfd)] = 0;
+  xexec(argv);
+}
+
 /* Delayed: the engine waits for prog's command on the control socket. */
-static void delayed(struct tls *server, char const *const *argv)
+static void delayed(stralloc *pairs, char const *const *argv)
 {
   int ctl[2], down[2], up[2];   /* down: engine to prog; up: prog to engine */
   if (socketpair(AF_UNIX, SOCK_STREAM, 0, ctl) < 0) strerr_diefu1sys(111, "create a socket pair");
@@ -84,8 +102,6 @@ static void delayed(struct tls *server, char const *const *argv)
   pipe_or_die(up);
   if (!fork_or_die())
   {
-    struct tls *conn;
-    stralloc details = STRALLOC_ZERO;
     char c;
     int cmd;
     close(ctl[0]); close(down[0]); close(up[1]);
@@ -93,14 +109,11 @@ static void delayed(struct tls *server, char const *const *argv)
     if (fd_read(ctl[1], &c, 1) != 1) _exit(0);   /* prog ended in the clear */
     cmd = ucspitls_command(c);
     if (!cmd) strerr_dief1x(100, "unknown command on the control socket");
-    if (!engine_handshake(server, &conn, cf.handshake)) _exit(0);
-    if (cmd == 2 && (!engine_details(conn, &details) || allwrite(ctl[1], details.s, details.len) != details.len))
-      _exit(111);
-    close(ctl[1]);
-    engine_relay(conn, up[0], down[1], cf.idle);
+    if (cmd == 1) close(ctl[1]);   /* y: no details wanted */
+    engine_exec(pairs, up[0], down[1], cmd == 2 ? ctl[1] : -1);
   }
   close(ctl[1]); close(down[1]); close(up[0]);
-  tls_free(server);
+  explicit_bzero(pairs->s, pairs->a);
   env_fd("SSLCTLFD", ctl[0]);
   env_fd("SSLREADFD", down[0]);
   env_fd("SSLWRITEFD", up[1]);
@@ -109,7 +122,7 @@ static void delayed(struct tls *server, char const *const *argv)
 
 /* Implicit: the handshake first; prog starts only after it succeeded, with
  * the details in its environment and the engine's pipes as fd 0/1. */
-static void implicit(struct tls *server, char const *const *argv)
+static void implicit(stralloc *pairs, char const *const *argv)
 {
   int down[2], up[2], sync[2];
   pipe_or_die(down);
@@ -117,17 +130,12 @@ static void implicit(struct tls *server, char const *const *argv)
   pipe_or_die(sync);
   if (!fork_or_die())
   {
-    struct tls *conn;
-    stralloc details = STRALLOC_ZERO;
     close(down[0]); close(up[1]); close(sync[0]);
     engine_become();
-    if (!engine_handshake(server, &conn, cf.handshake)) _exit(0);
-    if (!engine_details(conn, &details) || allwrite(sync[1], details.s, details.len) != details.len) _exit(111);
-    close(sync[1]);
-    engine_relay(conn, up[0], down[1], cf.idle);
+    engine_exec(pairs, up[0], down[1], sync[1]);
   }
   close(down[1]); close(up[0]); close(sync[1]);
-  tls_free(server);
+  explicit_bzero(pairs->s, pairs->a);
   if (!ucspitls_read_details(sync[0], cf.handshake + 10))
   {
     if (errno == EPIPE) _exit(0);   /* no handshake: the engine said why */
@@ -141,8 +149,8 @@ static void implicit(struct tls *server, char const *const *argv)
 int main(int argc, char const *const *argv)
 {
   subgetopt l = SUBGETOPT_ZERO;
+  stralloc pairs = STRALLOC_ZERO;
   int opt_implicit = 0;
-  struct tls *server;
   PROG = "vmail-tlsd";
   for (int o; (o = subgetopt_r(argc, argv, "i", &l)) != -1;)
   {
@@ -152,14 +160,12 @@ int main(int argc, char const *const *argv)
   argv += l.ind;
   if (!*argv) strerr_dieusage(100, USAGE);
   settings();
-  if (tls_init() < 0) strerr_diefu1x(111, "initialize libtls");
-  server = keys_server();
-  if (!server)
+  if (!keys_read(&pairs))
   {
     if (opt_implicit) strerr_dief1x(111, "no usable certificate: closing the connection");
     strerr_warnw1x("no usable certificate: running prog without TLS (no STARTTLS offered)");
     xexec(argv);
   }
-  if (opt_implicit) implicit(server, argv);
-  delayed(server, argv);
+  if (opt_implicit) implicit(&pairs, argv);
+  delayed(&pairs, argv);
 }

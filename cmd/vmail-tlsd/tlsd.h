@@ -1,34 +1,24 @@
 /* vmail-tlsd: what the program's files share.
  *   main.c    settings, privileges, and the fork: the program the
  *             connection is for on one side, the TLS engine on the other
- *   keys.c    the certificate and key files into a libtls server context
- *   engine.c  the handshake, and the relay between the client and prog
- * Only this program links libtls: no protocol server holds a TLS library,
- * a private key, or the TLS state of its connection. */
+ *   keys.c    the certificate and key files, read and checked
+ * vmail-tlsd links no TLS library: a session that never asks for TLS costs
+ * a fork and nothing more. The engine execs vmail-tlsd-io for the TLS. */
 #ifndef VMAIL_TLSD_H
 #define VMAIL_TLSD_H
 
 #include <skalibs/stralloc.h>
 
-struct tls;
+#define TLSD_SNI_MAX 256   /* names read from VMAIL_TLS_DIR */
 
-/* keys.c: a server context with VMAIL_TLS_CERT / VMAIL_TLS_KEY as the
- * default pair and one pair per VMAIL_TLS_DIR/<name>/{cert,key} for SNI,
- * read now, as the user we started as. 0 when the default pair cannot be
- * used (missing, unreadable, expired, key not matching): the reason is
- * logged. A broken SNI pair is logged and left out. Dies 100 when
- * VMAIL_TLS_CERT or VMAIL_TLS_KEY is unset, 111 when out of memory. */
-struct tls *keys_server(void);
-
-/* engine.c. Logs name the client by TCPREMOTEIP. */
-/* The server's handshake with the client on fd 0 / fd 1, at most timeout
- * seconds: 1 done, 0 failed (logged, one line). */
-int engine_handshake(struct tls *server, struct tls **conn, unsigned timeout);
-/* The connection's details in the UCSPI-TLS form (ucspitls.h). */
-int engine_details(struct tls *conn, stralloc *sa);
-/* Relays: what the client sends, decrypted, to appw; what appr brings,
- * encrypted, to the client; until either side ends or nothing has passed
- * for idle seconds. Exits 0. */
-void engine_relay(struct tls *conn, int appr, int appw, unsigned idle) __attribute__((noreturn));
+/* keys.c: reads VMAIL_TLS_CERT / VMAIL_TLS_KEY (the default pair) and
+ * VMAIL_TLS_DIR/<name>/{cert,key} (SNI pairs) now, as the user we started
+ * as, into pairs: "certfile\0cert\0key\0" each, the default first (what
+ * vmail-tlsd-io reads). 1 ok; 0 when the default pair cannot be used
+ * (missing, unreadable, too big, not a certificate, expired, not valid
+ * yet): the reason is logged. A broken SNI pair is logged and left out.
+ * Dies 100 when VMAIL_TLS_CERT or VMAIL_TLS_KEY is unset, 111 when out of
+ * memory. The caller wipes pairs. */
+int keys_read(stralloc *pairs);
 
 #endif

@@ -1,9 +1,12 @@
-/* engine.c: the TLS side of the connection; see tlsd.h. Runs in the
+/* engine.c: the TLS side of the connection; see tlsio.h. Runs in the
  * engine process, as VMAIL_TLS_UID when started as root. Every descriptor
  * it touches is non-blocking, every wait is a poll with a deadline. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,7 +15,7 @@
 #include <skalibs/types.h>
 
 #include "logline.h"
-#include "tlsd.h"
+#include "tlsio.h"
 #include "ucspitls.h"
 
 #define RELAY_BUF 16384      /* RFC 8446 5.1: a record holds at most 2^14 bytes */
@@ -50,8 +53,12 @@ static int wait_net(int want, long long deadline)
 int engine_handshake(struct tls *server, struct tls **conn, unsigned timeout)
 {
   long long deadline = now_ms() + (long long)timeout * 1000;
+  int one = 1;
   ndelay_on(0);
   ndelay_on(1);
+  /* each record leaves at once: the handshake's last flight and the
+     server's next reply must not wait for the client's delayed ACK */
+  setsockopt(1, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (tls_accept_fds(server, conn, 0, 1) < 0)
   {
     log_line("tls fail ip=", client_ip(), " error=", tls_error(server), (char *)0);
