@@ -5,7 +5,6 @@ pkgs="build-essential clang libmariadb-dev libcrypt-dev skalibs-dev s6 execline 
   shunit2 mariadb-server mariadb-client swaks python3 bsd-mailx mutt fetchmail isync strace
   valgrind
   libtls-dev
-  libssl-dev
   openssl
   libnet-ssleay-perl"
 missing=""
