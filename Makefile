@@ -55,6 +55,8 @@ bin/vmail-send: LDFLAGS += -Wl,-z,now,-z,relro
 bin/vmail-smtpd: build/cmd/vmail-queue/enqueue.o
 # The SMTP client alone resolves names (libunbound) and speaks TLS as a client.
 bin/vmail-remote: LDLIBS += -lunbound -ltls
+# Of the servers, only vmail-tlsd-io holds a TLS library (README, design notes).
+bin/vmail-tlsd-io: LDLIBS += -ltls
 
 # vmailctl init reads the sql/ that make install puts under PREFIX: its
 # object is rebuilt whenever PREFIX differs from the last build's.

@@ -19,6 +19,7 @@
 #include "privilege.h"
 #include "privsep.h"
 #include "smtp_auth.h"
+#include "ucspitls.h"
 
 #define USAGE "vmail-imap-login [prog...]"
 
@@ -35,6 +36,8 @@ static char const *const default_server[] = { "vmail-imapd", 0 };
 static char const *const *server_argv;
 static char const *checkpw_prog;
 static int plaintext_ok;
+static int tls_offered;           /* STARTTLS possible (UCSPI-TLS descriptors) */
+static ucspitls ucspi;
 static unsigned failures, bad_commands;
 
 static void log_end(char const *);
@@ -70,6 +73,7 @@ static void bad(char const *tag, char const *text)
 static void capabilities(void)
 {
   out(CAPS_COMMON);
+  if (tls_offered) out(" STARTTLS");
   out(plaintext_ok ? " AUTH=PLAIN" : " LOGINDISABLED");
 }
 
@@ -82,6 +86,13 @@ static int run_checkpw(char const *user, char const *password, char const *tag)
   char fdnum[UINT_FMT], started;
   unsigned n = 0;
   int r, p[2];
+  /* "+tag": the child has started TLS (an IMAP tag never begins with +,
+     RFC 9051 9): the server to run talks through the TLS pipes */
+  if (tag[0] == '+')
+  {
+    tag++;
+    if (ucspitls_offered(&ucspi) && !ucspitls_use(&ucspi)) { strerr_warnwu1sys("switch to TLS"); return 111; }
+  }
   argv[n++] = checkpw_prog;
   for (unsigned i = 0; server_argv[i] && i < SERVER_ARGS_MAX; i++) argv[n++] = server_argv[i];
   argv[n] = 0;
@@ -104,9 +115,14 @@ static int run_checkpw(char const *user, char const *password, char const *tag)
 /* Returns only if the login failed. */
 static void login(char const *tag, char const *user, char const *password)
 {
+  char tagged[PRIVSEP_TAG_MAX + 1];
   int r;
   flush();
-  r = privsep_check(user, password, tag);
+  /* "+tag" tells run_checkpw that TLS is on (the tag is shorter than
+     PRIVSEP_TAG_MAX, see main) */
+  tagged[0] = '+';
+  memcpy(tagged + 1, tag, strlen(tag) + 1);
+  r = privsep_check(user, password, getenv("SSL_PROTOCOL") ? tagged : tag);
   if (r == 0) _exit(0);
   /* a refusal has already waited VMAIL_AUTH_FAIL_DELAY (vmail-checkpw(8)) */
   if (r == 1) reply(tag, "NO [AUTHENTICATIONFAILED] Authentication failed");
@@ -166,6 +182,23 @@ static void cmd_authenticate(imap_cursor *c, char const *tag)
   stralloc_free(&mech); stralloc_free(&resp); stralloc_free(&decoded); stralloc_free(&buf);
 }
 
+/* RFC 9051 6.2.1: in the clear, nothing pipelined after it is read (the
+ * input is read a byte at a time), so none of it counts as said under TLS. */
+static void cmd_starttls(imap_cursor *c, char const *tag)
+{
+  if (!imap_at_end(c)) { bad(tag, "BAD Syntax: STARTTLS"); return; }
+  if (getenv("SSL_PROTOCOL")) { bad(tag, "BAD TLS already active"); return; }
+  if (!tls_offered) { reply(tag, "NO STARTTLS not available"); return; }
+  reply(tag, "OK Begin TLS negotiation now");
+  if (!ucspitls_start(&ucspi, LOGIN_TIMEOUT_SECS) || !ucspitls_use(&ucspi))
+  {
+    log_end("tlsfail");
+    _exit(0);
+  }
+  tls_offered = 0;
+  plaintext_ok = 1;
+}
+
 int main(int argc, char const *const *argv)
 {
   stralloc cmd = STRALLOC_ZERO, tag = STRALLOC_ZERO, word = STRALLOC_ZERO;
@@ -179,6 +212,7 @@ int main(int argc, char const *const *argv)
   /* passwords in the clear only when the site says so, or over TLS
      (s6-tlsserver / sslserver set SSL_PROTOCOL) */
   plaintext_ok = (x && !strcmp(x, "1")) || getenv("SSL_PROTOCOL");
+  tls_offered = !getenv("SSL_PROTOCOL") && ucspitls_offered(&ucspi);
 
   /* from here on, as root, the network is read by an unprivileged child */
   /* from here on, as root, the network is read by an unprivileged child */
@@ -200,7 +234,7 @@ int main(int argc, char const *const *argv)
     imap_cursor_init(&c, cmd.s, cmd.len);
     tag.len = word.len = 0;
     /* a tag the server answers after login travels to the root partner: bounded */
-    if (!imap_tag(&c, &tag) || tag.len > PRIVSEP_TAG_MAX || !stralloc_0(&tag) || !imap_sp(&c)
+    if (!imap_tag(&c, &tag) || tag.len >= PRIVSEP_TAG_MAX || !stralloc_0(&tag) || !imap_sp(&c)
         || !imap_atom(&c, &word) || !stralloc_0(&word))
     {
       out("* BAD Syntax error\r\n"); flush();
@@ -228,7 +262,7 @@ int main(int argc, char const *const *argv)
     }
     else if (!strcasecmp(word.s, "LOGIN")) cmd_login(&c, tag.s);
     else if (!strcasecmp(word.s, "AUTHENTICATE")) cmd_authenticate(&c, tag.s);
-    else if (!strcasecmp(word.s, "STARTTLS")) reply(tag.s, "NO TLS is provided by the service (s6-tlsserver), not here");
+    else if (!strcasecmp(word.s, "STARTTLS")) cmd_starttls(&c, tag.s);
     else bad(tag.s, "BAD Command not valid before login");
   }
 }

@@ -23,6 +23,7 @@
 #include "privilege.h"
 #include "privsep.h"
 #include "smtp_auth.h"
+#include "ucspitls.h"
 
 #define USAGE "vmail-pop3-login [prog...]"
 #define POP3_LOGIN_TIMEOUT_DEFAULT 60   /* seconds to log in: a client that can, does at once */
@@ -35,6 +36,8 @@ static char const *const *server_argv;   /* prog... for the checkpassword progra
 static char const *checkpw_prog;
 static unsigned int failures, errors;
 static int plaintext_ok;
+static int tls_offered;           /* STLS possible (UCSPI-TLS descriptors) */
+static ucspitls ucspi;
 static int output_dead;   /* a write failed: never try to write again */
 
 /* A connection that ends before a login: its one log line (vmail-pop3d logs
@@ -83,6 +86,7 @@ _Noreturn static void read_failed(pop3_input const *in)
 static void capa(void)
 {
   put("+OK capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
+  if (tls_offered) put("STLS\r\n");
   if (plaintext_ok) put("USER\r\nSASL PLAIN\r\n");
   put("EXPIRE NEVER\r\nIMPLEMENTATION vmail\r\n.\r\n");
 }
@@ -95,7 +99,13 @@ static int run_checkpw(char const *user, char const *password, char const *tag)
   char const *argv[2 + 16];
   size_t i, n = 0;
   int r;
-  (void)tag;
+  /* "+": the child has started TLS; the server to run talks through the
+     TLS pipes */
+  if (tag[0] == '+' && ucspitls_offered(&ucspi) && !ucspitls_use(&ucspi))
+  {
+    strerr_warnwu1sys("switch to TLS");
+    return 111;
+  }
   argv[n++] = checkpw_prog;
   for (i = 0; server_argv[i] && n < sizeof argv / sizeof *argv - 1; i++) argv[n++] = server_argv[i];
   argv[n] = 0;
@@ -115,7 +125,7 @@ static void login(char const *user, char const *password)
 {
   int r;
   flush();   /* whatever we said comes before the server's +OK */
-  r = privsep_check(user, password, 0);
+  r = privsep_check(user, password, getenv("SSL_PROTOCOL") ? "+" : 0);
   if (!r) _exit(0);   /* the session took place; the server logged it */
   /* the checkpassword program has already made a refusal wait
      (VMAIL_AUTH_FAIL_DELAY, vmail-checkpw(8)) */
@@ -157,6 +167,25 @@ static void auth(pop3_command const *c, pop3_input *in, unsigned int timeout)
   stralloc_free(&creds);
 }
 
+/* STLS (RFC 2595 4): in the clear, nothing pipelined after it is read (the
+ * input is read a byte at a time), so none of it counts as said under TLS. */
+static void stls(pop3_command const *c, stralloc *user)
+{
+  if (getenv("SSL_PROTOCOL")) { error_counted("-ERR TLS already active\r\n"); return; }
+  if (!tls_offered) { error_counted("-ERR STLS not available\r\n"); return; }
+  if (c->argc) { error_counted("-ERR usage: STLS\r\n"); return; }
+  put("+OK begin TLS negotiation\r\n");
+  flush();
+  if (!ucspitls_start(&ucspi, POP3_LOGIN_TIMEOUT_DEFAULT) || !ucspitls_use(&ucspi))
+  {
+    output_dead = 1;
+    end_nologin("tlsfail");
+  }
+  tls_offered = 0;
+  plaintext_ok = 1;
+  user->len = 0;
+}
+
 static unsigned int env_uint(char const *name, unsigned int dflt)
 {
   char const *x = getenv(name);
@@ -184,6 +213,7 @@ int main(int argc, char const *const *argv)
   /* passwords in the clear only where the operator says the link is safe,
      or over TLS (s6-tlsserver / sslserver set SSL_PROTOCOL) */
   plaintext_ok = (x && !strcmp(x, "1")) || getenv("SSL_PROTOCOL");
+  tls_offered = !getenv("SSL_PROTOCOL") && ucspitls_offered(&ucspi);
   /* from here on, as root, the network is read by an unprivileged child */
   /* from here on, as root, the network is read by an unprivileged child */
   if (privsep_login(&run_checkpw) < 0) strerr_dief1x(privilege_exitcode(), privilege_error());
@@ -233,7 +263,7 @@ int main(int argc, char const *const *argv)
         user.len = 0;
         break;
       case POP3_APOP: error_counted("-ERR APOP is not supported\r\n"); break;
-      case POP3_STLS: error_counted("-ERR STLS is not supported here\r\n"); break;
+      case POP3_STLS: stls(&c, &user); break;
       case POP3_UNKNOWN: error_counted("-ERR unknown command\r\n"); break;
       default: error_counted("-ERR log in first\r\n"); break;
     }

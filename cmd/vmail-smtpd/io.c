@@ -5,6 +5,7 @@
  * client that waits for each reply. Every wait has the session's deadline. */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <skalibs/buffer.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/iopause.h>
@@ -106,6 +107,21 @@ void io_peek(struct iovec v[2])
 }
 
 void io_skip(size_t n) { buffer_rseek(&in, n); }
+
+int io_starttls(ucspitls const *t, unsigned timeout_seconds)
+{
+  io_flush();
+  /* RFC 3207 4.2 (and CVE-2011-0411): what the client sent after STARTTLS
+     came in the clear; none of it may count as said under TLS */
+  buffer_rseek(&in, buffer_len(&in));
+  if (!ucspitls_start(t, timeout_seconds)) return 0;
+  in.fd = t->rfd;
+  out.fd = t->wfd;
+  ndelay_on(in.fd);
+  ndelay_on(out.fd);
+  close(t->ctl);
+  return 1;
+}
 
 ssize_t io_line(char *line, size_t max)
 {

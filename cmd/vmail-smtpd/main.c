@@ -48,6 +48,10 @@ static struct
   char const *postmaster;      /* where RCPT TO:<postmaster> goes */
   int relayclient, submission, auth_allowed;
   int any_sender;              /* VMAIL_ANY_SENDER: no sender check after AUTH */
+  int auth_plaintext;          /* VMAIL_AUTH_PLAINTEXT: AUTH without TLS too */
+  int tls;                     /* the connection is encrypted (SSL_PROTOCOL is set) */
+  int tls_offered;             /* STARTTLS is possible (UCSPI-TLS descriptors) */
+  ucspitls ucspi;
   uint64_t databytes;
   unsigned maxrcpt, timeout, idle_timeout;
   char helo[SMTP_HELO_MAX + 1];
@@ -105,6 +109,16 @@ static void log_client(stralloc *sa)
   stralloc_cats(sa, " auth="); cat_clean(sa, session.authuser[0] ? session.authuser : "-", SMTP_AUTH_FIELD_MAX);
 }
 
+/* tls=version:cipher, or tls=- in the clear */
+static void log_tls(stralloc *sa)
+{
+  stralloc_cats(sa, " tls=");
+  if (!session.tls) { stralloc_cats(sa, "-"); return; }
+  cat_clean(sa, getenv("SSL_PROTOCOL"), 32);
+  stralloc_cats(sa, ":");
+  cat_clean(sa, getenv("SSL_CIPHER") ? getenv("SSL_CIPHER") : "-", 64);
+}
+
 static void log_message(char const *result, char const *code);
 static void log_reject(char const *addr, char const *why);
 
@@ -137,6 +151,7 @@ void session_end(char const *why)
   stralloc_cats(&sa, " messages="); stralloc_catb(&sa, fmt, uint_fmt(fmt, session.messages));
   stralloc_cats(&sa, " errors="); stralloc_catb(&sa, fmt, uint_fmt(fmt, session.errors));
   stralloc_cats(&sa, " end="); stralloc_cats(&sa, why);
+  log_tls(&sa);
   log_line(&sa);
   _exit(0);
 }
@@ -189,6 +204,7 @@ static void do_helo(struct smtp_cmd const *cmd, int esmtp)
   io_reply("250-8BITMIME");
   io_reply("250-SMTPUTF8");
   io_reply("250-CHUNKING");
+  if (session.tls_offered) io_reply("250-STARTTLS");
   if (session.auth_allowed && !session.authuser[0]) io_reply("250-AUTH PLAIN LOGIN");
   io_reply("250 ENHANCEDSTATUSCODES");
 }
@@ -327,10 +343,13 @@ static void message_id(char *id)
 
 static char const *protocol(void)
 {
-  /* RFC 3848, RFC 6531 7 */
-  if (tx.params.smtputf8) return session.authuser[0] ? "UTF8SMTPA" : "UTF8SMTP";
-  if (!session.esmtp) return "SMTP";
-  return session.authuser[0] ? "ESMTPA" : "ESMTP";
+  /* RFC 3848, RFC 6531 7: S for TLS, A for AUTH */
+  static char const *const names[3][4] = {
+    { "SMTP", "SMTP", "SMTP", "SMTP" },
+    { "ESMTP", "ESMTPA", "ESMTPS", "ESMTPSA" },
+    { "UTF8SMTP", "UTF8SMTPA", "UTF8SMTPS", "UTF8SMTPSA" } };
+  int kind = tx.params.smtputf8 ? 2 : session.esmtp ? 1 : 0;
+  return names[kind][(session.tls ? 2 : 0) + (session.authuser[0] ? 1 : 0)];
 }
 
 /* Names the message (tx.id), starts the queue child and gives it our
@@ -346,8 +365,16 @@ static int message_begin(void)
   /* every allocation is checked: a header cut short must never be queued */
   ok = stralloc_cats(&h, "Received: from ") && stralloc_cats(&h, session.helo) && stralloc_cats(&h, " (");
   if (ok && session.remotehost) ok = cat_clean(&h, session.remotehost, 255) && stralloc_cats(&h, " ");
-  ok = ok && stralloc_cats(&h, "[") && cat_clean(&h, session.ip, 64) && stralloc_cats(&h, "])\n\tby ")
-       && stralloc_cats(&h, session.hostname)
+  ok = ok && stralloc_cats(&h, "[") && cat_clean(&h, session.ip, 64) && stralloc_cats(&h, "])\n\t");
+  if (ok && session.tls)
+  {
+    /* as Postfix writes it */
+    char const *cipher = getenv("SSL_CIPHER");
+    ok = stralloc_cats(&h, "(using ") && cat_clean(&h, getenv("SSL_PROTOCOL"), 32)
+         && stralloc_cats(&h, " with cipher ") && cat_clean(&h, cipher ? cipher : "unknown", 64)
+         && stralloc_cats(&h, ")\n\t");
+  }
+  ok = ok && stralloc_cats(&h, "by ") && stralloc_cats(&h, session.hostname)
        && stralloc_cats(&h, " (vmail-smtpd) with ") && stralloc_cats(&h, protocol())
        && stralloc_cats(&h, " id ") && stralloc_cats(&h, id);
   if (ok && tx.nrcpt == 1) ok = stralloc_cats(&h, "\n\tfor <") && stralloc_cats(&h, tx.rcpts.s) && stralloc_cats(&h, ">");
@@ -402,6 +429,7 @@ static void log_message(char const *result, char const *code)
   stralloc_cats(&sa, " size="); stralloc_catb(&sa, fmt, uint64_fmt(fmt, tx.size));
   stralloc_cats(&sa, " result="); stralloc_cats(&sa, result);
   stralloc_cats(&sa, " code="); stralloc_catb(&sa, code, strcspn(code, " "));
+  log_tls(&sa);
   log_line(&sa);
   stralloc_free(&sa);
   tx.id[0] = 0;
@@ -673,6 +701,33 @@ static void do_auth(struct smtp_cmd const *cmd)
   explicit_bzero(line, sizeof line);
 }
 
+/* ---- STARTTLS (RFC 3207) ---- */
+
+/* AUTH needs TLS, unless VMAIL_AUTH_PLAINTEXT says otherwise; over TLS it
+ * is offered on the submission ports. */
+static int auth_allowed(void)
+{
+  return session.auth_plaintext || (session.tls && session.submission);
+}
+
+static void do_starttls(struct smtp_cmd const *cmd)
+{
+  if (session.tls) { reply_error("503 5.5.1 Error: TLS already active"); return; }
+  if (!session.tls_offered) { reply_error("502 5.5.1 Error: STARTTLS not available"); return; }
+  if (cmd->arglen) { reply_error("501 5.5.4 Syntax: STARTTLS"); return; }
+  io_reply("220 2.0.0 Ready to start TLS");
+  if (!io_starttls(&session.ucspi, session.timeout)) session_end("tlsfail");
+  session.tls = 1;
+  session.tls_offered = 0;
+  session.auth_allowed = auth_allowed();
+  /* RFC 3207 4.2: forget all the client said before; EHLO again */
+  tx_reset();
+  session.helo[0] = 0;
+  session.esmtp = 0;
+  session.authuser[0] = 0;
+  tx.state = S_GREETED;
+}
+
 /* ---- the session ---- */
 
 static void command(char *l, size_t len)
@@ -702,8 +757,8 @@ static void command(char *l, size_t len)
       if (!cmd.arglen) { reply_error("501 5.5.4 Syntax: VRFY address"); break; }
       io_reply("252 2.5.0 Cannot VRFY user, but will accept message and attempt delivery"); break;
     case SMTP_EXPN: reply_error("502 5.5.1 Error: EXPN not implemented"); break;
-    case SMTP_HELP: io_reply("214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP VRFY HELP QUIT AUTH"); break;
-    case SMTP_STARTTLS: reply_error("502 5.5.1 Error: STARTTLS not available"); break;
+    case SMTP_HELP: io_reply("214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP VRFY HELP QUIT AUTH STARTTLS"); break;
+    case SMTP_STARTTLS: do_starttls(&cmd); break;
     case SMTP_QUIT:
       if (cmd.arglen) { reply_error("501 5.5.4 Syntax: QUIT"); break; }
       reply_host("221 2.0.0 ", " closing connection");
@@ -758,7 +813,12 @@ static void configure(void)
   s = getenv("VMAIL_SUBMISSION");
   session.submission = s && *s && strcmp(s, "0");
   s = getenv("VMAIL_AUTH_PLAINTEXT");
-  session.auth_allowed = s && *s && strcmp(s, "0");
+  session.auth_plaintext = s && *s && strcmp(s, "0");
+  /* implicit TLS (vmail-tlsd -i, s6-tlsd) says so in the environment */
+  s = getenv("SSL_PROTOCOL");
+  session.tls = s && *s;
+  session.tls_offered = !session.tls && ucspitls_offered(&session.ucspi);
+  session.auth_allowed = auth_allowed();
   session.databytes = env_number("VMAIL_DATABYTES", SMTP_DATABYTES_DEFAULT);
   if (!session.databytes) session.databytes = SMTP_DATABYTES_DEFAULT;
   session.maxrcpt = (unsigned)env_number("VMAIL_MAXRCPT", SMTP_RCPT_DEFAULT);
@@ -792,7 +852,8 @@ int main(int argc, char const *const *argv)
   (void)argv;
   if (argc > 1) strerr_dieusage(100, USAGE);
   configure();
-  auth_init(session.auth_allowed);
+  /* AUTH that TLS may allow later needs the checker's partner too */
+  auth_init(session.auth_allowed || (session.tls_offered && session.submission));
   sig_ignore(SIGPIPE);
   io_init(session.idle_timeout);
   if (early_talker())

@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 #include <skalibs/buffer.h>
 #include <skalibs/stralloc.h>
+#include "ucspitls.h"
 
 /* main.c: ends the session (logs it, drops an unfinished message) and exits 0.
  * Called by io.c on EOF, timeout or a write error. */
@@ -33,6 +34,10 @@ ssize_t io_line(char *line, size_t max);
 /* Waits until input is buffered; the two pieces of it in v. io_skip consumes. */
 void io_peek(struct iovec v[2]);
 void io_skip(size_t n);
+/* STARTTLS through the UCSPI-TLS descriptors (ucspitls.h), once the 220 is
+ * queued: flushes it, drops whatever input is buffered, and from then on
+ * reads and writes the TLS program's pipes. 1 ok, 0 the handshake failed. */
+int io_starttls(ucspitls const *t, unsigned timeout_seconds);
 
 /* queue.c: one message at a time; queue_init (auth_init calls it) makes
  * the queue program privsep's spawned child */

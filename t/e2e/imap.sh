@@ -29,17 +29,25 @@ deliver() {
 empty_box() { rm -f "$1"/new/* "$1"/cur/*; }
 
 # imap_py COMMAND [ARGS]: runs one scenario of $T_TMP/imap.py against the instance
-imap_py() { IMAP_PORT=$E2E_IMAP IMAP_USER=$USER IMAP_PASS=$E2E_PASSWORD python3 "$T_TMP/imap.py" "$@" 2>&1; }
+imap_py() { IMAP_PORT=$E2E_IMAP IMAPS_PORT=$E2E_IMAPS IMAP_USER=$USER IMAP_PASS=$E2E_PASSWORD python3 "$T_TMP/imap.py" "$@" 2>&1; }
 
 write_python() {
   cat > "$T_TMP/imap.py" <<'PY'
-import imaplib, os, re, socket, sys, time
+import imaplib, os, re, socket, ssl, sys, time
 PORT = int(os.environ["IMAP_PORT"]); USER = os.environ["IMAP_USER"]; PASS = os.environ["IMAP_PASS"]
+# logins need TLS: STARTTLS on the IMAP port, raw sessions on the IMAPS port,
+# both verified against the instance's CA
+CTX = ssl.create_default_context(cafile=os.environ["VMAIL_TLS_CA"])
+IMAPS = int(os.environ.get("IMAPS_PORT", "0"))
 
 def connect():
     m = imaplib.IMAP4("127.0.0.1", PORT)
+    m.starttls(ssl_context=CTX)
     m.login(USER, PASS)
     return m
+
+def raw_connect():
+    return CTX.wrap_socket(socket.create_connection(("127.0.0.1", IMAPS)), server_hostname="127.0.0.1")
 
 def out(k, v):
     if isinstance(v, bytes): v = v.decode("utf-8", "replace")
@@ -119,7 +127,7 @@ def raw(sock, line):
 
 def idle(maildir):
     """IDLE, then a delivery into new/: seconds until the untagged EXISTS."""
-    s = socket.create_connection(("127.0.0.1", PORT))
+    s = raw_connect()
     wait_for(s, rb"\* OK[^\n]*\n", 5)
     raw(s, 'a LOGIN "%s" "%s"' % (USER, PASS)); print(wait_for(s, rb"a (OK|NO|BAD)[^\n]*\n", 5)[0])
     raw(s, "b SELECT INBOX"); line, _ = wait_for(s, rb"b (OK|NO|BAD)[^\n]*\n", 5)
@@ -190,7 +198,7 @@ def moments(maildir):
 
 def idle_others():
     """While a idles, b's flag change and expunge arrive as FETCH and EXPUNGE."""
-    s = socket.create_connection(("127.0.0.1", PORT))
+    s = raw_connect()
     wait_for(s, rb"\* OK[^\n]*\n", 5)
     raw(s, 'a LOGIN "%s" "%s"' % (USER, PASS)); wait_for(s, rb"a (OK|NO|BAD)[^\n]*\n", 5)
     raw(s, "b SELECT INBOX"); wait_for(s, rb"b (OK|NO|BAD)[^\n]*\n", 5)
@@ -268,13 +276,13 @@ def flag(seq, flags):
 def limits():
     """A literal over the limit is refused before it is sent (tagged NO/BAD, or BYE);
     an over-long line ends in BYE or BAD."""
-    s = socket.create_connection(("127.0.0.1", PORT))
+    s = raw_connect()
     wait_for(s, rb"\* OK[^\n]*\n", 5)
     raw(s, 'a LOGIN "%s" "%s"' % (USER, PASS)); wait_for(s, rb"a (OK|NO|BAD)[^\n]*\n", 5)
     raw(s, "b APPEND INBOX {70000000}")
     line, _ = wait_for(s, rb"(\+|b (OK|NO|BAD)|\* BYE)[^\n]*\n", 5); out("big_literal", line)
     s.close()
-    s = socket.create_connection(("127.0.0.1", PORT))
+    s = raw_connect()
     wait_for(s, rb"\* OK[^\n]*\n", 5)
     raw(s, 'a LOGIN "%s" "%s"' % (USER, PASS)); wait_for(s, rb"a (OK|NO|BAD)[^\n]*\n", 5)
     s.sendall(b"d NOOP " + b"x" * 200000 + b"\r\n")
@@ -395,11 +403,12 @@ testMbsyncBothWaysAndIdle() {
   L=$T_TMP/local; rm -rf "$L"; mkdir -p "$L"
   cat > "$T_TMP/mbsyncrc" <<RC
 IMAPAccount vmail
-Host 127.0.0.1
+Host localhost
 Port $E2E_IMAP
 User $USER
 Pass $E2E_PASSWORD
-SSLType None
+SSLType STARTTLS
+CertificateFile $VMAIL_TLS_CA
 AuthMechs LOGIN
 
 IMAPStore remote
@@ -457,8 +466,9 @@ testMuttReadsOverImapInBatchMode() {
   cat > "$T_TMP/muttrc" <<RC
 set imap_user="$USER"
 set imap_pass="$E2E_PASSWORD"
-set ssl_starttls=no
-set ssl_force_tls=no
+set ssl_starttls=yes
+set ssl_force_tls=yes
+set ssl_ca_certificates_file="$VMAIL_TLS_CA"
 set folder="imap://127.0.0.1:$E2E_IMAP/"
 set spoolfile="+INBOX"
 set header_cache=""
@@ -488,7 +498,7 @@ testFetchmailOverImap() {
 set no syslog
 poll 127.0.0.1 service $E2E_IMAP protocol IMAP auth password
   user "$USER" password "$E2E_PASSWORD" is "$(id -un)" here
-  sslproto '' no sslcertck
+  sslproto tls1.2+ sslcertck sslcommonname localhost sslcertfile "$VMAIL_TLS_CA"
   mda "cat >> $T_TMP/fetched"
 RC
   chmod 600 "$T_TMP/fetchmailrc"

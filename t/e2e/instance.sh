@@ -9,7 +9,7 @@ oneTimeSetUp() { e2e_start; }
 oneTimeTearDown() { e2e_stop; rm -rf "$T_TMP"; }
 
 testEveryPortAnswers() {
-  for p in $E2E_SMTP $E2E_SUBMISSION $E2E_POP3 $E2E_IMAP; do
+  for p in $E2E_SMTP $E2E_SUBMISSION $E2E_POP3 $E2E_IMAP $E2E_SUBMISSIONS $E2E_IMAPS $E2E_POP3S; do
     assertTrue "port $p" "port_answers $p"
   done
 }
@@ -45,6 +45,22 @@ PY
     tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "VMAIL_ROOT=$E2E_RUN/mail" && tr '\0' ' ' < /proc/$p/cmdline && echo; done)
   assertEquals "only the service resolves (no co-process per session)" "vmail-resolve -l " "$ours"
   wait
+}
+
+# The instance's own CA, in vmail.env, verifies every TLS port; logins
+# need TLS (no VMAIL_AUTH_PLAINTEXT)
+testTlsWithTheInstanceCa() {
+  ca=$(sh -c ". '$E2E_RUN/vmail.env'; echo \$VMAIL_TLS_CA")
+  assertEquals "$E2E_RUN/tls/ca.pem" "$ca"
+  assertFalse "no plaintext logins" "[ -e '$E2E_RUN/env/VMAIL_AUTH_PLAINTEXT' ]"
+  assertContains "$(cat "$T_TMP/instance.out")" "trust the CA"
+  for p in $E2E_SUBMISSIONS $E2E_IMAPS $E2E_POP3S; do
+    echo | timeout 20 openssl s_client -connect "127.0.0.1:$p" -CAfile "$ca" -verify_return_error -brief >/dev/null 2>&1
+    assertTrue "verified TLS on $p" $?
+  done
+  if [ "$(id -u)" = 0 ]; then
+    assertEquals "$(id -u vmailtls)" "$(cat "$E2E_RUN/env/VMAIL_TLS_UID")"
+  fi
 }
 
 testDemoDataAndResolve() {

@@ -18,10 +18,12 @@ deliver() {
 
 # py SCRIPT: Python with poplib connected and logged in as p (unless NOLOGIN=1)
 py() {
-  PORT=$E2E_POP3 PASSWORD=$E2E_PASSWORD python3 -c "
-import os, poplib, socket, sys
+  PORT=$E2E_POP3 POP3S=$E2E_POP3S PASSWORD=$E2E_PASSWORD python3 -c "
+import os, poplib, socket, ssl, sys
+CTX = ssl.create_default_context(cafile=os.environ['VMAIL_TLS_CA'])
 def connect(password=os.environ['PASSWORD']):
     p = poplib.POP3('127.0.0.1', int(os.environ['PORT']), timeout=10)
+    p.stls(context=CTX)   # logins need TLS
     p.user('postmaster@example.com')
     p.pass_(password)
     return p
@@ -52,6 +54,7 @@ testAuthPlainWithPoplib() {
   out=$(py "
 import base64
 p = poplib.POP3('127.0.0.1', int(os.environ['PORT']), timeout=10)
+p.stls(context=CTX)
 caps = p.capa()
 print(sorted(caps))
 r = p._shortcmd('AUTH PLAIN ' + base64.b64encode(b'\0postmaster@example.com\0' + os.environ['PASSWORD'].encode()).decode())
@@ -109,7 +112,7 @@ testBareLfMessage() {
   deliver barelf 'line one\nline two\n'
   assertEquals "stored with bare LFs" 0 "$(cat "$BOX"/new/* | grep -c "$(printf '\r')")"
   out=$(py "
-s = socket.create_connection(('127.0.0.1', int(os.environ['PORT'])), timeout=10)
+s = CTX.wrap_socket(socket.create_connection(('127.0.0.1', int(os.environ['POP3S'])), timeout=10), server_hostname='127.0.0.1')
 f = s.makefile('rb')
 f.readline()
 s.sendall(b'USER postmaster@example.com\r\nPASS ' + os.environ['PASSWORD'].encode() + b'\r\nLIST 1\r\nRETR 1\r\n')
@@ -157,9 +160,9 @@ p.quit()")
 testFetchmail() {
   deliver fetched-one; deliver fetched-two
   rc=$T_TMP/fetchmailrc
-  # sslproto "": this instance speaks plain POP3 on loopback (no STLS)
-  printf 'poll 127.0.0.1 protocol pop3 port %s auth password\n  user "postmaster@example.com" password "%s" sslproto ""\n  mda "cat >> %s"\n' \
-    "$E2E_POP3" "$E2E_PASSWORD" "$T_TMP/fetched" > "$rc"
+  # STLS, verifying the instance's certificate
+  printf 'poll 127.0.0.1 protocol pop3 port %s auth password\n  user "postmaster@example.com" password "%s"\n  sslproto tls1.2+ sslcertck sslcommonname localhost sslcertfile "%s"\n  mda "cat >> %s"\n' \
+    "$E2E_POP3" "$E2E_PASSWORD" "$VMAIL_TLS_CA" "$T_TMP/fetched" > "$rc"
   chmod 600 "$rc"
   HOME=$T_TMP fetchmail -f "$rc" --nosyslog --norewrite --nokeep -v > "$T_TMP/fetchmail.log" 2>&1
   rc_=$?; [ $rc_ = 0 ] || cat "$T_TMP/fetchmail.log"

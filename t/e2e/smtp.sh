@@ -97,6 +97,8 @@ tearDown() { :; }
 mails() { echo $(( $(count_files "$BOX/new") + $(count_files "$BOX/cur") )); }
 
 swaks_q() { swaks --server 127.0.0.1 --hide-all --timeout 30 "$@"; }
+# AUTH needs TLS: STARTTLS, verifying the instance's certificate
+swaks_tls() { swaks --tls --tls-verify --tls-ca-path "$VMAIL_TLS_CA" "$@"; }
 
 testSwaksPlainDelivered() {
   before=$(mails)
@@ -118,12 +120,12 @@ testAliasLandsInPostmaster() {
 testSwaksAuthPlainAndLogin() {
   before=$(mails)
   for mech in PLAIN LOGIN; do
-    swaks_q --port "$E2E_SUBMISSION" --auth "$mech" --auth-user postmaster@example.com --auth-password "$E2E_PASSWORD" \
+    swaks_q --port "$E2E_SUBMISSION" --tls --tls-verify --tls-ca-path "$VMAIL_TLS_CA" --auth "$mech" --auth-user postmaster@example.com --auth-password "$E2E_PASSWORD" \
       --from postmaster@example.com --to postmaster@example.com --header "Subject: auth $mech"
     assertEquals "AUTH $mech" 0 $?
   done
   wait_for_mail $((before + 2)) 20 "$BOX"
-  assertTrue "ESMTPA in Received" "grep -q 'with ESMTPA' $BOX/new/*"
+  assertTrue "ESMTPSA in Received" "grep -q 'with ESMTPSA' $BOX/new/*"
 }
 
 testEightBitBody() {
@@ -139,7 +141,7 @@ testEightBitBody() {
 }
 
 testWrongPassword535() {
-  out=$(swaks --server 127.0.0.1 --port "$E2E_SUBMISSION" --auth PLAIN --auth-user postmaster@example.com \
+  out=$(swaks_tls --server 127.0.0.1 --port "$E2E_SUBMISSION" --auth PLAIN --auth-user postmaster@example.com \
         --auth-password wrong --from postmaster@example.com --to postmaster@example.com 2>&1)
   assertNotEquals 0 $?
   assertContains "$out" "535 5.7.8"
@@ -151,16 +153,17 @@ testRelayDeniedWithoutAuthAllowedWith() {
   assertContains "$out" "554 5.7.1 <someone@elsewhere.example.net>: Relay access denied"
   out=$(python3 "$T_TMP/client.py" relay "$E2E_SMTP" 127.0.0.1)
   assertContains "RELAYCLIENT from tcprules" "$out" "250 2.1.5"
-  out=$(swaks --server 127.0.0.1 --port "$E2E_SMTP" -li 127.0.0.2 --auth PLAIN --auth-user postmaster@example.com \
+  # AUTH is for the submission port, over TLS
+  out=$(swaks_tls --server 127.0.0.1 --port "$E2E_SUBMISSION" -li 127.0.0.2 --auth PLAIN --auth-user postmaster@example.com \
         --auth-password "$E2E_PASSWORD" --from postmaster@example.com --to someone@elsewhere.example.net 2>&1)
   assertEquals "relay after AUTH" 0 $?
   assertContains "$out" "250 2.0.0 Ok: queued as"
-  assertContains "$(cat "$VMAIL_LOGDIR/smtpd/current")" "ip=127.0.0.2 helo="
+  assertContains "$(cat "$VMAIL_LOGDIR/submission/current")" "ip=127.0.0.2 helo="
   assertTrue "logged as accepted for the remote recipient" \
-    "grep 'auth=postmaster@example.com' '$VMAIL_LOGDIR/smtpd/current' | grep -q 'to=<someone@elsewhere.example.net> size=[0-9]* result=accepted'"
+    "grep 'auth=postmaster@example.com' '$VMAIL_LOGDIR/submission/current' | grep -q 'to=<someone@elsewhere.example.net> size=[0-9]* result=accepted'"
   sleep 1   # vmail-send has a look at it, and keeps it: there is no remote delivery here
   assertTrue "queued for the remote recipient" "grep -lq someone@elsewhere.example.net '$VMAIL_QUEUE_DIR'/env/*"
-  qp=$(grep 'auth=postmaster@example.com' "$VMAIL_LOGDIR/smtpd/current" | grep 'to=<someone@elsewhere.example.net>' | sed -n 's/.* qp=\([0-9]*\) .*/\1/p' | tail -n 1)
+  qp=$(grep 'auth=postmaster@example.com' "$VMAIL_LOGDIR/submission/current" | grep 'to=<someone@elsewhere.example.net>' | sed -n 's/.* qp=\([0-9]*\) .*/\1/p' | tail -n 1)
   assertTrue "the log's qp=$qp ends the queue id" \
     "grep -l someone@elsewhere.example.net '$VMAIL_QUEUE_DIR'/env/* | grep -q '\.$(printf %07d "$qp")\$'"
 }

@@ -3,7 +3,8 @@
 # root and something is missing; otherwise says what is missing.
 pkgs="build-essential clang libmariadb-dev libcrypt-dev skalibs-dev s6 execline ucspi-tcp
   shunit2 mariadb-server mariadb-client swaks python3 bsd-mailx mutt fetchmail isync strace
-  valgrind"
+  valgrind
+  libnet-ssleay-perl"
 pkgs="$pkgs libunbound-dev libtls-dev"   # vmail-remote: DNS (libunbound), STARTTLS (libtls)
 pkgs="$pkgs unbound openssl"             # tests: t/remote.sh's DNS server and certificates
 pkgs="$pkgs postfix postfix-mysql dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-mysql"   # tests: the seedstack of t/e2e/outbound.sh

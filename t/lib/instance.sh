@@ -10,6 +10,7 @@
 #   run/service/   s6-svscan's scan directory: one wrapper per service/NAME
 #   run/log/NAME/  s6-log output of each service
 #   run/limits/    VMAIL_LIMITS_DIR: counts of failed logins and connections
+#   run/tls/       a private CA (ca.pem) and the server's cert and key
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 RUN=${VMAIL_RUN_DIR:-$TOP/run}
 SQL_DIR=$TOP/sql
@@ -17,17 +18,52 @@ SQL_DIR=$TOP/sql
 
 : "${VMAIL_SMTP_PORT:=2525}" "${VMAIL_SUBMISSION_PORT:=2587}"
 : "${VMAIL_POP3_PORT:=1110}" "${VMAIL_IMAP_PORT:=1143}"
+: "${VMAIL_SUBMISSIONS_PORT:=2465}" "${VMAIL_IMAPS_PORT:=1993}" "${VMAIL_POP3S_PORT:=1995}"
 
 die() { echo "vmail: $*" >&2; exit 111; }
 
 port_of() {
   case $1 in
     smtpd) echo "$VMAIL_SMTP_PORT" ;; submission) echo "$VMAIL_SUBMISSION_PORT" ;;
-    pop3) echo "$VMAIL_POP3_PORT" ;; imap) echo "$VMAIL_IMAP_PORT" ;; *) echo "" ;;
+    pop3) echo "$VMAIL_POP3_PORT" ;; imap) echo "$VMAIL_IMAP_PORT" ;;
+    submissions) echo "$VMAIL_SUBMISSIONS_PORT" ;; imaps) echo "$VMAIL_IMAPS_PORT" ;;
+    pop3s) echo "$VMAIL_POP3S_PORT" ;; *) echo "" ;;
   esac
 }
 
 port_answers() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+
+# run/tls: a private CA and a server certificate signed by it, for
+# localhost, 127.0.0.1 and the host name; made again when missing or
+# expiring within a day. The key is readable by its owner only.
+make_tls() {
+  d=$RUN/tls host=$(hostname -f 2>/dev/null || hostname)
+  mkdir -p "$d"
+  if [ ! -s "$d/ca.pem" ] || ! openssl x509 -checkend 86400 -noout -in "$d/ca.pem" >/dev/null 2>&1; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+      -subj "/CN=vmail make run CA $(hostname)" -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null || return 1
+    rm -f "$d/cert"
+  fi
+  if [ ! -s "$d/cert" ] || ! openssl x509 -checkend 86400 -noout -in "$d/cert" >/dev/null 2>&1; then
+    printf 'subjectAltName=DNS:localhost,DNS:%s,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' "$host" > "$d/ext"
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$host" \
+      -keyout "$d/key.new" -out "$d/csr" 2>/dev/null &&
+    openssl x509 -req -in "$d/csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 825 \
+      -extfile "$d/ext" -out "$d/cert.new" 2>/dev/null || return 1
+    chmod 600 "$d/key.new" "$d/ca.key"
+    mv "$d/key.new" "$d/key"; mv "$d/cert.new" "$d/cert"
+  fi
+}
+
+# As root, vmail-tlsd's engine runs as vmailtls (a system user with no
+# home and no shell), created when missing; its ids go into the env.
+tls_user() {
+  [ "$(id -u)" = 0 ] || return 0
+  id vmailtls >/dev/null 2>&1 ||
+    useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin vmailtls >&2 ||
+    return 1
+  echo "VMAIL_TLS_UID=$(id -u vmailtls)" "VMAIL_TLS_GID=$(id -g vmailtls)"
+}
 
 write_env() {
   rm -rf "$RUN/env"; mkdir -p "$RUN/env"
@@ -47,7 +83,10 @@ write_env() {
     VMAIL_SMTP_PORT="$VMAIL_SMTP_PORT" VMAIL_SUBMISSION_PORT="$VMAIL_SUBMISSION_PORT" \
     VMAIL_SUBMIT_PORT="$VMAIL_SMTP_PORT" \
     VMAIL_POP3_PORT="$VMAIL_POP3_PORT" VMAIL_IMAP_PORT="$VMAIL_IMAP_PORT" \
-    VMAIL_AUTH_PLAINTEXT=1
+    VMAIL_SUBMISSIONS_PORT="$VMAIL_SUBMISSIONS_PORT" VMAIL_IMAPS_PORT="$VMAIL_IMAPS_PORT" \
+    VMAIL_POP3S_PORT="$VMAIL_POP3S_PORT" \
+    VMAIL_TLS_CERT="$RUN/tls/cert" VMAIL_TLS_KEY="$RUN/tls/key" VMAIL_TLS_CA="$RUN/tls/ca.pem" \
+    $TLS_IDS ${VMAIL_AUTH_PLAINTEXT:+VMAIL_AUTH_PLAINTEXT="$VMAIL_AUTH_PLAINTEXT"}
   : > "$RUN/vmail.env.new"
   for kv in "$@"; do
     printf '%s\n' "${kv#*=}" > "$RUN/env/${kv%%=*}"
@@ -144,6 +183,8 @@ start() {
   mkdir -p "$RUN"
   db_start "$RUN/db" || die "MariaDB did not start (see $RUN/db/db.err)"
   db_setup "$RUN/db" || die "database setup failed"
+  make_tls || die "could not make the TLS certificate under $RUN/tls (openssl)"
+  TLS_IDS=$(tls_user) || die "could not create the user vmailtls"
   write_env
   root_users
   seed_demo
@@ -169,6 +210,8 @@ start() {
   cat <<MSG
 vmail is running under $RUN, as $(id -un)$(root_model), on 127.0.0.1:
   SMTP $VMAIL_SMTP_PORT  submission $VMAIL_SUBMISSION_PORT  POP3 $VMAIL_POP3_PORT  IMAP $VMAIL_IMAP_PORT
+  with STARTTLS/STLS; implicit TLS: submissions $VMAIL_SUBMISSIONS_PORT  IMAPS $VMAIL_IMAPS_PORT  POP3S $VMAIL_POP3S_PORT
+  TLS: trust the CA $here/tls/ca.pem (VMAIL_TLS_CA); logins need TLS
   services: $(ls "$RUN/service" | tr '\n' ' ')
 Demo: domain example.com, user postmaster@example.com, password $(cat "$RUN/demo-password"),
       alias alias@example.com -> postmaster@example.com
@@ -178,6 +221,7 @@ Try:
   vmailctl query alias@example.com
   printf 'postmaster@example.com\\0%s\\0' "\$(cat $here/demo-password)" | vmail-checkpw env 3<&0
   echo hello | mail -s hi postmaster@example.com; ls $here/mail/example.com/postmaster/new
+  openssl s_client -quiet -starttls imap -connect 127.0.0.1:$VMAIL_IMAP_PORT -CAfile $here/tls/ca.pem
 Logs: $here/log/<service>/current.  Stop with: $stopcmd
 MSG
 }
