@@ -237,6 +237,18 @@ RCPT TO:<two@ok.example>" "$(grep RCPT "$env")"
   assertTrue "log: tls" "grep -q '^connection qid=[0-9.]* domain=twomx.example relay=mx2.twomx.example\[127.0.2.32\]:$P tls=none result=sent' '$T_TMP/send.log'"
 }
 
+testSendRelaysEveryDomainOfTheStarRouteInOneTransaction() {
+  printf '* [127.0.2.21]\ntwomx.example\n' > "$VMAIL_ETC/routes"
+  start_send
+  SUBJECT=relayed inject postmaster@example.com a@one.example b@two.example c@twomx.example d@one.example user2@example.com
+  assertTrue "all delivered" "wait_until 20 queue_empty"
+  assertEquals "one transaction through the relay" "RCPT TO:<a@one.example>
+RCPT TO:<b@two.example>
+RCPT TO:<d@one.example>" "$(grep RCPT "$(sunk relayed 127.0.2.21)")"
+  assertEquals "a domain with its own line goes by MX" "RCPT TO:<c@twomx.example>" "$(grep RCPT "$(sunk relayed 127.0.2.32)")"
+  assertTrue "one connection for the relayed ones" "grep -q '^connection qid=[0-9.]* domain=\* relay=127.0.2.21\[127.0.2.21\]:$P tls=none result=sent' '$T_TMP/send.log'"
+}
+
 testSendBouncesRemoteRefusalWithRemoteMTA() {
   rm -rf "$PMBOX"
   start_send

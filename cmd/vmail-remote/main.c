@@ -137,7 +137,6 @@ int main(int argc, char const *const *argv)
   job.helo = getenv("VMAIL_HOSTNAME");
   if (!job.helo || !*job.helo) { if (gethostname(host, sizeof host - 1) < 0) strcpy(host, "localhost"); host[sizeof host - 1] = 0; job.helo = host; }
   job.qid = getenv("VMAIL_QUEUE_ID") ? getenv("VMAIL_QUEUE_ID") : "-";
-  if (dns_init() < 0) strerr_diefu2x(111, "set up DNS: ", dns_error());
   if (shownly) return show(&job);
   job.sender = argv[1];
   job.nrcpt = (unsigned int)(argc - 2);

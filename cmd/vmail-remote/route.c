@@ -1,10 +1,6 @@
-/* route.c: where the mail for a domain goes: $VMAIL_ETC/routes, else DNS.
- *
- * routes: one route a line, "#" starts a comment:
- *     DOMAIN [HOST[:PORT]] [tls=verify]
- * DOMAIN "*" matches every domain without a line of its own. No HOST: MX
- * as usual (to exempt a domain from "*"). HOST is looked up for its
- * addresses only (a smarthost: no MX lookup), or is an address in brackets.
+/* route.c: where the mail for a domain goes: its route (lib/routes.h), else
+ * DNS. A route's HOST is looked up for its addresses only (a smarthost: no
+ * MX lookup), or is an address in brackets.
  * relay-auth: "HOST USER PASSWORD" lines (the password is the rest of the
  * line), the credentials for AUTH PLAIN to that HOST; the file must belong
  * to our uid and be readable by nobody else. */
@@ -19,73 +15,15 @@
 #include <sys/stat.h>
 
 #include "remote.h"
+#include "routes.h"
 
-#define ETC_DEFAULT "/etc/vmail"
-#define ROUTES_LINE_MAX 1024     /* bytes of a routes or relay-auth line */
 #define PORT_DEFAULT 25          /* RFC 5321 4.5.4.2 */
-
-static char const *etc(void)
-{
-  char const *e = getenv("VMAIL_ETC");
-  return e && *e ? e : ETC_DEFAULT;
-}
 
 static unsigned int default_port(void)
 {
   char const *s = getenv("VMAIL_REMOTE_PORT");
   long p = s && *s ? strtol(s, 0, 10) : PORT_DEFAULT;
   return p > 0 && p < 65536 ? (unsigned int)p : PORT_DEFAULT;
-}
-
-/* Splits line into up to max words (in place); returns how many. */
-static unsigned int words(char *line, char **w, unsigned int max)
-{
-  unsigned int n = 0;
-  char *hash = strchr(line, '#');
-  if (hash) *hash = 0;
-  for (char *s = strtok(line, " \t\r\n"); s && n < max; s = strtok(0, " \t\r\n")) w[n++] = s;
-  return n;
-}
-
-/* Finds domain's line (else "*") in the routes file: 1 found (host may be
- * ""), 0 none, -1 unreadable. */
-static int routes_line(char const *domain, struct route *r, char *host, size_t hostlen, char *why, size_t whylen)
-{
-  char path[4096], line[ROUTES_LINE_MAX], star[ROUTES_LINE_MAX] = "";
-  FILE *f;
-  int found = 0;
-  snprintf(path, sizeof path, "%s/routes", etc());
-  f = fopen(path, "r");
-  if (!f)
-  {
-    if (errno == ENOENT) return 0;
-    snprintf(why, whylen, "4.3.5 unable to read %s: %s", path, strerror(errno));
-    return -1;
-  }
-  while (fgets(line, sizeof line, f))   /* bounded by the file */
-  {
-    char copy[ROUTES_LINE_MAX], *w[4];
-    unsigned int n;
-    memcpy(copy, line, sizeof copy);
-    n = words(copy, w, 4);
-    if (!n) continue;
-    if (!strcasecmp(w[0], domain)) { found = 1; break; }
-    if (!strcmp(w[0], "*") && !*star) memcpy(star, line, sizeof star);
-  }
-  fclose(f);
-  if (!found && !*star) return 0;
-  {
-    char *w[4];
-    unsigned int n = words(found ? line : star, w, 4);
-    *host = 0;
-    for (unsigned int i = 1; i < n; i++)
-    {
-      if (!strcmp(w[i], "tls=verify")) r->verify = 1;
-      else if (!strncmp(w[i], "tls=", 4)) { snprintf(why, whylen, "4.3.5 %s: unknown setting %s", path, w[i]); return -1; }
-      else snprintf(host, hostlen, "%s", w[i]);
-    }
-  }
-  return 1;
 }
 
 /* host[:port] or [address][:port] into hop and r->port; 0 ok, -1 bad. */
@@ -119,7 +57,7 @@ static int credentials(struct route *r, char *why, size_t whylen)
   struct stat st;
   FILE *f;
   int fd;
-  snprintf(path, sizeof path, "%s/relay-auth", etc());
+  snprintf(path, sizeof path, "%s/relay-auth", routes_etc());
   fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
   {
@@ -200,12 +138,16 @@ static int addresses(struct route *r, char const *domain, int implicit, char *wh
 int route_find(struct job const *job, struct route *r, char *why, size_t whylen)
 {
   char host[DNS_NAME_MAX + 16];
-  int f, d, implicit = 0;
+  int f, d, implicit = 0, own;
   size_t dl = strlen(job->domain);
   memset(r, 0, sizeof *r);
   r->port = default_port();
-  f = routes_line(job->domain, r, host, sizeof host, why, whylen);
-  if (f < 0) return -1;
+  f = routes_find(job->domain, host, sizeof host, &r->verify, &own);
+  if (f < 0)
+  {
+    snprintf(why, whylen, "4.3.5 %s/routes: %s", routes_etc(), errno == EINVAL ? "unknown tls= setting" : strerror(errno));
+    return -1;
+  }
   if (f && *host)
   {
     if (parse_host(host, r) < 0) { snprintf(why, whylen, "4.3.5 bad host in the route for %s: %s", job->domain, host); return -1; }

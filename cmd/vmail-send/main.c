@@ -28,6 +28,7 @@
 #include "db.h"
 #include "logline.h"
 #include "privilege.h"
+#include "routes.h"
 #include "launcher.h"
 #include "send.h"
 
@@ -63,7 +64,7 @@ struct child
   size_t len;
   unsigned int *group;         /* a vmail-remote's recipients (else 0: one local delivery) */
   unsigned int ngroup;
-  char const *domain_of;       /* their domain (in m's envelope) */
+  char const *domain_of;       /* their domain (in m's envelope), or "*": those the "*" route relays */
   stralloc out;                /* a vmail-remote's results */
 };
 
@@ -350,27 +351,49 @@ static char const *domain_of(char const *rcpt)
 
 /* vmail-remote for r and the other waiting recipients of its domain, when
  * the remote limits leave room (else they wait). */
+/* Does the routes file's "*" line send domain to a relay (domain has no
+ * line of its own)? Then recipients of every such domain go in one
+ * transaction, as Postfix's relayhost does. */
+static int relayed(char const *domain)
+{
+  char host[ROUTES_LINE_MAX];
+  int verify, own;
+  return routes_find(domain, host, sizeof host, &verify, &own) == 1 && !own && *host;
+}
+
+/* Recipient i joins a group for domain (or "*": every relayed domain)? */
+static int joins(struct msg *m, unsigned int i, char const *domain)
+{
+  char const *why, *d = domain_of(m->rcpt[i]);
+  if (m->st[i] != RCPT_WAITING) return 0;
+  if (strcmp(domain, "*")) return !strcasecmp(d, domain);
+  /* another domain: its own check that it is not one of ours */
+  return relayed(d) && local_domain(m->rcpt[i], &why) == 0;
+}
+
 static void start_remote(struct msg *m, unsigned int r)
 {
   struct child *k = kids + nkids;
-  char const *domain = domain_of(m->rcpt[r]);
+  char const *domain = relayed(domain_of(m->rcpt[r])) ? "*" : domain_of(m->rcpt[r]);
   unsigned int same = 0, *group;
   stralloc p = STRALLOC_ZERO;
   int pfd[2], fd;
   char detail[DETAIL_MAX + 1];
   if (nremote >= remote_concurrency) return;
   for (unsigned int i = 0; i < nkids; i++) if (kids[i].group && !strcasecmp(kids[i].domain_of, domain)) same++;
-  if (same >= remote_per_domain) return;
+  /* a relay is one destination, but it takes every domain: no per-domain limit */
+  if (same >= remote_per_domain && strcmp(domain, "*")) return;
   group = malloc(REMOTE_RCPTS_MAX * sizeof *group);
   if (!group) { snprintf(detail, sizeof detail, "4.3.0 out of memory"); result(m, r, 111, detail); return; }
-  k->ngroup = 0;
-  for (unsigned int i = r; i < m->e.nrcpt && k->ngroup < REMOTE_RCPTS_MAX; i++)
-    if (m->st[i] == RCPT_WAITING && !strcasecmp(domain_of(m->rcpt[i]), domain)) group[k->ngroup++] = i;
+  group[0] = r;
+  k->ngroup = 1;
+  for (unsigned int i = r + 1; i < m->e.nrcpt && k->ngroup < REMOTE_RCPTS_MAX; i++)
+    if (joins(m, i, domain)) group[k->ngroup++] = i;
   fd = -1;
   if (queue_path(&p, dir, "mess", m->id) < 0 || pipecoe(pfd) < 0) pfd[0] = -1;
   else if ((fd = open(p.s, O_RDONLY | O_CLOEXEC)) < 0) { fd_close(pfd[0]); fd_close(pfd[1]); pfd[0] = -1; }
   stralloc_free(&p);
-  k->pid = pfd[0] < 0 ? -1 : remote_start(remote, m, group, k->ngroup, fd, pfd[1], errfd);
+  k->pid = pfd[0] < 0 ? -1 : remote_start(remote, m, domain, group, k->ngroup, fd, pfd[1], errfd);
   if (k->pid < 0)
   {
     snprintf(detail, sizeof detail, "4.3.0 unable to start %s: %s", remote, strerror(errno));

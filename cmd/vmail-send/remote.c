@@ -10,10 +10,9 @@
 #include "launcher.h"
 #include "send.h"
 
-pid_t remote_start(char const *prog, struct msg const *m, unsigned int const *group, unsigned int n,
-                   int msgfd, int outfd, int errfd)
+pid_t remote_start(char const *prog, struct msg const *m, char const *domain, unsigned int const *group,
+                   unsigned int n, int msgfd, int outfd, int errfd)
 {
-  char const *domain = strrchr(m->rcpt[group[0]], '@') + 1;
   char const **argv = calloc(n + 5, sizeof *argv);
   pid_t pid;
   if (!argv) return -1;

@@ -43,11 +43,11 @@ int dsn_send(char const *dir, struct msg *m);
  * 0 done, -1 temporary failure. Logs one line. */
 int dsn_delay(char const *dir, struct msg *m);
 
-/* remote.c: forks and execs prog (vmail-remote) for the n recipients
- * group[] of m (one domain) with the message on msgfd, its results to
+/* remote.c: forks and execs prog (vmail-remote) for domain and the n
+ * recipients group[] of m, with the message on msgfd, its results to
  * outfd and its log to errfd. The pid, or -1 with errno. */
-pid_t remote_start(char const *prog, struct msg const *m, unsigned int const *group, unsigned int n,
-                   int msgfd, int outfd, int errfd);
+pid_t remote_start(char const *prog, struct msg const *m, char const *domain, unsigned int const *group,
+                   unsigned int n, int msgfd, int outfd, int errfd);
 
 /* Turns vmail-remote's output (out, len bytes) and exit status into one
  * result(m, r, code, detail) per recipient of group: code 0 delivered, 100
