@@ -72,6 +72,11 @@ int mime_text_contains(mime_message const *m, char const *needle);   /* headers 
 /* The Date: header as seconds since the epoch (UTC); 0 if missing or
  * unparsable (RFC 5322 3.3, obsolete forms and zone names included). */
 int64_t mime_date(mime_message const *m);
+/* The same, and *zone (when not 0) gets the field's zone as seconds east
+ * of UTC (0 for -0000 and unknown zones): t + *zone is the wall-clock
+ * time the sender wrote, whose date SENTON and friends compare (RFC 3501
+ * 6.4.4: "disregarding time and timezone"). */
+int64_t mime_date_zone(mime_message const *m, long *zone);
 
 /* Additions beyond the agreed API. */
 
@@ -95,6 +100,7 @@ int mime_crlf_append(stralloc *out, char const *s, size_t len);
 /* Parses an RFC 5322 date-time string (s[len]) to seconds since the epoch;
  * 0 if unparsable. */
 int64_t mime_parse_date(char const *s, size_t len);
+int64_t mime_parse_date_zone(char const *s, size_t len, long *zone);
 
 /* Appends s[len] as an IMAP string (RFC 3501 4.3): "quoted" when it can be,
  * otherwise a {n}CRLF literal; NIL when s is 0. */

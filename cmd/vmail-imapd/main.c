@@ -334,7 +334,16 @@ int main(int argc, char const *const *argv)
     if (r < 0)
     {
       if (errno == ETIMEDOUT) bye("Autologout: idle for too long", "timeout", 0);
-      if (errno == E2BIG) bye("Line too long", "toolong", 0);
+      if (errno == E2BIG)
+      {
+        /* the rest of the command is read and dropped: a BAD, and on */
+        imap_cursor_init(&c, cmd.s, cmd.len);
+        tag.len = 0;
+        if (imap_tag(&c, &tag) && stralloc_0(&tag)) reply_bad(tag.s, "Command line too long");
+        else { out("* BAD Command line too long\r\n"); outflush(); bad_in_a_row++; }
+        if (bad_in_a_row >= IMAPD_BAD_COMMANDS_MAX) bye("Too many bad commands", "bad", 0);
+        continue;
+      }
       if (errno == EFBIG)
       {
         /* the client waits for our word before sending the literal */

@@ -196,17 +196,16 @@ static int crit(imap_cursor *c, ctx *x, unsigned depth)
     int64_t d, t;
     if (!imap_sp(c) || !imap_date(c, &date)) return -1;
     if (!m) return 0;
-    if (key[0] == 'S' || key[0] == 's')
+    /* SENT*: the Date: field's own date, as its sender wrote it; the
+       others: INTERNALDATE's date in the zone FETCH gives it (+0000) */
+    t = 0;
+    if ((key[0] == 'S' || key[0] == 's') && (key[1] == 'E' || key[1] == 'e'))
     {
-      if (key[1] == 'E' || key[1] == 'e')
-      {
-        if (!need_mime(x, 0)) return 0;
-        t = mime_date(x->mime);
-        if (!t) { if (msg_date(&box, m) < 0) return 0; t = m->internaldate; }
-      }
-      else { if (msg_date(&box, m) < 0) return 0; t = m->internaldate; }
+      long zone = 0;
+      if (!need_mime(x, 0)) return 0;
+      if ((t = mime_date_zone(x->mime, &zone))) t += zone;
     }
-    else { if (msg_date(&box, m) < 0) return 0; t = m->internaldate; }
+    if (!t) { if (msg_date(&box, m) < 0) return 0; t = m->internaldate; }
     d = day_of(t);
     date = day_of(date);
     if (K("BEFORE") || K("SENTBEFORE")) return d < date;

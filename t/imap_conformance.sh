@@ -1,0 +1,111 @@
+#!/bin/sh
+# vmail-imapd and vmail-imap-login: what Dovecot's imaptest compliance suite
+# checks (see the README's IMAP section), each case as a session of our own:
+# SEARCH dates and addresses, sets up to UID 4294967295, long command lines,
+# LIST-EXTENDED, literal8 APPEND, CONDSTORE's first HIGHESTMODSEQ, ESEARCH.
+. "$T_TOP/t/lib/common.sh"
+
+oneTimeSetUp() { seed_tutorial; }
+
+CRLF=$(printf '\r\n')
+assertHas() {
+  case "$1" in *"$2"*) assertTrue 0 ;; *) fail "not found: <$2> in <$1>" ;; esac
+}
+newbox() { rm -rf "$1"; mkdir -p "$1/cur" "$1/new" "$1/tmp"; }
+# session DIR: vmail-imapd in Maildir DIR on stdin's lines (CRLF added)
+session() {
+  sed "s/\$/$CRLF/" | (cd "$1" && vmail-imapd 2>/dev/null) | tr -d '\r'
+}
+# hmsg FILE HEADER-LINES...: a message with these header lines and a body
+hmsg() { f=$1; shift; { printf '%s\n' "$@"; printf '\nbody\n'; } > "$f"; }
+
+testSentDatesAreTheDateFieldsOwnDate() {
+  newbox "$T_TMP/m"
+  # 23:00 +0200 is 21:00 UTC the same day; 00:00 +0200 on the 25th is the
+  # 24th in UTC, but SENTON compares the date its sender wrote
+  hmsg "$T_TMP/m/cur/1.M1P1.h:2," 'Date: Sat, 24 Mar 2007 23:00:00 +0200'
+  hmsg "$T_TMP/m/cur/2.M2P2.h:2," 'Date: Sun, 25 Mar 2007 00:00:00 +0200'
+  hmsg "$T_TMP/m/cur/3.M3P3.h:2," 'Date: Sun, 25 Mar 2007 23:30:00 -0500'
+  out=$(printf '%s\n' 'a SELECT INBOX' 'b SEARCH SENTON 24-Mar-2007' 'c SEARCH SENTON 25-Mar-2007' \
+    'd SEARCH SENTBEFORE 25-Mar-2007' 'e SEARCH SENTSINCE 25-Mar-2007' 'f SEARCH NOT SENTON 25-Mar-2007' | session "$T_TMP/m")
+  assertHas "$out" "$(printf '* SEARCH 1\nb OK')"
+  assertHas "$out" "$(printf '* SEARCH 2 3\nc OK')"
+  assertHas "$out" "$(printf '* SEARCH 1\nd OK')"
+  assertHas "$out" "$(printf '* SEARCH 2 3\ne OK')"
+  assertHas "$out" "$(printf '* SEARCH 1\nf OK')"
+}
+
+testInternalDateSearchUsesTheDateFetchGives() {
+  newbox "$T_TMP/m"
+  hmsg "$T_TMP/m/cur/1.M1P1.h:2," 'Subject: one'
+  hmsg "$T_TMP/m/cur/2.M2P2.h:2," 'Subject: two'
+  touch -d '2007-03-24 23:30:00 UTC' "$T_TMP/m/cur/1.M1P1.h:2,"
+  touch -d '2007-03-25 00:30:00 UTC' "$T_TMP/m/cur/2.M2P2.h:2,"
+  out=$(printf '%s\n' 'a SELECT INBOX' 'b FETCH 1:* INTERNALDATE' 'c SEARCH ON 24-Mar-2007' 'd SEARCH SINCE 25-Mar-2007' \
+    'e SEARCH BEFORE 25-Mar-2007' | session "$T_TMP/m")
+  assertContains "$out" '* 1 FETCH (INTERNALDATE "24-Mar-2007 23:30:00 +0000")'
+  assertHas "$out" "$(printf '* SEARCH 1\nc OK')"
+  assertHas "$out" "$(printf '* SEARCH 2\nd OK')"
+  assertHas "$out" "$(printf '* SEARCH 1\ne OK')"
+}
+
+testAddressSearchMatchesEveryAddressForm() {
+  newbox "$T_TMP/m"
+  hmsg "$T_TMP/m/cur/1.M1P1.h:2," 'From: user-from@domain.org'
+  hmsg "$T_TMP/m/cur/2.M2P2.h:2," 'From: RealFrom <user-from@domain.org>'
+  hmsg "$T_TMP/m/cur/3.M3P3.h:2," 'From: <user-from (comment)@ (comment) domain.org>'
+  hmsg "$T_TMP/m/cur/4.M4P4.h:2," 'From: user-from@domain.org (RealFrom)'
+  hmsg "$T_TMP/m/cur/5.M5P5.h:2," 'From: other@domain.org' 'Cc: "Real, Cc" <user-cc @ domain.org>'
+  out=$(printf '%s\n' 'a SELECT INBOX' 'b SEARCH FROM user-from@domain.org' 'c SEARCH FROM realfrom' \
+    'd SEARCH CC user-cc@domain.org' 'e SEARCH FROM "RealFrom <user-from@domain.org>"' | session "$T_TMP/m")
+  assertHas "$out" "$(printf '* SEARCH 1 2 3 4\nb OK')"
+  assertHas "$out" "$(printf '* SEARCH 2 4\nc OK')"
+  assertHas "$out" "$(printf '* SEARCH 5\nd OK')"
+  assertHas "$out" "$(printf '* SEARCH 2 4\ne OK')"
+}
+
+testUid4294967295IsAValidUid() {
+  newbox "$T_TMP/m"
+  hmsg "$T_TMP/m/cur/1.M1P1.h:2," 'Subject: one'
+  hmsg "$T_TMP/m/cur/2.M2P2.h:2," 'Subject: two'
+  out=$(printf '%s\n' 'a SELECT INBOX' 'b UID SEARCH UID 1:4294967295' 'c UID SEARCH UID 3:4294967295' \
+    'd UID SEARCH UID 3:*' 'e UID FETCH 4294967295 UID' 'f UID SEARCH UID 4294967296' 'g UID SEARCH UID 0:3' \
+    'h SEARCH 1:*' | session "$T_TMP/m")
+  assertHas "$out" "$(printf '* SEARCH 1 2\nb OK')"
+  # UIDs 3 to 4294967295: none (not the "last message" rule of "*")
+  assertHas "$out" "$(printf '* SEARCH\nc OK')"
+  assertHas "$out" "$(printf '* SEARCH 2\nd OK')"
+  assertContains "$out" 'e OK'
+  # bad sets are BAD, and the session goes on
+  assertContains "$out" 'f BAD'
+  assertContains "$out" 'g BAD'
+  assertHas "$out" "$(printf '* SEARCH 1 2\nh OK')"
+}
+
+# login: vmail-imap-login (then vmail-checkpw, vmail-imapd) on stdin
+login() {
+  env VMAIL_AUTH_PLAINTEXT=1 vmail-imap-login vmail-imapd 2>/dev/null | tr -d '\r'
+}
+
+testLongCommandsAreAnsweredNotDropped() {
+  long=$(head -c 30000 /dev/zero | tr '\0' 1)
+  # RFC 2971 ID with long values (imaptest's "id"): served before login
+  out=$(printf 'a ID ("name" "%s" "x" "%s")\r\nb NOOP\r\nc LOGOUT\r\n' "$long" "$long" | login)
+  assertContains "$out" '* ID ('
+  assertContains "$out" 'a OK'
+  assertContains "$out" 'b OK'
+  # any other over-long command gets a BAD, the session stays
+  out=$(printf 'a LOGIN "%s" x\r\nb NOOP\r\n' "$long" | login)
+  assertContains "$out" 'a BAD Command line too long'
+  assertContains "$out" 'b OK'
+  assertNotContains "$out" 'BYE Command'
+  # after login too, also when the long line announces a literal
+  newbox "$T_TMP/m"
+  long=$(head -c 70000 /dev/zero | tr '\0' 1)
+  out=$(printf 'a ID ("x" "%s" "y" {5+}\r\nhello)\r\nb NOOP\r\n' "$long" | (cd "$T_TMP/m" && vmail-imapd 2>/dev/null) | tr -d '\r')
+  assertContains "$out" 'a BAD Command line too long'
+  assertContains "$out" 'b OK'
+  assertNotContains "$out" 'hello'
+}
+
+. shunit2
