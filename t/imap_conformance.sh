@@ -108,4 +108,29 @@ testLongCommandsAreAnsweredNotDropped() {
   assertNotContains "$out" 'hello'
 }
 
+testListExtendedOptionsAndRecursiveMatch() {
+  newbox "$T_TMP/m"
+  out=$(printf '%s\n' 'a CREATE T.a' 'a2 CREATE T.b' 'b CREATE T.b.c' 'c CREATE T.d.e' 'd CREATE T.gone' \
+    'e SUBSCRIBE T.b.c' 'f SUBSCRIBE T.d.e' 'g SUBSCRIBE T.gone' 'h DELETE T.gone' \
+    'i LIST (BOGUS) "" ""' 'j LIST (RECURSIVEMATCH) "" ""' 'k LIST (RECURSIVEMATCH REMOTE) "" ""' \
+    'l LIST "" "" RETURN (BOGUS)' 'm LIST (REMOTE) "" "%"' \
+    'n LIST (SUBSCRIBED RECURSIVEMATCH) "" "T.%"' 'o LIST (SUBSCRIBED) "" "T.*"' \
+    'p LSUB "" "T.%"' 'q LIST (SUBSCRIBED RECURSIVEMATCH) "" ("T.b" "T.b.c")' | session "$T_TMP/m")
+  # CREATE does not subscribe, DELETE does not unsubscribe (RFC 3501 6.3.9)
+  assertEquals "$(printf 'Trash\nT.b.c\nT.d.e\nT.gone' | sort)" "$(grep '^T\.\|^Trash$' "$T_TMP/m/subscriptions" | sort)"
+  for t in i j k l; do assertContains "$t BAD" "$out" "$t BAD"; done
+  assertContains "$out" 'm OK'
+  # T.b and T.d: not subscribed, their subscribed children hidden by "%"
+  assertContains "$out" '* LIST (\HasChildren) "." "T.b" ("CHILDINFO" ("SUBSCRIBED"))'
+  assertContains "$out" '* LIST (\NonExistent \HasChildren) "." "T.d" ("CHILDINFO" ("SUBSCRIBED"))'
+  assertNotContains "$out" '"T.a"'
+  assertContains "$out" '* LIST (\NonExistent \HasNoChildren \Subscribed) "." "T.gone"'
+  assertContains "$out" '* LSUB (\Noselect) "." "T.b"'
+  assertContains "$out" '* LSUB (\Noselect) "." "T.gone"'
+  # both patterns matched: T.b.c is listed itself, T.b gets no CHILDINFO
+  q=$(echo "$out" | sed -n '/^p OK/,/^q OK/p')
+  assertContains "$q" '"T.b.c"'
+  assertNotContains "$q" '"T.b" ('
+}
+
 . shunit2

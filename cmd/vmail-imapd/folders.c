@@ -239,6 +239,34 @@ static int name_matches(char const *pattern, char const *name)
   return match(pattern, name, &steps);
 }
 
+/* Does the wire form of a name match one of the patterns (after ref)? */
+static int patterns_match(stralloc const *ref, stralloc const *pats, char const *wire, stralloc *full)
+{
+  for (size_t p = 0; p < pats->len; p += strlen(pats->s + p) + 1)
+  {
+    full->len = 0;
+    if (!stralloc_cats(full, ref->s) || !stralloc_cats(full, pats->s + p) || !stralloc_0(full)) die_nomem();
+    if (name_matches(full->s, wire)) return 1;
+  }
+  return 0;
+}
+
+/* Has name a subscribed inferior that no pattern matches? (wire and full
+ * are scratch space.) */
+static int hides_subscribed(stralloc const *subs, char const *name, stralloc const *ref, stralloc const *pats,
+                            stralloc *wire, stralloc *full)
+{
+  size_t len = strlen(name);
+  for (size_t pos = 0; pos < subs->len; pos += strlen(subs->s + pos) + 1)
+  {
+    char const *s = subs->s + pos;
+    if (strncmp(s, name, len) || s[len] != '.') continue;
+    name_to_wire(s, wire);
+    if (!patterns_match(ref, pats, wire->s, full)) return 1;
+  }
+  return 0;
+}
+
 static int status_items(imap_cursor *c, unsigned *items);
 static void status_out(char const *name, unsigned items);
 
@@ -249,7 +277,8 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
 {
   stralloc ref = STRALLOC_ZERO, pats = STRALLOC_ZERO, word = STRALLOC_ZERO, names = STRALLOC_ZERO,
            subs = STRALLOC_ZERO, full = STRALLOC_ZERO, wire = STRALLOC_ZERO;
-  int sel_subscribed = 0, sel_special = 0, ret_subscribed = 0, ret_children = 1, ret_special = 1, extended = 0;
+  int sel_subscribed = 0, sel_special = 0, sel_recursive = 0, sel_other = 0, ret_subscribed = 0, ret_children = 1,
+      ret_special = 1, extended = 0;
   unsigned npats = 0, status = 0;
   char const *verb = lsub ? "LSUB" : "LIST";
 
@@ -261,10 +290,15 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
     {
       word.len = 0;
       if (!imap_atom(c, &word) || !stralloc_0(&word)) goto bad;
-      if (!strcasecmp(word.s, "SUBSCRIBED")) sel_subscribed = ret_subscribed = 1;
-      else if (!strcasecmp(word.s, "SPECIAL-USE")) sel_special = 1;
-      imap_sp(c);
+      /* RFC 5258 3.1: an unknown option, or RECURSIVEMATCH with nothing
+         to recurse on, is BAD */
+      if (!strcasecmp(word.s, "SUBSCRIBED")) sel_subscribed = ret_subscribed = sel_other = 1;
+      else if (!strcasecmp(word.s, "SPECIAL-USE")) sel_special = sel_other = 1;
+      else if (!strcasecmp(word.s, "RECURSIVEMATCH")) sel_recursive = 1;
+      else if (strcasecmp(word.s, "REMOTE")) goto bad;
+      if (imap_peek(c) != ')' && !imap_sp(c)) goto bad;
     }
+    if (sel_recursive && !sel_other) goto bad;
     if (!imap_sp(c)) goto bad;
   }
   if (!imap_astring(c, &ref) && imap_peek(c) != ' ') goto bad;
@@ -298,7 +332,8 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
       else if (!strcasecmp(word.s, "CHILDREN")) ret_children = 1;
       else if (!strcasecmp(word.s, "SPECIAL-USE")) ret_special = 1;
       else if (!strcasecmp(word.s, "STATUS")) { if (!imap_sp(c) || !status_items(c, &status)) goto bad; }
-      imap_sp(c);
+      else goto bad;
+      if (imap_peek(c) != ')' && !imap_sp(c)) goto bad;
     }
   }
   if (!imap_at_end(c)) goto bad;
@@ -310,7 +345,6 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
     goto end;
   }
   folders_all(&names);
-  add_parents(&names);
   subs_load(&subs);
   if (lsub || sel_subscribed)
     /* subscribed names whose folder is gone are listed too (RFC 3501
@@ -318,34 +352,39 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
     for (size_t pos = 0; pos < subs.len; pos += strlen(subs.s + pos) + 1)
       if (!has_name(&names, subs.s + pos, strlen(subs.s + pos))
           && (!stralloc_catb(&names, "\002", 1) || !stralloc_cats(&names, subs.s + pos) || !stralloc_0(&names))) die_nomem();
+  add_parents(&names);
   for (size_t pos = 0; pos < names.len; pos += strlen(names.s + pos) + 1)
   {
     int virtual = names.s[pos] == 1 || names.s[pos] == 2;
     char const *name = names.s + pos + virtual;
-    int matched = 0, subscribed = subs_has(&subs, name), children = has_children(&names, name), first = 1;
+    int matched, subscribed = subs_has(&subs, name), children = has_children(&names, name), first = 1, childinfo = 0;
     char const *special = special_attr(name);
     /* patterns are in the client's form of names */
     name_to_wire(name, &wire);
-    for (size_t p = 0; p < pats.len && !matched; p += strlen(pats.s + p) + 1)
-    {
-      full.len = 0;
-      if (!stralloc_cats(&full, ref.s) || !stralloc_cats(&full, pats.s + p) || !stralloc_0(&full)) die_nomem();
-      matched = name_matches(full.s, wire.s);
-    }
+    matched = patterns_match(&ref, &pats, wire.s, &full);
     if (!matched) continue;
-    if ((lsub || sel_subscribed) && !subscribed) continue;
+    if ((lsub || sel_subscribed) && !subscribed)
+    {
+      /* a name that is not subscribed but hides subscribed inferiors from
+         the pattern: LSUB's \Noselect (RFC 3501 6.3.9), RECURSIVEMATCH's
+         CHILDINFO (RFC 5258 3.5) */
+      if (!(lsub || sel_recursive) || !hides_subscribed(&subs, name, &ref, &pats, &wire, &full)) continue;
+      childinfo = 1;
+    }
     if (sel_special && !special) continue;
+    name_to_wire(name, &wire);
     out("* "); out(verb); out(" (");
 #define ATTR(a) do { if (!first) out(" "); out(a); first = 0; } while (0)
     /* \NonExistent is LIST-EXTENDED's (RFC 5258 3); a plain LIST says what
        RFC 3501 clients know, as Dovecot does */
-    if (virtual) ATTR(lsub || !(extended || imap4rev2) ? "\\Noselect" : "\\NonExistent");
+    if (virtual || (lsub && childinfo)) ATTR(lsub || !(extended || imap4rev2) ? "\\Noselect" : "\\NonExistent");
     if (ret_children && !lsub) ATTR(children ? "\\HasChildren" : "\\HasNoChildren");
     if (ret_subscribed && subscribed && !lsub) ATTR("\\Subscribed");
     if (ret_special && special && !lsub) ATTR(special);
 #undef ATTR
     out(") \".\" ");
     outstring(wire.s, wire.len);
+    if (childinfo && !lsub) out(" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
     out("\r\n");
     if (status && !virtual) status_out(name, status);
   }
@@ -379,7 +418,6 @@ void cmd_create(imap_cursor *c, char const *tag)
   if (mailbox_arg(c, tag, &name, &dir, "Syntax: CREATE mailbox") <= 0) goto end;
   if (!strcmp(dir.s, ".") || folder_exists(dir.s)) { reply_no(tag, "[ALREADYEXISTS] Mailbox exists"); goto end; }
   if (make_folder(dir.s) < 0) { reply_no(tag, "[SERVERBUG] Cannot create mailbox"); goto end; }
-  subs_set(name.s, 1);
   reply_ok(tag, "Create completed");
  end:
   stralloc_free(&name); stralloc_free(&dir);
@@ -423,8 +461,8 @@ void cmd_delete(imap_cursor *c, char const *tag)
   if (!strcmp(dir.s, ".")) { reply_no(tag, "[CANNOT] INBOX cannot be deleted"); goto end; }
   if (!folder_exists(dir.s)) { reply_no(tag, "[NONEXISTENT] No such mailbox"); goto end; }
   if (box.selected && !strcmp(box.dir.s, dir.s)) mailbox_close(&box);
+  /* the subscription stays (RFC 3501 6.3.9: never removed unilaterally) */
   if (remove_folder(dir.s) < 0) { reply_no(tag, "[SERVERBUG] Cannot delete mailbox"); goto end; }
-  subs_set(name.s, 0);
   reply_ok(tag, "Delete completed");
  end:
   stralloc_free(&name); stralloc_free(&dir);
