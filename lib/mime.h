@@ -80,6 +80,14 @@ int64_t mime_date_zone(mime_message const *m, long *zone);
 
 /* Additions beyond the agreed API. */
 
+/* Binary content made storable (RFC 3516 4.3: what APPEND accepts in a
+ * literal8 must be served back by FETCH BODY[] too, where a NUL cannot
+ * travel): leaf parts with Content-Transfer-Encoding binary, or holding a
+ * NUL byte, re-encoded as base64 into out (replacing its contents), so
+ * that BINARY[] decodes them to the octets sent. 1 converted, 0 nothing
+ * to convert (out untouched), -1 out of memory. */
+int mime_binary_encode(char const *msg, size_t len, stralloc *out);
+
 /* Appends the decoded UTF-8 value of the first header field named field
  * (RFC 2047 words decoded, folding removed) to out; 1 found, -1 absent,
  * 0 out of memory. For SORT, logging and tools. */

@@ -133,4 +133,52 @@ testListExtendedOptionsAndRecursiveMatch() {
   assertNotContains "$q" '"T.b" ('
 }
 
+testLiteral8BinaryPartIsServedBack() {
+  newbox "$T_TMP/m"
+  # a binary part with NUL, bare LF and CRLF (imaptest's append-binary)
+  out=$(python3 - "$T_TMP/m" <<'PY'
+import subprocess, sys
+body = (b"From: user@domain.org\r\nMime-Version: 1.0\r\nContent-Type: application/octet-stream\r\n"
+        b"Content-Transfer-Encoding: binary\r\n\r\n\x00-\xe4\n\r\n\n")
+inp = (b"a APPEND INBOX ~{%d+}\r\n" % len(body) + body + b"\r\nb SELECT INBOX\r\n"
+       b"c FETCH 1 (BINARY.SIZE[1] BINARY.PEEK[1])\r\nd FETCH 1 (BODY.PEEK[1])\r\n")
+out = subprocess.run(["vmail-imapd"], input=inp, cwd=sys.argv[1], capture_output=True).stdout
+print("appended" if b"a OK [APPENDUID" in out else "not appended")
+# the octets sent, exactly, through BINARY
+print("binary" if b"BINARY.SIZE[1] 7 BINARY[1] ~{7}\r\n\x00-\xe4\n\r\n\n)" in out else "binary differs")
+# and no NUL in a plain literal: the part is base64 for BODY[]
+print("base64" if b"* 1 FETCH (BODY[1] {14}\r\nAC3kCg0KCg==\r\n)" in out else "body differs")
+PY
+)
+  assertEquals "$(printf 'appended\nbinary\nbase64')" "$out"
+  assertContains "$(cat "$T_TMP"/m/cur/*)" 'Content-Transfer-Encoding: base64'
+}
+
+testFirstCondstoreCommandTellsHighestModseq() {
+  newbox "$T_TMP/m"
+  hmsg "$T_TMP/m/cur/1.M1P1.h:2," 'Subject: one'
+  hmsg "$T_TMP/m/cur/2.M2P2.h:2," 'Subject: two'
+  hmsg "$T_TMP/m/cur/3.M3P3.h:2," 'Subject: three'
+  out=$(printf '%s\n' 'a SELECT INBOX' 'b FETCH 1 (FLAGS)' 'c FETCH 1 (MODSEQ)' 'd FETCH 2 (MODSEQ)' 'e STORE 2 +FLAGS (\Seen)' \
+    'f SEARCH RETURN (MIN) 1:3 MODSEQ 1' 'g SEARCH RETURN (MAX) 1:3 MODSEQ 1' 'h SEARCH RETURN (ALL) 1:3 MODSEQ 1' | session "$T_TMP/m")
+  # once, before the first CONDSTORE-enabling command completes (RFC 7162 3.1)
+  assertEquals 2 "$(echo "$out" | grep -c '^\* OK \[HIGHESTMODSEQ [0-9]*\]')"
+  assertHas "$out" "$(printf ' Highest\nc OK')"
+  assertHas "$out" "$(printf '* 1 FETCH (FLAGS ())\nb OK')"
+  # ESEARCH's MODSEQ: of the messages returned (RFC 7162 3.1.5)
+  m1=$(echo "$out" | sed -n 's/^\* 1 FETCH (MODSEQ (\([0-9]*\)))$/\1/p')
+  m2=$(echo "$out" | sed -n 's/^\* 2 FETCH (FLAGS (\\Seen) MODSEQ (\([0-9]*\)))$/\1/p')
+  assertNotEquals "" "$m1"; assertNotEquals "" "$m2"
+  assertContains "$out" "MIN 1 MODSEQ $m1"
+  assertContains "$out" "ALL 1:3 MODSEQ $m2"
+}
+
+testMoveIntoTheSelectedFolderReportsIt() {
+  newbox "$T_TMP/m"
+  hmsg "$T_TMP/m/cur/1.M1P1.h:2," 'Subject: one'
+  out=$(printf '%s\n' 'a SELECT INBOX' 'b MOVE 1 INBOX' 'c FETCH 1 UID' | session "$T_TMP/m")
+  assertHas "$out" "$(printf '* 1 EXPUNGE\n* 1 EXISTS')"
+  assertContains "$out" '* 1 FETCH (UID 2)'
+}
+
 . shunit2

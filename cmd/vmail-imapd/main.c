@@ -68,7 +68,20 @@ static void reply(char const *tag, char const *status, char const *text)
   outflush();
 }
 
-void reply_ok(char const *tag, char const *text) { bad_in_a_row = 0; reply(tag, "OK", text); }
+/* RFC 7162 3.1: the first CONDSTORE-enabling command, a mailbox being
+ * selected, tells its HIGHESTMODSEQ before it completes. */
+static int condstore_told;
+
+void reply_ok(char const *tag, char const *text)
+{
+  bad_in_a_row = 0;
+  if (condstore && !condstore_told)
+  {
+    condstore_told = 1;
+    if (box.selected) { out("* OK [HIGHESTMODSEQ "); outu(mailbox_highestmodseq(&box)); out("] Highest\r\n"); }
+  }
+  reply(tag, "OK", text);
+}
 void reply_no(char const *tag, char const *text) { bad_in_a_row = 0; reply(tag, "NO", text); }
 void reply_bad(char const *tag, char const *text) { bad_in_a_row++; reply(tag, "BAD", text); }
 
@@ -184,6 +197,7 @@ static void cmd_select(imap_cursor *c, char const *tag, int readonly)
   out("* OK [UIDVALIDITY "); outu(box.uidvalidity); out("] UIDs valid\r\n");
   out("* OK [UIDNEXT "); outu(box.uidnext); out("] Predicted next UID\r\n");
   out("* OK [HIGHESTMODSEQ "); outu(mailbox_highestmodseq(&box)); out("] Highest\r\n");
+  if (condstore) condstore_told = 1;
   if (qr_uidvalidity) qresync_select(qr_uidvalidity, qr_since, has_known ? &known : 0);
   stralloc_free(&known);
   reply_ok(tag, box.readonly ? "[READ-ONLY] Examine completed" : "[READ-WRITE] Select completed");

@@ -240,7 +240,7 @@ void cmd_search(imap_cursor *c, char const *tag, int uid)
 {
   ctx x;
   stralloc word = STRALLOC_ZERO, all = STRALLOC_ZERO, saved = STRALLOC_ZERO;
-  genalloc hits = GENALLOC_ZERO;
+  genalloc hits = GENALLOC_ZERO, hitmods = GENALLOC_ZERO;
   uint64_t topmodseq = 0;
   unsigned ret = 0;
   int esearch = 0;
@@ -297,7 +297,7 @@ void cmd_search(imap_cursor *c, char const *tag, int uid)
     if (r > 0)
     {
       uint32_t v = uid ? box_msg(i)->uid : (uint32_t)(i + 1);
-      if (!genalloc_append(uint32_t, &hits, &v)) die_nomem();
+      if (!genalloc_append(uint32_t, &hits, &v) || !genalloc_append(uint64_t, &hitmods, &box_msg(i)->modseq)) die_nomem();
       if (box_msg(i)->modseq > topmodseq) topmodseq = box_msg(i)->modseq;
       if ((ret & RET_SAVE) && !stralloc_catb(&saved, (char const *)&box_msg(i)->uid, sizeof(uint32_t))) die_nomem();
     }
@@ -342,7 +342,19 @@ void cmd_search(imap_cursor *c, char const *tag, int uid)
           i = j + 1;
         }
       }
-      if (x.modseq_used && count) { out(" MODSEQ "); outu(topmodseq); }
+      if (x.modseq_used && count)
+      {
+        /* RFC 7162 3.1.5: the highest of the messages returned: with MIN
+           and/or MAX alone, only those */
+        uint64_t const *mods = genalloc_s(uint64_t, &hitmods);
+        if (!(ret & (RET_ALL | RET_COUNT)))
+        {
+          topmodseq = 0;
+          if ((ret & RET_MIN) && mods[0] > topmodseq) topmodseq = mods[0];
+          if ((ret & RET_MAX) && mods[count - 1] > topmodseq) topmodseq = mods[count - 1];
+        }
+        out(" MODSEQ "); outu(topmodseq);
+      }
       out("\r\n");
     }
   }
@@ -354,5 +366,5 @@ void cmd_search(imap_cursor *c, char const *tag, int uid)
   ctx_done(&x);
   stralloc_free(&x.raw); stralloc_free(&x.arg); stralloc_free(&x.arg2);
   stralloc_free(&word); stralloc_free(&all); stralloc_free(&saved);
-  genalloc_free(uint32_t, &hits);
+  genalloc_free(uint32_t, &hits); genalloc_free(uint64_t, &hitmods);
 }

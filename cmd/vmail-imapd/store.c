@@ -11,6 +11,7 @@
 #include <skalibs/djbunix.h>
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
+#include "mime.h"
 #include "uidlist.h"
 #include "imapd.h"
 
@@ -203,6 +204,7 @@ void cmd_copy(imap_cursor *c, char const *tag, int uid, int move)
       if (imap_seqset_has(&moved, box_msg(i)->uid, 0)) box_msg(i)->flags |= FL_DELETED;
     if (moved.len) mailbox_expunge(&box, &moved, 1);
     stralloc_free(&moved);
+    mailbox_sync(&box, 1, 1);   /* a MOVE into this very folder: its EXISTS (RFC 6851 3.3) */
     reply_ok(tag, "Move completed");
   }
   else
@@ -222,7 +224,7 @@ void cmd_copy(imap_cursor *c, char const *tag, int uid, int move)
 void cmd_append(imap_cursor *c, char const *tag)
 {
   stralloc name = STRALLOC_ZERO, dir = STRALLOC_ZERO, names = STRALLOC_ZERO, kw = STRALLOC_ZERO,
-           data = STRALLOC_ZERO, code = STRALLOC_ZERO, stored = STRALLOC_ZERO;
+           data = STRALLOC_ZERO, code = STRALLOC_ZERO, stored = STRALLOC_ZERO, conv = STRALLOC_ZERO;
   genalloc uids = GENALLOC_ZERO;
   unsigned kwcount = 0, count = 0;
   char num[UINT32_FMT];
@@ -237,7 +239,7 @@ void cmd_append(imap_cursor *c, char const *tag)
   {
     uint32_t flags = 0, keywords = 0;
     int64_t date = 0;
-    int list, r;
+    int list, r, binary;
     if (++count > APPEND_MESSAGES_MAX) goto bad;
     if (imap_peek(c) == '(')
     {
@@ -248,8 +250,16 @@ void cmd_append(imap_cursor *c, char const *tag)
     }
     if (imap_peek(c) == '"' && (!imap_date_time(c, &date) || !imap_sp(c))) goto bad;
     data.len = 0;
+    binary = imap_peek(c) == '~';
     if (!imap_string(c, &data)) goto bad;
     if (!data.len) { reply_no(tag, "Empty message"); goto end; }
+    /* a literal8's binary parts are stored as base64 (RFC 3516 4.3) */
+    if (binary && (r = mime_binary_encode(data.s, data.len, &conv)) != 0)
+    {
+      stralloc t = data;
+      if (r < 0) die_nomem();
+      data = conv; conv = t;
+    }
     if (deliver_copy(dir.s, -1, 0, data.s, data.len, flags, &kw, keywords, date, &stored) < 0)
     {
       reply_no(tag, errno == ENOSPC || errno == EDQUOT ? "[OVERQUOTA] Disk full" : "[SERVERBUG] Cannot store message");
@@ -270,7 +280,7 @@ void cmd_append(imap_cursor *c, char const *tag)
   reply_bad(tag, "Syntax: APPEND mailbox [(flags)] [date-time] literal");
  end:
   stralloc_free(&name); stralloc_free(&dir); stralloc_free(&names); stralloc_free(&kw);
-  stralloc_free(&data); stralloc_free(&code); stralloc_free(&stored); genalloc_free(uint32_t, &uids);
+  stralloc_free(&data); stralloc_free(&code); stralloc_free(&stored); stralloc_free(&conv); genalloc_free(uint32_t, &uids);
 }
 
 void cmd_expunge(imap_cursor *c, char const *tag, int uid)
