@@ -181,4 +181,55 @@ testMoveIntoTheSelectedFolderReportsIt() {
   assertContains "$out" '* 1 FETCH (UID 2)'
 }
 
+# issue 13 item 5: one normalisation for every command
+testTrailingSeparatorAndReservedNames() {
+  newbox "$T_TMP/m"
+  out=$(printf '%s\n' 'a CREATE foo.' 'b SELECT foo.' 'c APPEND foo. {5+}' 'hello' 'd STATUS foo. (MESSAGES)' \
+    'e CREATE "%"' 'f CREATE "a*b"' 'g CREATE tmp' 'h CREATE x.new' 'i CREATE cur.y' 'j CREATE tmpx.curly' \
+    'k SELECT tmp' 'l APPEND new {5+}' 'hello' 'm CREATE a*b' | session "$T_TMP/m")
+  assertContains "$out" 'a OK'
+  assertContains "$out" 'b OK'
+  assertContains "$out" 'c OK [APPENDUID'
+  assertContains "$out" '* STATUS "foo" (MESSAGES 1)'
+  assertTrue "[ -d '$T_TMP/m/.foo/cur' ]"
+  for t in e f g h i; do assertContains "$t refused" "$out" "$t NO [CANNOT] Invalid mailbox name"; done
+  assertContains "$out" 'j OK'
+  assertContains "$out" 'k NO'
+  assertContains "$out" 'l NO [TRYCREATE]'
+  assertContains "atom ends at *: the rest is a syntax error" "$out" 'm BAD'
+  assertEquals "no folder made for them" 0 "$(ls -a "$T_TMP/m" | grep '^\.' | grep -c -e '%' -e '\*' -e tmp$ -e new$ -e '^\.cur')"
+}
+
+# issue 15 (a): a Dovecot site's "/" separator, Maildir++ names on disk
+testSlashSeparatorSetting() {
+  newbox "$T_TMP/m"
+  mkdir -p "$T_TMP/m/.Archive.2024/cur" "$T_TMP/m/.Archive.2024/new" "$T_TMP/m/.Archive.2024/tmp"
+  hmsg "$T_TMP/m/.Archive.2024/cur/1.M1P1.h:2," 'Subject: old'
+  out=$(printf '%s\n' 'a NAMESPACE' 'b LIST "" "*"' 'c LIST "" "Archive/%"' 'd SELECT Archive/2024' \
+    'e CREATE Work/Projects/' 'f CREATE Dr.Who' 'g RENAME Work/Projects Work/Done' 'h LIST "Work/" "%"' \
+    'i COPY 1 Work/Done' 'j STATUS Work/Done (MESSAGES)' 'k SUBSCRIBE Work/Done' 'l LSUB "" "Work/*"' 'm LIST "" ""' \
+    | sed "s/\$/$CRLF/" | (cd "$T_TMP/m" && VMAIL_IMAP_SEPARATOR=/ vmail-imapd 2>/dev/null) | tr -d '\r')
+  assertContains "$out" '* NAMESPACE (("" "/")) NIL NIL'
+  assertContains "$out" '* LIST (\HasChildren \Archive) "/" "Archive"'
+  assertContains "$out" '* LIST (\HasNoChildren) "/" "Archive/2024"'
+  assertHas "$out" "$(printf '* LIST (\\HasNoChildren) "/" "Archive/2024"\nc OK')"
+  assertContains "$out" '* 1 EXISTS'
+  assertContains "$out" 'e OK'
+  assertContains "$out" 'f NO [CANNOT]'
+  assertContains "$out" 'g OK'
+  assertHas "$out" "$(printf '* LIST (\\HasNoChildren) "/" "Work/Done"\nh OK')"
+  assertContains "$out" 'i OK [COPYUID'
+  assertContains "$out" '* STATUS "Work/Done" (MESSAGES 1)'
+  assertContains "$out" '* LSUB () "/" "Work/Done"'
+  assertContains "$out" '* LIST (\Noselect) "/" ""'
+  # on disk: Maildir++ as before
+  assertTrue "[ -d '$T_TMP/m/.Work.Done/cur' ]"
+  assertEquals "Work.Done" "$(grep Work "$T_TMP/m/subscriptions")"
+  # the default, and a bad setting
+  out=$(printf 'a NAMESPACE\r\n' | (cd "$T_TMP/m" && vmail-imapd 2>/dev/null) | tr -d '\r')
+  assertContains "$out" '* NAMESPACE (("" ".")) NIL NIL'
+  (cd "$T_TMP/m" && VMAIL_IMAP_SEPARATOR=: vmail-imapd </dev/null >/dev/null 2>&1)
+  assertEquals 100 $?
+}
+
 . shunit2

@@ -1,5 +1,5 @@
 /* folders: the mailbox list (Maildir++ folders ".Name" beside INBOX's own
- * cur/new/tmp, hierarchy separator "."), subscriptions and STATUS.
+ * cur/new/tmp; hierarchy separator "." on disk, "." or "/" for clients), subscriptions and STATUS.
  * LIST follows RFC 3501 6.3.8 with LIST-EXTENDED (RFC 5258), SPECIAL-USE
  * (RFC 6154), LIST-STATUS (RFC 5819) and CHILDREN (RFC 3348). */
 #include <dirent.h>
@@ -139,20 +139,65 @@ static void folders_all(stralloc *names)
   closedir(d);
 }
 
+/* The hierarchy separator clients see (VMAIL_IMAP_SEPARATOR); on disk it
+ * is always Maildir++'s '.'. */
+static char sep = '.';
+
+int folders_init(void)
+{
+  char const *x = getenv("VMAIL_IMAP_SEPARATOR");
+  if (!x || !*x || !strcmp(x, ".")) sep = '.';
+  else if (!strcmp(x, "/")) sep = '/';
+  else return 0;
+  return 1;
+}
+
+void out_separator(void) { out(sep == '/' ? "\"/\"" : "\".\""); }
+
+/* A name component that cannot be a folder: a Maildir's own directories. */
+static int reserved_component(char const *s, size_t len)
+{
+  return len == 3 && (!memcmp(s, "tmp", 3) || !memcmp(s, "new", 3) || !memcmp(s, "cur", 3));
+}
+
 int name_from_wire(stralloc *name)
 {
   stralloc stored = STRALLOC_ZERO;
-  int r;
-  if (!imap4rev2) return 1;
-  r = imap_utf8_to_mutf7(name->s, name->len, &stored);
-  if (r < 0) die_nomem();
-  if (r && !stralloc_copyb(name, stored.s, stored.len)) die_nomem();
-  stralloc_free(&stored);
+  size_t start = 0;
+  int r = 1;
+  if (imap4rev2)
+  {
+    r = imap_utf8_to_mutf7(name->s, name->len, &stored);
+    if (r < 0) die_nomem();
+    if (r && !stralloc_copyb(name, stored.s, stored.len)) die_nomem();
+    stralloc_free(&stored);
+    if (!r) return 0;
+  }
+  /* one place for every command: the client's separator becomes '.' (a
+     '.' of the client's cannot be stored when its separator is '/'), a
+     trailing separator goes (CREATE "a/" means a, RFC 3501 6.3.3, and so
+     does SELECT "a/"), and names no folder may have are emptied, which
+     folder_dir refuses: wildcards, and tmp, new or cur as a component */
+  for (size_t i = 0; i < name->len; i++)
+  {
+    char ch = name->s[i];
+    if (sep != '.' && ch == '.') { name->len = 0; return 1; }
+    if (ch == sep) name->s[i] = '.';
+    if (ch == '%' || ch == '*') { name->len = 0; return 1; }
+  }
+  while (name->len > 1 && name->s[name->len - 1] == '.') name->len--;
+  for (size_t i = 0; i <= name->len; i++)
+    if (i == name->len || name->s[i] == '.')
+    {
+      if (reserved_component(name->s + start, i - start)) { name->len = 0; return 1; }
+      start = i + 1;
+    }
   return r;
 }
 
 /* The name a client sees: UTF-8 for IMAP4rev2 (a stored name that is no
- * valid modified UTF-7 goes out as it is), else as stored. */
+ * valid modified UTF-7 goes out as it is), else as stored; with its
+ * separator. */
 static void name_to_wire(char const *stored, stralloc *wire)
 {
   size_t len = strlen(stored);
@@ -160,6 +205,7 @@ static void name_to_wire(char const *stored, stralloc *wire)
   wire->len = 0;
   if (imap4rev2 && (r = imap_mutf7_to_utf8(stored, len, wire)) < 0) die_nomem();
   if (!r && !stralloc_copyb(wire, stored, len)) die_nomem();
+  if (sep != '.') for (size_t i = 0; i < wire->len; i++) if (wire->s[i] == '.') wire->s[i] = sep;
   if (!stralloc_0(wire)) die_nomem();
   wire->len--;
 }
@@ -223,7 +269,7 @@ static int match(char const *p, char const *s, unsigned *steps)
     for (size_t i = 0; ; i++)
     {
       if (match(p + 1, s + i, steps)) return 1;
-      if (!s[i] || (*p == '%' && s[i] == '.')) return 0;
+      if (!s[i] || (*p == '%' && s[i] == sep)) return 0;
     }
   }
   return *s == *p && match(p + 1, s + 1, steps);
@@ -233,7 +279,7 @@ static int name_matches(char const *pattern, char const *name)
 {
   unsigned steps = 0;
   /* INBOX is case-insensitive, in the pattern too */
-  if (!strncasecmp(pattern, "INBOX", 5) && (!pattern[5] || pattern[5] == '.' || pattern[5] == '*' || pattern[5] == '%')
+  if (!strncasecmp(pattern, "INBOX", 5) && (!pattern[5] || pattern[5] == sep || pattern[5] == '*' || pattern[5] == '%')
       && !strncmp(name, "INBOX", 5))
     return match(pattern + 5, name + 5, &steps);
   return match(pattern, name, &steps);
@@ -340,7 +386,7 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
   if (npats == 1 && !pats.s[0])
   {
     /* RFC 3501 6.3.8: the empty pattern asks for the separator */
-    out("* "); out(verb); out(" (\\Noselect) \".\" \"\"\r\n");
+    out("* "); out(verb); out(" (\\Noselect) "); out_separator(); out(" \"\"\r\n");
     reply_ok(tag, "List completed");
     goto end;
   }
@@ -382,7 +428,7 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
     if (ret_subscribed && subscribed && !lsub) ATTR("\\Subscribed");
     if (ret_special && special && !lsub) ATTR(special);
 #undef ATTR
-    out(") \".\" ");
+    out(") "); out_separator(); out(" ");
     outstring(wire.s, wire.len);
     if (childinfo && !lsub) out(" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
     out("\r\n");
@@ -404,7 +450,6 @@ static int mailbox_arg(imap_cursor *c, char const *tag, stralloc *name, stralloc
   name->len = 0;
   if (!imap_sp(c) || !imap_astring(c, name)) { reply_bad(tag, usage); return 0; }
   if (!name_from_wire(name)) { reply_no(tag, "[CANNOT] Mailbox name is not UTF-8"); return -1; }
-  while (name->len > 1 && name->s[name->len - 1] == '.') name->len--;   /* CREATE "a." means a */
   if (!stralloc_0(name)) die_nomem();
   name->len--;
   folder_canonical(name);
@@ -416,6 +461,7 @@ void cmd_create(imap_cursor *c, char const *tag)
 {
   stralloc name = STRALLOC_ZERO, dir = STRALLOC_ZERO;
   if (mailbox_arg(c, tag, &name, &dir, "Syntax: CREATE mailbox") <= 0) goto end;
+  if (!imap_at_end(c)) { reply_bad(tag, "Syntax: CREATE mailbox"); goto end; }
   if (!strcmp(dir.s, ".") || folder_exists(dir.s)) { reply_no(tag, "[ALREADYEXISTS] Mailbox exists"); goto end; }
   if (make_folder(dir.s) < 0) { reply_no(tag, "[SERVERBUG] Cannot create mailbox"); goto end; }
   reply_ok(tag, "Create completed");
@@ -458,6 +504,7 @@ void cmd_delete(imap_cursor *c, char const *tag)
 {
   stralloc name = STRALLOC_ZERO, dir = STRALLOC_ZERO;
   if (mailbox_arg(c, tag, &name, &dir, "Syntax: DELETE mailbox") <= 0) goto end;
+  if (!imap_at_end(c)) { reply_bad(tag, "Syntax: DELETE mailbox"); goto end; }
   if (!strcmp(dir.s, ".")) { reply_no(tag, "[CANNOT] INBOX cannot be deleted"); goto end; }
   if (!folder_exists(dir.s)) { reply_no(tag, "[NONEXISTENT] No such mailbox"); goto end; }
   if (box.selected && !strcmp(box.dir.s, dir.s)) mailbox_close(&box);
@@ -501,6 +548,7 @@ void cmd_rename(imap_cursor *c, char const *tag)
            names = STRALLOC_ZERO, a = STRALLOC_ZERO, b = STRALLOC_ZERO, subs = STRALLOC_ZERO, nsubs = STRALLOC_ZERO;
   if (mailbox_arg(c, tag, &from, &fromdir, "Syntax: RENAME from to") <= 0) goto end;
   if (mailbox_arg(c, tag, &to, &todir, "Syntax: RENAME from to") <= 0) goto end;
+  if (!imap_at_end(c)) { reply_bad(tag, "Syntax: RENAME from to"); goto end; }
   if (!folder_exists(fromdir.s)) { reply_no(tag, "[NONEXISTENT] No such mailbox"); goto end; }
   if (!strcmp(todir.s, ".") || folder_exists(todir.s)) { reply_no(tag, "[ALREADYEXISTS] Target mailbox exists"); goto end; }
   if (!strcmp(fromdir.s, "."))
@@ -544,6 +592,7 @@ void cmd_subscribe(imap_cursor *c, char const *tag, int on)
 {
   stralloc name = STRALLOC_ZERO, dir = STRALLOC_ZERO;
   if (mailbox_arg(c, tag, &name, &dir, on ? "Syntax: SUBSCRIBE mailbox" : "Syntax: UNSUBSCRIBE mailbox") <= 0) goto end;
+  if (!imap_at_end(c)) { reply_bad(tag, on ? "Syntax: SUBSCRIBE mailbox" : "Syntax: UNSUBSCRIBE mailbox"); goto end; }
   if (on && !folder_exists(dir.s)) { reply_no(tag, "[NONEXISTENT] No such mailbox"); goto end; }
   subs_set(name.s, on);
   reply_ok(tag, on ? "Subscribe completed" : "Unsubscribe completed");

@@ -145,6 +145,13 @@ int deliver_copy(char const *dir, int fd, char const *linkfrom, char const *head
  * 0 if it is not valid UTF-8. out_name sends a stored name as a string. */
 int name_from_wire(stralloc *name);
 void out_name(char const *stored);
+/* VMAIL_IMAP_SEPARATOR ("." by default, or "/"): the hierarchy separator
+ * clients see; 0 if the setting is neither. out_separator sends it quoted.
+ * name_from_wire also turns it into the '.' of Maildir++, drops a trailing
+ * one, and empties names no folder may have (wildcards; tmp, new, cur as
+ * a component), which folder_dir then refuses. */
+int folders_init(void);
+void out_separator(void);
 void special_use_create(void);
 void cmd_list(imap_cursor *c, char const *tag, int lsub);
 void cmd_create(imap_cursor *c, char const *tag);

@@ -192,7 +192,7 @@ static void cmd_select(imap_cursor *c, char const *tag, int readonly)
       out("* "); outu(recent); out(" RECENT\r\n");
       if (unseen) { out("* OK [UNSEEN "); outu(unseen); out("] First unseen\r\n"); }
     }
-    else { out("* LIST () \".\" "); out_name(box.name.s); out("\r\n"); }
+    else { out("* LIST () "); out_separator(); out(" "); out_name(box.name.s); out("\r\n"); }
   }
   out("* OK [UIDVALIDITY "); outu(box.uidvalidity); out("] UIDs valid\r\n");
   out("* OK [UIDNEXT "); outu(box.uidnext); out("] Predicted next UID\r\n");
@@ -271,7 +271,7 @@ static void dispatch(imap_cursor *c, char const *tag, stralloc *word)
   if (is(word, "LOGIN") || is(word, "AUTHENTICATE")) { reply_bad(tag, "Already authenticated"); return; }
   if (is(word, "ENABLE")) { cmd_enable(c, tag); return; }
   if (is(word, "ID")) { cmd_id(c, tag); return; }
-  if (is(word, "NAMESPACE")) { out("* NAMESPACE ((\"\" \".\")) NIL NIL\r\n"); reply_ok(tag, "Namespace completed"); return; }
+  if (is(word, "NAMESPACE")) { out("* NAMESPACE ((\"\" "); out_separator(); out(")) NIL NIL\r\n"); reply_ok(tag, "Namespace completed"); return; }
   if (is(word, "SELECT")) { cmd_select(c, tag, 0); return; }
   if (is(word, "EXAMINE")) { cmd_select(c, tag, 1); return; }
   if (is(word, "LIST")) { sync_after(1); cmd_list(c, tag, 0); return; }
@@ -324,6 +324,7 @@ int main(int argc, char const *const *argv)
   PROG = "vmail-imapd";
   if (argc > 1 && argv[1][0] == '-') strerr_dieusage(100, USAGE);
   if (getenv("USER")) imapd_user = getenv("USER");
+  if (!folders_init()) strerr_dief1x(100, "VMAIL_IMAP_SEPARATOR must be . or /");
   signal(SIGPIPE, SIG_IGN);   /* a vanished client is a write error: logged, not a silent death */
   {
     /* tell vmail-imap-login that the session is ours from now on */
