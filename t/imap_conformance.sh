@@ -232,4 +232,24 @@ testSlashSeparatorSetting() {
   assertEquals 100 $?
 }
 
+# the dispatch table: the state each command needs, and which take UID
+testCommandStatesAndUidPrefix() {
+  newbox "$T_TMP/m"
+  hmsg "$T_TMP/m/cur/1.M1P1.h:2," 'Subject: one'
+  out=$(printf '%s\n' 'a FETCH 1 UID' 'b UID FETCH 1 UID' 'c CHECK' 'd BOGUS' 'e SELECT INBOX' 'f UID NOOP' \
+    'g UID' 'h UID FETCH 1 UID' 'i uid search all' 'j UID LOGOUT' 'k LOGIN a b' 'l CLOSE' 'm UNSELECT' | session "$T_TMP/m")
+  assertContains "$out" 'a BAD No mailbox selected'
+  assertContains "$out" 'b BAD No mailbox selected'
+  assertContains "$out" 'c BAD No mailbox selected'
+  assertContains "$out" 'd BAD Unknown command'
+  assertContains "$out" 'f BAD Unknown command'
+  assertContains "$out" 'g BAD Syntax: UID command'
+  assertHas "$out" "$(printf '* 1 FETCH (UID 1)\nh OK')"
+  assertHas "$out" "$(printf '* SEARCH 1\ni OK')"
+  assertContains "$out" 'j BAD Unknown command'
+  assertContains "$out" 'k BAD Already authenticated'
+  assertContains "$out" 'l OK'
+  assertContains "$out" 'm BAD No mailbox selected'
+}
+
 . shunit2

@@ -198,12 +198,12 @@ int name_from_wire(stralloc *name)
 /* The name a client sees: UTF-8 for IMAP4rev2 (a stored name that is no
  * valid modified UTF-7 goes out as it is), else as stored; with its
  * separator. */
-static void name_to_wire(char const *stored, stralloc *wire)
+static void name_to_wire(int rev2, char const *stored, stralloc *wire)
 {
   size_t len = strlen(stored);
   int r = 0;
   wire->len = 0;
-  if (imap4rev2 && (r = imap_mutf7_to_utf8(stored, len, wire)) < 0) die_nomem();
+  if (rev2 && (r = imap_mutf7_to_utf8(stored, len, wire)) < 0) die_nomem();
   if (!r && !stralloc_copyb(wire, stored, len)) die_nomem();
   if (sep != '.') for (size_t i = 0; i < wire->len; i++) if (wire->s[i] == '.') wire->s[i] = sep;
   if (!stralloc_0(wire)) die_nomem();
@@ -213,7 +213,7 @@ static void name_to_wire(char const *stored, stralloc *wire)
 void out_name(char const *stored)
 {
   stralloc wire = STRALLOC_ZERO;
-  name_to_wire(stored, &wire);
+  name_to_wire(imap4rev2, stored, &wire);
   outstring(wire.s, wire.len);
   stralloc_free(&wire);
 }
@@ -299,7 +299,7 @@ static int patterns_match(stralloc const *ref, stralloc const *pats, char const 
 
 /* Has name a subscribed inferior that no pattern matches? (wire and full
  * are scratch space.) */
-static int hides_subscribed(stralloc const *subs, char const *name, stralloc const *ref, stralloc const *pats,
+static int hides_subscribed(int rev2, stralloc const *subs, char const *name, stralloc const *ref, stralloc const *pats,
                             stralloc *wire, stralloc *full)
 {
   size_t len = strlen(name);
@@ -307,19 +307,19 @@ static int hides_subscribed(stralloc const *subs, char const *name, stralloc con
   {
     char const *s = subs->s + pos;
     if (strncmp(s, name, len) || s[len] != '.') continue;
-    name_to_wire(s, wire);
+    name_to_wire(rev2, s, wire);
     if (!patterns_match(ref, pats, wire->s, full)) return 1;
   }
   return 0;
 }
 
 static int status_items(imap_cursor *c, unsigned *items);
-static void status_out(char const *name, unsigned items);
+static void status_out(session *s, char const *name, unsigned items);
 
 enum { ST_MESSAGES = 1, ST_RECENT = 2, ST_UIDNEXT = 4, ST_UIDVALIDITY = 8, ST_UNSEEN = 16, ST_DELETED = 32, ST_SIZE = 64,
        ST_HIGHESTMODSEQ = 128 };
 
-void cmd_list(imap_cursor *c, char const *tag, int lsub)
+void cmd_list(session *s, imap_cursor *c, char const *tag, int lsub)
 {
   stralloc ref = STRALLOC_ZERO, pats = STRALLOC_ZERO, word = STRALLOC_ZERO, names = STRALLOC_ZERO,
            subs = STRALLOC_ZERO, full = STRALLOC_ZERO, wire = STRALLOC_ZERO;
@@ -406,7 +406,7 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
     int matched, subscribed = subs_has(&subs, name), children = has_children(&names, name), first = 1, childinfo = 0;
     char const *special = special_attr(name);
     /* patterns are in the client's form of names */
-    name_to_wire(name, &wire);
+    name_to_wire(s->rev2, name, &wire);
     matched = patterns_match(&ref, &pats, wire.s, &full);
     if (!matched) continue;
     if ((lsub || sel_subscribed) && !subscribed)
@@ -414,16 +414,16 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
       /* a name that is not subscribed but hides subscribed inferiors from
          the pattern: LSUB's \Noselect (RFC 3501 6.3.9), RECURSIVEMATCH's
          CHILDINFO (RFC 5258 3.5) */
-      if (!(lsub || sel_recursive) || !hides_subscribed(&subs, name, &ref, &pats, &wire, &full)) continue;
+      if (!(lsub || sel_recursive) || !hides_subscribed(s->rev2, &subs, name, &ref, &pats, &wire, &full)) continue;
       childinfo = 1;
     }
     if (sel_special && !special) continue;
-    name_to_wire(name, &wire);
+    name_to_wire(s->rev2, name, &wire);
     out("* "); out(verb); out(" (");
 #define ATTR(a) do { if (!first) out(" "); out(a); first = 0; } while (0)
     /* \NonExistent is LIST-EXTENDED's (RFC 5258 3); a plain LIST says what
        RFC 3501 clients know, as Dovecot does */
-    if (virtual || (lsub && childinfo)) ATTR(lsub || !(extended || imap4rev2) ? "\\Noselect" : "\\NonExistent");
+    if (virtual || (lsub && childinfo)) ATTR(lsub || !(extended || s->rev2) ? "\\Noselect" : "\\NonExistent");
     if (ret_children && !lsub) ATTR(children ? "\\HasChildren" : "\\HasNoChildren");
     if (ret_subscribed && subscribed && !lsub) ATTR("\\Subscribed");
     if (ret_special && special && !lsub) ATTR(special);
@@ -432,7 +432,7 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
     outstring(wire.s, wire.len);
     if (childinfo && !lsub) out(" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
     out("\r\n");
-    if (status && !virtual) status_out(name, status);
+    if (status && !virtual) status_out(s, name, status);
   }
   reply_ok(tag, lsub ? "Lsub completed" : "List completed");
   goto end;
@@ -500,14 +500,14 @@ static int remove_folder(char const *dir)
   return -1;
 }
 
-void cmd_delete(imap_cursor *c, char const *tag)
+void cmd_delete(session *s, imap_cursor *c, char const *tag)
 {
   stralloc name = STRALLOC_ZERO, dir = STRALLOC_ZERO;
   if (mailbox_arg(c, tag, &name, &dir, "Syntax: DELETE mailbox") <= 0) goto end;
   if (!imap_at_end(c)) { reply_bad(tag, "Syntax: DELETE mailbox"); goto end; }
   if (!strcmp(dir.s, ".")) { reply_no(tag, "[CANNOT] INBOX cannot be deleted"); goto end; }
   if (!folder_exists(dir.s)) { reply_no(tag, "[NONEXISTENT] No such mailbox"); goto end; }
-  if (box.selected && !strcmp(box.dir.s, dir.s)) mailbox_close(&box);
+  if (s->mbox.selected && !strcmp(s->mbox.dir.s, dir.s)) mailbox_close(&s->mbox);
   /* the subscription stays (RFC 3501 6.3.9: never removed unilaterally) */
   if (remove_folder(dir.s) < 0) { reply_no(tag, "[SERVERBUG] Cannot delete mailbox"); goto end; }
   reply_ok(tag, "Delete completed");
@@ -542,7 +542,7 @@ static int rename_inbox(char const *to)
   return 0;
 }
 
-void cmd_rename(imap_cursor *c, char const *tag)
+void cmd_rename(session *s, imap_cursor *c, char const *tag)
 {
   stralloc from = STRALLOC_ZERO, fromdir = STRALLOC_ZERO, to = STRALLOC_ZERO, todir = STRALLOC_ZERO,
            names = STRALLOC_ZERO, a = STRALLOC_ZERO, b = STRALLOC_ZERO, subs = STRALLOC_ZERO, nsubs = STRALLOC_ZERO;
@@ -559,7 +559,7 @@ void cmd_rename(imap_cursor *c, char const *tag)
     goto end;
   }
   if (!strncmp(to.s, from.s, from.len) && to.s[from.len] == '.') { reply_no(tag, "[CANNOT] Cannot move a mailbox into itself"); goto end; }
-  if (box.selected && !strcmp(box.dir.s, fromdir.s)) mailbox_close(&box);
+  if (s->mbox.selected && !strcmp(s->mbox.dir.s, fromdir.s)) mailbox_close(&s->mbox);
   if (rename(fromdir.s, todir.s) < 0) { reply_no(tag, "[SERVERBUG] Cannot rename mailbox"); goto end; }
   /* children: ".from.x" -> ".to.x" */
   folders_all(&names);
@@ -623,7 +623,7 @@ static int status_items(imap_cursor *c, unsigned *items)
   return *items != 0;
 }
 
-static void status_out(char const *name, unsigned items)
+static void status_out(session *s, char const *name, unsigned items)
 {
   mailbox b;
   size_t n, recent = 0, unseen = 0, deleted = 0;
@@ -631,7 +631,7 @@ static void status_out(char const *name, unsigned items)
   int first = 1;
   memset(&b, 0, sizeof b);
   b.track_modseq = (items & ST_HIGHESTMODSEQ) != 0;
-  if (b.track_modseq) condstore = 1;   /* a CONDSTORE-enabling command */
+  if (b.track_modseq) s->cond = 1;   /* a CONDSTORE-enabling command */
   if (mailbox_open(&b, name, 1) <= 0) { mailbox_free_msgs(&b); modseq_free(&b.modlog); return; }
   n = genalloc_len(msg, &b.msgs);
   for (size_t i = 0; i < n; i++)
@@ -661,14 +661,14 @@ static void status_out(char const *name, unsigned items)
   stralloc_free(&b.name); stralloc_free(&b.dir); stralloc_free(&b.keywords);
 }
 
-void cmd_status(imap_cursor *c, char const *tag)
+void cmd_status(session *s, imap_cursor *c, char const *tag)
 {
   stralloc name = STRALLOC_ZERO, dir = STRALLOC_ZERO;
   unsigned items;
   if (mailbox_arg(c, tag, &name, &dir, "Syntax: STATUS mailbox (items)") <= 0) goto end;
   if (!imap_sp(c) || !status_items(c, &items)) { reply_bad(tag, "Syntax: STATUS mailbox (items)"); goto end; }
   if (!folder_exists(dir.s)) { reply_no(tag, "[NONEXISTENT] No such mailbox"); goto end; }
-  status_out(name.s, items);
+  status_out(s, name.s, items);
   reply_ok(tag, "Status completed");
  end:
   stralloc_free(&name); stralloc_free(&dir);

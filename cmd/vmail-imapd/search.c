@@ -19,6 +19,7 @@ enum { RET_MIN = 1, RET_MAX = 2, RET_COUNT = 4, RET_ALL = 8, RET_SAVE = 16 };
 
 typedef struct ctx_s ctx;
 struct ctx_s {
+  session *s;
   msg *m;              /* 0: syntax check only */
   size_t seq;
   int uidmode;
@@ -31,9 +32,9 @@ struct ctx_s {
 };
 
 /* Reads the header section (up to its blank line) into raw. */
-static int read_head(msg *m, stralloc *raw)
+static int read_head(mailbox *b, msg *m, stralloc *raw)
 {
-  int fd = msg_open(&box, m);
+  int fd = msg_open(b, m);
   raw->len = 0;
   if (fd < 0) return -1;
   while (raw->len < SEARCH_HEADER_MAX)
@@ -59,7 +60,7 @@ static mime_message *need_mime(ctx *x, int whole)
   if (x->loaded >= want) return x->mime;
   if (x->mime) { mime_free(x->mime); x->mime = 0; }
   x->loaded = want;
-  if ((whole ? msg_read(&box, x->m, &x->raw) : read_head(x->m, &x->raw)) < 0) { x->failed = 1; return 0; }
+  if ((whole ? msg_read(&x->s->mbox, x->m, &x->raw) : read_head(&x->s->mbox, x->m, &x->raw)) < 0) { x->failed = 1; return 0; }
   if (!(x->mime = mime_parse(x->raw.s ? x->raw.s : "", x->raw.len))) die_nomem();
   return x->mime;
 }
@@ -156,14 +157,14 @@ static int crit(imap_cursor *c, ctx *x, unsigned depth)
     x->arg.len = 0;
     if (!imap_sp(c) || !imap_atom(c, &x->arg) || !stralloc_0(&x->arg)) return -1;
     if (!m) return 0;
-    k = keyword_index(&box.keywords, &box.keyword_count, x->arg.s, 0);
+    k = keyword_index(&x->s->mbox.keywords, &x->s->mbox.keyword_count, x->arg.s, 0);
     has = k >= 0 && (m->keywords & (1u << k));
     return K("KEYWORD") ? has : !has;
   }
   if (K("LARGER") || K("SMALLER"))
   {
     if (!imap_sp(c) || !imap_number(c, &num)) return -1;
-    if (!m || msg_size(&box, m) < 0) return 0;
+    if (!m || msg_size(&x->s->mbox, m) < 0) return 0;
     return K("LARGER") ? m->size > num : m->size < num;
   }
   if (K("MODSEQ"))
@@ -178,7 +179,7 @@ static int crit(imap_cursor *c, ctx *x, unsigned depth)
     }
     if (!parse_modseq(c, &since)) return -1;
     x->modseq_used = 1;
-    condstore = 1;
+    x->s->cond = 1;
     return m ? m->modseq >= since : 0;
   }
   if (K("UID"))
@@ -205,7 +206,7 @@ static int crit(imap_cursor *c, ctx *x, unsigned depth)
       if (!need_mime(x, 0)) return 0;
       if ((t = mime_date_zone(x->mime, &zone))) t += zone;
     }
-    if (!t) { if (msg_date(&box, m) < 0) return 0; t = m->internaldate; }
+    if (!t) { if (msg_date(&x->s->mbox, m) < 0) return 0; t = m->internaldate; }
     d = day_of(t);
     date = day_of(date);
     if (K("BEFORE") || K("SENTBEFORE")) return d < date;
@@ -236,7 +237,7 @@ static void ctx_done(ctx *x)
   x->mime = 0; x->loaded = 0; x->failed = 0; x->raw.len = 0;
 }
 
-void cmd_search(imap_cursor *c, char const *tag, int uid)
+void cmd_search(session *s, imap_cursor *c, char const *tag, int uid)
 {
   ctx x;
   stralloc word = STRALLOC_ZERO, all = STRALLOC_ZERO, saved = STRALLOC_ZERO;
@@ -246,7 +247,8 @@ void cmd_search(imap_cursor *c, char const *tag, int uid)
   int esearch = 0;
   size_t start, n = box_count();
   memset(&x, 0, sizeof x);
-  keywords_refresh(&box);   /* KEYWORD may name one another session defined */
+  x.s = s;
+  keywords_refresh(&s->mbox);   /* KEYWORD may name one another session defined */
   if (!imap_sp(c)) goto bad;
   start = c->pos;
   word.len = 0;
@@ -305,14 +307,14 @@ void cmd_search(imap_cursor *c, char const *tag, int uid)
   if (ret & RET_SAVE)
   {
     /* RFC 5182: kept for "$"; SAVE alone asks for no ESEARCH answer */
-    if (!stralloc_copyb(&saved_uids, saved.s ? saved.s : "", saved.len)) die_nomem();
+    if (!stralloc_copyb(&s->saved, saved.s ? saved.s : "", saved.len)) die_nomem();
     ret &= ~RET_SAVE;
     if (!ret) esearch = -1;
   }
   {
     uint32_t const *h = genalloc_s(uint32_t, &hits);
     size_t count = genalloc_len(uint32_t, &hits);
-    if (imap4rev2 && !esearch) { esearch = 1; ret = RET_ALL; }   /* RFC 9051 7.3.4 */
+    if (s->rev2 && !esearch) { esearch = 1; ret = RET_ALL; }   /* RFC 9051 7.3.4 */
     if (esearch < 0) ;
     else if (!esearch)
     {
