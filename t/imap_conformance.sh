@@ -186,7 +186,7 @@ testTrailingSeparatorAndReservedNames() {
   newbox "$T_TMP/m"
   out=$(printf '%s\n' 'a CREATE foo.' 'b SELECT foo.' 'c APPEND foo. {5+}' 'hello' 'd STATUS foo. (MESSAGES)' \
     'e CREATE "%"' 'f CREATE "a*b"' 'g CREATE tmp' 'h CREATE x.new' 'i CREATE cur.y' 'j CREATE tmpx.curly' \
-    'k SELECT tmp' 'l APPEND new {5+}' 'hello' 'm CREATE a*b' | session "$T_TMP/m")
+    'k SELECT tmp' 'l APPEND new {5+}' 'hello' 'm CREATE a*b' 'n CREATE ""' 'o NOOP' | session "$T_TMP/m")
   assertContains "$out" 'a OK'
   assertContains "$out" 'b OK'
   assertContains "$out" 'c OK [APPENDUID'
@@ -197,6 +197,8 @@ testTrailingSeparatorAndReservedNames() {
   assertContains "$out" 'k NO'
   assertContains "$out" 'l NO [TRYCREATE]'
   assertContains "atom ends at *: the rest is a syntax error" "$out" 'm BAD'
+  assertContains "$out" 'n NO [CANNOT]'
+  assertContains "$out" 'o OK'
   assertEquals "no folder made for them" 0 "$(ls -a "$T_TMP/m" | grep '^\.' | grep -c -e '%' -e '\*' -e tmp$ -e new$ -e '^\.cur')"
 }
 

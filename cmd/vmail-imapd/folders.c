@@ -186,6 +186,7 @@ int name_from_wire(stralloc *name)
     if (ch == '%' || ch == '*') { name->len = 0; return 1; }
   }
   while (name->len > 1 && name->s[name->len - 1] == '.') name->len--;
+  if (!name->len) return r;
   for (size_t i = 0; i <= name->len; i++)
     if (i == name->len || name->s[i] == '.')
     {
