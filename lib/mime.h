@@ -93,6 +93,15 @@ int mime_binary_encode(char const *msg, size_t len, stralloc *out);
  * 0 out of memory. For SORT, logging and tools. */
 int mime_header_value(mime_message const *m, char const *field, stralloc *out);
 
+/* SORT keys (RFC 5256), case-folded (i;unicode-casemap), into out
+ * (replacing its contents; empty when the field is absent). 1 ok, 0 out of
+ * memory. mime_sort_subject: the base subject (2.1: Re:, Fwd:, [blobs],
+ * (fwd) and [fwd: ...] removed). mime_sort_address: of field's first
+ * address, the local part, or with display (RFC 5957) the display name,
+ * else the addr-spec. */
+int mime_sort_subject(mime_message const *m, stralloc *out);
+int mime_sort_address(mime_message const *m, char const *field, int display, stralloc *out);
+
 /* Where BODY[section] lies in the stored message, so that a server can send
  * it without building a copy: 1 when it is one range msg[*start..*end) (every
  * section but HEADER.FIELDS[.NOT]; an absent part is an empty range), which

@@ -180,7 +180,8 @@ end:
 }
 
 /* Appends an address list "((...)(...))" or NIL when it holds nothing;
- * with text, "name <local@host>, " for each address (groups left out). */
+ * with text, "name <local@host>, " for each address (groups left out; with
+ * text 2 a group's start as "<name@>, "). */
 static int address_list(char const *s, size_t len, stralloc *out, int text)
 {
   genalloc toks = GENALLOC_ZERO;
@@ -212,6 +213,9 @@ static int address_list(char const *s, size_t len, stralloc *out, int text)
       if (!cat_phrase(&name, s, t + a, i - a)) goto end;
       if (!text && (!stralloc_cats(out, "(NIL NIL ") || !mime_imap_string(name.s ? name.s : "", name.len, out)
           || !stralloc_cats(out, " NIL)"))) goto end;
+      /* SORT's keys take a group's name as ENVELOPE's first mailbox */
+      if (text == 2 && (!stralloc_catb(out, "<", 1) || !stralloc_catb(out, name.s ? name.s : "", name.len)
+          || !stralloc_cats(out, "@>, "))) goto end;
       in_group = 1; count++;
       i++;
       continue;
@@ -274,6 +278,7 @@ static int addresses_of(mime_field const *f, mime_field const *fallback, strallo
 }
 
 int mime_address_text(char const *s, size_t len, stralloc *out) { return address_list(s, len, out, 1); }
+int mime_address_text_groups(char const *s, size_t len, stralloc *out) { return address_list(s, len, out, 2); }
 
 enum { E_DATE, E_SUBJECT, E_FROM, E_SENDER, E_REPLY_TO, E_TO, E_CC, E_BCC, E_IN_REPLY_TO, E_MESSAGE_ID, E_FIELDS };
 static char const *const envelope_names[E_FIELDS] =

@@ -102,6 +102,9 @@ int mime_header_decode(char const *s, size_t len, stralloc *out);
  * "name <local@host>, " each, comments and quoting removed: the form
  * SEARCH FROM/TO/CC/BCC also match against. 1 ok, 0 out of memory. */
 int mime_address_text(char const *s, size_t len, stralloc *out);
+/* The same, with each group's start as "<name@>, " (as ENVELOPE's first
+ * mailbox of a group is its name). */
+int mime_address_text_groups(char const *s, size_t len, stralloc *out);
 /* Appends s folded to lower case (ASCII, Latin-1, Latin Extended-A, Greek,
  * Cyrillic) for case-insensitive matching. */
 int mime_casefold(char const *s, size_t len, stralloc *out);

@@ -254,4 +254,35 @@ testCommandStatesAndUidPrefix() {
   assertContains "$out" 'm BAD No mailbox selected'
 }
 
+testSortKeysAndEsort() {
+  newbox "$T_TMP/m"
+  hmsg "$T_TMP/m/cur/1.M1P1.h:2,S" 'Subject: [foo] Fwd: [bar] Re: fw: b (fWd)  (fwd)' 'From: Zed <user1@x.org>' \
+    'Cc: grp: blah@a.org;' 'Date: Fri, 22 Feb 2008 02:00:00 +0200'
+  hmsg "$T_TMP/m/cur/2.M2P2.h:2," 'Subject: _' 'From: adam@y.org' 'Cc: user2@b.org (x)' 'Date: Fri, 22 Feb 2008 01:00:00 +0000'
+  hmsg "$T_TMP/m/cur/3.M3P3.h:2," 'Subject: re: [fwd: [fwd: re: [fwd: a]]]' 'From: =?iso-8859-1?q?Bob?= <c@z.org>' \
+    'Cc: user1@c.org' 'Date: Fri, 22 Feb 2008 00:30:00 +0000'
+  hmsg "$T_TMP/m/cur/4.M4P4.h:2," 'Subject: =?iso-8859-1?q?_?=' 'From: "Ann" <d@w.org>' 'Date: Fri, 22 Feb 2008 00:10:00 +0000'
+  out=$(printf '%s\n' 'a SELECT INBOX' 'b SORT (SUBJECT) UTF-8 ALL' 'c SORT (REVERSE SUBJECT) US-ASCII ALL' \
+    'd SORT (FROM) UTF-8 ALL' 'e SORT (DISPLAYFROM) UTF-8 ALL' 'f SORT (CC) UTF-8 ALL' 'g SORT (DATE) UTF-8 ALL' \
+    'h UID SORT (SUBJECT) UTF-8 UNSEEN' 'i SORT RETURN (MIN MAX COUNT ALL) (REVERSE DATE) UTF-8 ALL' \
+    'j SORT (SUBJECT) KOI8-R ALL' 'k SORT (BOGUS) UTF-8 ALL' 'l SORT () UTF-8 ALL' 'm CAPABILITY' | session "$T_TMP/m")
+  # base subjects "b", "_", "a", "": empty first, "_" after letters (titlecase)
+  assertHas "$out" "$(printf '* SORT 4 3 1 2\nb OK')"
+  assertHas "$out" "$(printf '* SORT 2 1 3 4\nc OK')"
+  # addr-mailbox: adam, c, d, user1
+  assertHas "$out" "$(printf '* SORT 2 3 4 1\nd OK')"
+  # display names: adam@y.org, Ann, Bob, Zed
+  assertHas "$out" "$(printf '* SORT 2 4 3 1\ne OK')"
+  # cc: none, grp (a group's name), user1, user2
+  assertHas "$out" "$(printf '* SORT 4 1 3 2\nf OK')"
+  # sent dates in UTC: 00:00 (msg 1, +0200), 00:10, 00:30, 01:00
+  assertHas "$out" "$(printf '* SORT 1 4 3 2\ng OK')"
+  assertHas "$out" "$(printf '* SORT 4 3 2\nh OK')"
+  assertContains "$out" '* ESEARCH (TAG "i") MIN 2 MAX 1 COUNT 4 ALL 2:4,1'
+  assertContains "$out" 'j NO [BADCHARSET'
+  assertContains "$out" 'k BAD'
+  assertContains "$out" 'l BAD'
+  assertContains "$out" ' SORT SORT=DISPLAY ESORT'
+}
+
 . shunit2

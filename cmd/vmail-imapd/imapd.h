@@ -187,6 +187,24 @@ void cmd_fetch(session *s, imap_cursor *c, char const *tag, int uid);
 
 /* search.c */
 void cmd_search(session *s, imap_cursor *c, char const *tag, int uid);
+/* The messages (0-based indexes, ascending) that the criteria at c (up to
+ * the end of the command) select; 0 on a syntax error. *modseq_used: a
+ * MODSEQ key was among them. */
+int search_select(session *s, imap_cursor *c, genalloc *indexes, int *modseq_used);
+/* Sends numbers as a sequence set, ascending runs as ranges ("1:3,7"). */
+void search_out_set(uint32_t const *h, size_t count);
+/* RETURN options (RFC 4731; ESORT's, RFC 5267) */
+enum { RET_MIN = 1, RET_MAX = 2, RET_COUNT = 4, RET_ALL = 8, RET_SAVE = 16 };
+/* "(options)" after RETURN into *ret (RET_ALL when empty); SAVE only when
+ * save_ok. 0 on a syntax error. */
+int return_options(imap_cursor *c, int save_ok, unsigned *ret);
+/* "* ESEARCH (TAG ...) [UID] ..." for h[count] (MIN and MAX: the first and
+ * last of h), without the line's end. */
+void esearch_out(char const *tag, int uid, unsigned ret, uint32_t const *h, size_t count);
+
+/* sort.c: SORT and UID SORT (RFC 5256), with SORT=DISPLAY (RFC 5957) and
+ * ESORT's RETURN options (RFC 5267). */
+void cmd_sort(session *s, imap_cursor *c, char const *tag, int uid);
 
 /* store.c */
 void cmd_store(imap_cursor *c, char const *tag, int uid);

@@ -10,7 +10,6 @@
 #include "mime.h"
 #include "imapd.h"
 
-enum { RET_MIN = 1, RET_MAX = 2, RET_COUNT = 4, RET_ALL = 8, RET_SAVE = 16 };
 
 /* Header keys need only the header section: at most this much is read for
  * them (the rest of a longer header section is not searched). */
@@ -237,18 +236,90 @@ static void ctx_done(ctx *x)
   x->mime = 0; x->loaded = 0; x->failed = 0; x->raw.len = 0;
 }
 
-void cmd_search(session *s, imap_cursor *c, char const *tag, int uid)
+int search_select(session *s, imap_cursor *c, genalloc *indexes, int *modseq_used)
 {
   ctx x;
-  stralloc word = STRALLOC_ZERO, all = STRALLOC_ZERO, saved = STRALLOC_ZERO;
-  genalloc hits = GENALLOC_ZERO, hitmods = GENALLOC_ZERO;
-  uint64_t topmodseq = 0;
-  unsigned ret = 0;
-  int esearch = 0;
-  size_t start, n = box_count();
+  size_t n = box_count();
+  int ok = 0;
   memset(&x, 0, sizeof x);
   x.s = s;
+  genalloc_setlen(size_t, indexes, 0);
   keywords_refresh(&s->mbox);   /* KEYWORD may name one another session defined */
+  {
+    imap_cursor check = *c;
+    if (crit_all(&check, &x, 0, 0) < 0) goto end;
+  }
+  for (size_t i = 0; i < n; i++)
+  {
+    imap_cursor walk = *c;
+    int r;
+    x.m = box_msg(i); x.seq = i + 1;
+    r = crit_all(&walk, &x, 0, 0);
+    ctx_done(&x);
+    if (r > 0 && !genalloc_append(size_t, indexes, &i)) die_nomem();
+  }
+  ok = 1;
+ end:
+  *modseq_used = x.modseq_used;
+  ctx_done(&x);
+  stralloc_free(&x.raw); stralloc_free(&x.arg); stralloc_free(&x.arg2);
+  return ok;
+}
+
+int return_options(imap_cursor *c, int save_ok, unsigned *ret)
+{
+  stralloc word = STRALLOC_ZERO;
+  int ok = imap_char(c, '(');
+  *ret = 0;
+  while (ok && !imap_char(c, ')'))
+  {
+    word.len = 0;
+    if (!imap_atom(c, &word) || !stralloc_0(&word)) ok = 0;
+    else if (!strcasecmp(word.s, "MIN")) *ret |= RET_MIN;
+    else if (!strcasecmp(word.s, "MAX")) *ret |= RET_MAX;
+    else if (!strcasecmp(word.s, "COUNT")) *ret |= RET_COUNT;
+    else if (!strcasecmp(word.s, "ALL")) *ret |= RET_ALL;
+    else if (save_ok && !strcasecmp(word.s, "SAVE")) *ret |= RET_SAVE;
+    else ok = 0;
+    imap_sp(c);
+  }
+  if (!*ret) *ret = RET_ALL;
+  stralloc_free(&word);
+  return ok;
+}
+
+void esearch_out(char const *tag, int uid, unsigned ret, uint32_t const *h, size_t count)
+{
+  out("* ESEARCH (TAG "); outstring(tag, strlen(tag)); out(")");
+  if (uid) out(" UID");
+  if (count && (ret & RET_MIN)) { out(" MIN "); outu(h[0]); }
+  if (count && (ret & RET_MAX)) { out(" MAX "); outu(h[count - 1]); }
+  if (ret & RET_COUNT) { out(" COUNT "); outu(count); }
+  if (count && (ret & RET_ALL)) { out(" ALL "); search_out_set(h, count); }
+}
+
+void search_out_set(uint32_t const *h, size_t count)
+{
+  char num[UINT32_FMT];
+  for (size_t i = 0; i < count; )
+  {
+    size_t j = i;
+    while (j + 1 < count && h[j + 1] == h[j] + 1) j++;
+    if (i) out(",");
+    outb(num, uint32_fmt(num, h[i]));
+    if (j > i) { out(":"); outb(num, uint32_fmt(num, h[j])); }
+    i = j + 1;
+  }
+}
+
+void cmd_search(session *s, imap_cursor *c, char const *tag, int uid)
+{
+  stralloc word = STRALLOC_ZERO, saved = STRALLOC_ZERO;
+  genalloc hits = GENALLOC_ZERO, hitmods = GENALLOC_ZERO, indexes = GENALLOC_ZERO;
+  uint64_t topmodseq = 0;
+  unsigned ret = 0;
+  int esearch = 0, modseq_used = 0;
+  size_t start;
   if (!imap_sp(c)) goto bad;
   start = c->pos;
   word.len = 0;
@@ -257,21 +328,7 @@ void cmd_search(session *s, imap_cursor *c, char const *tag, int uid)
   if (!strcasecmp(word.s, "RETURN"))
   {
     esearch = 1;
-    if (!imap_sp(c) || !imap_char(c, '(')) goto bad;
-    while (!imap_char(c, ')'))
-    {
-      word.len = 0;
-      if (!imap_atom(c, &word) || !stralloc_0(&word)) goto bad;
-      if (!strcasecmp(word.s, "MIN")) ret |= RET_MIN;
-      else if (!strcasecmp(word.s, "MAX")) ret |= RET_MAX;
-      else if (!strcasecmp(word.s, "COUNT")) ret |= RET_COUNT;
-      else if (!strcasecmp(word.s, "ALL")) ret |= RET_ALL;
-      else if (!strcasecmp(word.s, "SAVE")) ret |= RET_SAVE;
-      else goto bad;
-      imap_sp(c);
-    }
-    if (!ret) ret = RET_ALL;
-    if (!imap_sp(c)) goto bad;
+    if (!imap_sp(c) || !return_options(c, 1, &ret) || !imap_sp(c)) goto bad;
     start = c->pos;
     word.len = 0;
     if (!imap_atom(c, &word) || !stralloc_0(&word)) { word.len = 0; if (!stralloc_0(&word)) die_nomem(); }
@@ -285,18 +342,10 @@ void cmd_search(session *s, imap_cursor *c, char const *tag, int uid)
     start = c->pos;
   }
   c->pos = start;
+  if (!search_select(s, c, &indexes, &modseq_used)) goto bad;
+  for (size_t k = 0; k < genalloc_len(size_t, &indexes); k++)
   {
-    imap_cursor check = *c;
-    if (crit_all(&check, &x, 0, 0) < 0) goto bad;
-  }
-  for (size_t i = 0; i < n; i++)
-  {
-    imap_cursor walk = *c;
-    int r;
-    x.m = box_msg(i); x.seq = i + 1;
-    r = crit_all(&walk, &x, 0, 0);
-    ctx_done(&x);
-    if (r > 0)
+    size_t i = genalloc_s(size_t, &indexes)[k];
     {
       uint32_t v = uid ? box_msg(i)->uid : (uint32_t)(i + 1);
       if (!genalloc_append(uint32_t, &hits, &v) || !genalloc_append(uint64_t, &hitmods, &box_msg(i)->modseq)) die_nomem();
@@ -320,31 +369,13 @@ void cmd_search(session *s, imap_cursor *c, char const *tag, int uid)
     {
       out("* SEARCH");
       for (size_t i = 0; i < count; i++) { out(" "); outu(h[i]); }
-      if (x.modseq_used && count) { out(" (MODSEQ "); outu(topmodseq); out(")"); }
+      if (modseq_used && count) { out(" (MODSEQ "); outu(topmodseq); out(")"); }
       out("\r\n");
     }
     else
     {
-      out("* ESEARCH (TAG "); outstring(tag, strlen(tag)); out(")");
-      if (uid) out(" UID");
-      if (count && (ret & RET_MIN)) { out(" MIN "); outu(h[0]); }
-      if (count && (ret & RET_MAX)) { out(" MAX "); outu(h[count - 1]); }
-      if (ret & RET_COUNT) { out(" COUNT "); outu(count); }
-      if (count && (ret & RET_ALL))
-      {
-        char num[UINT32_FMT];
-        out(" ALL ");
-        for (size_t i = 0; i < count; )
-        {
-          size_t j = i;
-          while (j + 1 < count && h[j + 1] == h[j] + 1) j++;
-          if (i) out(",");
-          outb(num, uint32_fmt(num, h[i]));
-          if (j > i) { out(":"); outb(num, uint32_fmt(num, h[j])); }
-          i = j + 1;
-        }
-      }
-      if (x.modseq_used && count)
+      esearch_out(tag, uid, ret, h, count);
+      if (modseq_used && count)
       {
         /* RFC 7162 3.1.5: the highest of the messages returned: with MIN
            and/or MAX alone, only those */
@@ -365,8 +396,6 @@ void cmd_search(session *s, imap_cursor *c, char const *tag, int uid)
  bad:
   reply_bad(tag, "Syntax: SEARCH criteria");
  end:
-  ctx_done(&x);
-  stralloc_free(&x.raw); stralloc_free(&x.arg); stralloc_free(&x.arg2);
-  stralloc_free(&word); stralloc_free(&all); stralloc_free(&saved);
-  genalloc_free(uint32_t, &hits); genalloc_free(uint64_t, &hitmods);
+  stralloc_free(&word); stralloc_free(&saved);
+  genalloc_free(uint32_t, &hits); genalloc_free(uint64_t, &hitmods); genalloc_free(size_t, &indexes);
 }
