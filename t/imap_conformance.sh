@@ -285,4 +285,21 @@ testSortKeysAndEsort() {
   assertContains "$out" ' SORT SORT=DISPLAY ESORT'
 }
 
+testThreadOrderedSubject() {
+  newbox "$T_TMP/m"
+  hmsg "$T_TMP/m/cur/1.M1P1.h:2," 'Subject: b' 'Date: Fri, 22 Feb 2008 22:00:05 +0000'
+  hmsg "$T_TMP/m/cur/2.M2P2.h:2," 'Subject: Re: a' 'Date: Fri, 22 Feb 2008 22:00:04 +0000'
+  hmsg "$T_TMP/m/cur/3.M3P3.h:2," 'Subject: a' 'Date: Fri, 22 Feb 2008 22:00:03 +0000'
+  hmsg "$T_TMP/m/cur/4.M4P4.h:2," 'Subject: Fwd: b' 'Date: Fri, 22 Feb 2008 22:00:02 +0000'
+  hmsg "$T_TMP/m/cur/5.M5P5.h:2," 'Subject: c' 'Date: Fri, 22 Feb 2008 22:00:01 +0000'
+  hmsg "$T_TMP/m/cur/6.M6P6.h:2," 'Subject: [list] a' 'Date: Fri, 22 Feb 2008 22:00:06 +0000'
+  out=$(printf '%s\n' 'a SELECT INBOX' 'b THREAD ORDEREDSUBJECT UTF-8 ALL' 'c UID THREAD ORDEREDSUBJECT UTF-8 5:6' \
+    'd THREAD REFERENCES UTF-8 ALL' 'e THREAD ORDEREDSUBJECT KOI8-R ALL' | session "$T_TMP/m")
+  # threads by their first message's date: c (5), b (4, then 1), a (3, then 2, 6)
+  assertHas "$out" "$(printf '* THREAD (5)(4 1)(3 (2)(6))\nb OK')"
+  assertHas "$out" "$(printf '* THREAD (5)(6)\nc OK')"
+  assertContains "$out" 'd NO'
+  assertContains "$out" 'e NO [BADCHARSET'
+}
+
 . shunit2

@@ -205,6 +205,8 @@ void esearch_out(char const *tag, int uid, unsigned ret, uint32_t const *h, size
 /* sort.c: SORT and UID SORT (RFC 5256), with SORT=DISPLAY (RFC 5957) and
  * ESORT's RETURN options (RFC 5267). */
 void cmd_sort(session *s, imap_cursor *c, char const *tag, int uid);
+/* THREAD ORDEREDSUBJECT (RFC 5256 4); REFERENCES is not implemented. */
+void cmd_thread(session *s, imap_cursor *c, char const *tag, int uid);
 
 /* store.c */
 void cmd_store(imap_cursor *c, char const *tag, int uid);

@@ -19,7 +19,7 @@
 
 #define CAPABILITIES "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT" \
   " SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES CHILDREN STATUS=SIZE BINARY MULTIAPPEND" \
-  " CONDSTORE QRESYNC SORT SORT=DISPLAY ESORT"
+  " CONDSTORE QRESYNC SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT"
 
 session imapd_session = { .user = "-", .saved = STRALLOC_ZERO };
 
@@ -318,7 +318,7 @@ static struct {
   { "STATUS", 0, do_status }, { "APPEND", 0, do_append }, { "IDLE", 0, do_idle },
   { "CHECK", CMD_SELECTED, do_check }, { "CLOSE", CMD_SELECTED, do_close }, { "UNSELECT", CMD_SELECTED, do_unselect },
   { "FETCH", CMD_SELECTED | CMD_UID, cmd_fetch }, { "SEARCH", CMD_SELECTED | CMD_UID, cmd_search },
-  { "SORT", CMD_SELECTED | CMD_UID, cmd_sort },
+  { "SORT", CMD_SELECTED | CMD_UID, cmd_sort }, { "THREAD", CMD_SELECTED | CMD_UID, cmd_thread },
   { "STORE", CMD_SELECTED | CMD_UID, do_store }, { "COPY", CMD_SELECTED | CMD_UID, do_copy },
   { "MOVE", CMD_SELECTED | CMD_UID, do_move }, { "EXPUNGE", CMD_SELECTED | CMD_UID, do_expunge },
 };

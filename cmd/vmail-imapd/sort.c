@@ -1,7 +1,8 @@
 /* sort: SORT and UID SORT (RFC 5256), the DISPLAYFROM and DISPLAYTO keys
- * (SORT=DISPLAY, RFC 5957) and RETURN options (ESORT, RFC 5267). The
- * criteria are SEARCH's; each selected message's keys are computed once,
- * then the messages are ordered by them, ties by sequence number. */
+ * (SORT=DISPLAY, RFC 5957) and RETURN options (ESORT, RFC 5267); THREAD
+ * with ORDEREDSUBJECT (RFC 5256 4). The criteria are SEARCH's; each
+ * selected message's keys are computed once, then the messages are
+ * ordered by them, ties by sequence number. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -100,9 +101,87 @@ static void keys_of(mailbox *b, entry *e, sortkey const *keys, unsigned nkeys, s
   if (mm) mime_free(mm);
 }
 
+/* The selected messages with their keys, ordered; *n gets their count. */
+static entry *sorted(session *s, genalloc const *indexes, sortkey const *keys, unsigned nkeys, stralloc *strings, size_t *n)
+{
+  stralloc raw = STRALLOC_ZERO, tmp = STRALLOC_ZERO;
+  entry *entries;
+  *n = genalloc_len(size_t, indexes);
+  entries = *n ? calloc(*n, sizeof *entries) : 0;
+  if (*n && !entries) die_nomem();
+  for (size_t i = 0; i < *n; i++)
+  {
+    entries[i].index = genalloc_s(size_t, indexes)[i];
+    keys_of(&s->mbox, entries + i, keys, nkeys, strings, &raw, &tmp);
+  }
+  cmp_keys = keys; cmp_nkeys = nkeys; cmp_strings = strings->s;
+  if (*n) qsort(entries, *n, sizeof *entries, cmp);
+  stralloc_free(&raw); stralloc_free(&tmp);
+  return entries;
+}
+
+/* ORDEREDSUBJECT: by base subject, then sent date; each run of one subject
+ * a thread, its first message the parent of the others; threads in the
+ * order of their first messages' dates. */
+static entry const *thread_entries;
+static int by_thread_date(void const *pa, void const *pb)
+{
+  entry const *a = thread_entries + *(size_t const *)pa, *b = thread_entries + *(size_t const *)pb;
+  if (a->num[1] != b->num[1]) return a->num[1] < b->num[1] ? -1 : 1;
+  return a->index < b->index ? -1 : a->index > b->index;
+}
+
+void cmd_thread(session *s, imap_cursor *c, char const *tag, int uid)
+{
+  static sortkey const keys[] = { { K_SUBJECT, 0 }, { K_DATE, 0 } };
+  stralloc word = STRALLOC_ZERO, strings = STRALLOC_ZERO;
+  genalloc indexes = GENALLOC_ZERO, starts = GENALLOC_ZERO;
+  entry *e = 0;
+  size_t n;
+  int modseq_used;
+  if (!imap_sp(c) || !imap_atom(c, &word) || !stralloc_0(&word)) goto bad;
+  if (strcasecmp(word.s, "ORDEREDSUBJECT")) { reply_no(tag, "Unsupported threading algorithm"); goto end; }
+  word.len = 0;
+  if (!imap_sp(c) || !imap_astring(c, &word) || !stralloc_0(&word) || !imap_sp(c)) goto bad;
+  if (strcasecmp(word.s, "UTF-8") && strcasecmp(word.s, "US-ASCII"))
+  { reply_no(tag, "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset"); goto end; }
+  if (!search_select(s, c, &indexes, &modseq_used)) goto bad;
+  e = sorted(s, &indexes, keys, 2, &strings, &n);
+  for (size_t i = 0; i < n; i++)
+    if (!i || e[i].len[0] != e[i - 1].len[0] || memcmp(strings.s + e[i].off[0], strings.s + e[i - 1].off[0], e[i].len[0]))
+      if (!genalloc_append(size_t, &starts, &i)) die_nomem();
+  thread_entries = e;
+  if (genalloc_len(size_t, &starts)) qsort(genalloc_s(size_t, &starts), genalloc_len(size_t, &starts), sizeof(size_t), by_thread_date);
+  out("* THREAD");
+  for (size_t t = 0; t < genalloc_len(size_t, &starts); t++)
+  {
+    size_t i = genalloc_s(size_t, &starts)[t], j = i + 1;
+    uint32_t v = uid ? box_msg(e[i].index)->uid : (uint32_t)(e[i].index + 1);
+    while (j < n && e[j].len[0] == e[i].len[0] && !memcmp(strings.s + e[j].off[0], strings.s + e[i].off[0], e[i].len[0])) j++;
+    out(t ? "(" : " ("); outu(v);   /* thread-data: "THREAD" [SP 1*thread-list] */
+    for (size_t k = i + 1; k < j; k++)
+    {
+      v = uid ? box_msg(e[k].index)->uid : (uint32_t)(e[k].index + 1);
+      /* one child: "(p c)"; more: "(p (c1)(c2))" */
+      if (j - i == 2) { out(" "); outu(v); }
+      else { out(k == i + 1 ? " (" : "("); outu(v); out(")"); }
+    }
+    out(")");
+  }
+  out("\r\n");
+  reply_ok(tag, uid ? "UID THREAD completed" : "THREAD completed");
+  goto end;
+ bad:
+  reply_bad(tag, "Syntax: THREAD algorithm charset criteria");
+ end:
+  free(e);
+  stralloc_free(&word); stralloc_free(&strings);
+  genalloc_free(size_t, &indexes); genalloc_free(size_t, &starts);
+}
+
 void cmd_sort(session *s, imap_cursor *c, char const *tag, int uid)
 {
-  stralloc word = STRALLOC_ZERO, strings = STRALLOC_ZERO, raw = STRALLOC_ZERO, tmp = STRALLOC_ZERO;
+  stralloc word = STRALLOC_ZERO, strings = STRALLOC_ZERO;
   genalloc indexes = GENALLOC_ZERO, out_nums = GENALLOC_ZERO;
   sortkey keys[SORT_KEYS_MAX];
   unsigned nkeys = 0, ret = 0;
@@ -140,16 +219,7 @@ void cmd_sort(session *s, imap_cursor *c, char const *tag, int uid)
   if (strcasecmp(word.s, "UTF-8") && strcasecmp(word.s, "US-ASCII"))
   { reply_no(tag, "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset"); goto end; }
   if (!search_select(s, c, &indexes, &modseq_used)) goto bad;
-  n = genalloc_len(size_t, &indexes);
-  entries = n ? calloc(n, sizeof *entries) : 0;
-  if (n && !entries) die_nomem();
-  for (size_t i = 0; i < n; i++)
-  {
-    entries[i].index = genalloc_s(size_t, &indexes)[i];
-    keys_of(&s->mbox, entries + i, keys, nkeys, &strings, &raw, &tmp);
-  }
-  cmp_keys = keys; cmp_nkeys = nkeys; cmp_strings = strings.s;
-  if (n) qsort(entries, n, sizeof *entries, cmp);
+  entries = sorted(s, &indexes, keys, nkeys, &strings, &n);
   for (size_t i = 0; i < n; i++)
   {
     uint32_t v = uid ? box_msg(entries[i].index)->uid : (uint32_t)(entries[i].index + 1);
@@ -176,6 +246,6 @@ void cmd_sort(session *s, imap_cursor *c, char const *tag, int uid)
   reply_bad(tag, "Syntax: SORT [RETURN (options)] (keys) charset criteria");
  end:
   free(entries);
-  stralloc_free(&word); stralloc_free(&strings); stralloc_free(&raw); stralloc_free(&tmp);
+  stralloc_free(&word); stralloc_free(&strings);
   genalloc_free(size_t, &indexes); genalloc_free(uint32_t, &out_nums);
 }
