@@ -100,6 +100,12 @@ int mime_header_value(mime_message const *m, char const *field, stralloc *out);
  * address, the local part, or with display (RFC 5957) the display name,
  * else the addr-spec. */
 int mime_sort_subject(mime_message const *m, stralloc *out);
+/* The same; *reply set when a Re:/Fwd: leader, a "(fwd)" trailer or a
+ * "[fwd: ...]" wrapper was removed (RFC 5256 4: the message is a reply). */
+int mime_sort_subject_reply(mime_message const *m, stralloc *out, int *reply);
+/* The message ids ("<...>", brackets included, each NUL-terminated) of
+ * field, appended to out; how many (at most max). */
+unsigned mime_message_ids(mime_message const *m, char const *field, unsigned max, stralloc *out);
 int mime_sort_address(mime_message const *m, char const *field, int display, stralloc *out);
 
 /* Where BODY[section] lies in the stored message, so that a server can send

@@ -47,7 +47,7 @@ static int sort_fold(stralloc const *in, stralloc *out)
   return 1;
 }
 
-static int base_subject(stralloc *sa)
+static int base_subject(stralloc *sa, int *reply)
 {
   char *s = sa->s;
   size_t a = 0, n = sa->len, w = 0;
@@ -68,18 +68,18 @@ static int base_subject(stralloc *sa)
     {
       changed = 0;
       while (n > a && s[n - 1] == ' ') { n--; changed = 1; }
-      if (n - a >= 5 && !strncasecmp(s + n - 5, "(fwd)", 5)) { n -= 5; changed = 1; }
+      if (n - a >= 5 && !strncasecmp(s + n - 5, "(fwd)", 5)) { n -= 5; changed = 1; *reply = 1; }
     } while (changed);
     /* (3) leaders, (4) a leading blob unless nothing would be left */
     do
     {
       size_t k;
       changed = 0;
-      while ((k = leader(s, a, n))) { a = k; changed = 1; }
+      while ((k = leader(s, a, n))) { if (!wsp(s[a])) *reply = 1; a = k; changed = 1; }
       if ((k = blob(s, a, n)) && k < n) { a = k; changed = 1; }
     } while (changed);
     /* (5), (6) "[fwd:" ... "]" */
-    if (n - a >= 6 && !strncasecmp(s + a, "[fwd:", 5) && s[n - 1] == ']') { a += 5; n--; continue; }
+    if (n - a >= 6 && !strncasecmp(s + a, "[fwd:", 5) && s[n - 1] == ']') { a += 5; n--; *reply = 1; continue; }
     break;
   }
   memmove(s, s + a, n - a);
@@ -87,14 +87,17 @@ static int base_subject(stralloc *sa)
   return 1;
 }
 
-int mime_sort_subject(mime_message const *m, stralloc *out)
+int mime_sort_subject(mime_message const *m, stralloc *out) { int reply; return mime_sort_subject_reply(m, out, &reply); }
+
+int mime_sort_subject_reply(mime_message const *m, stralloc *out, int *reply)
 {
   stralloc v = STRALLOC_ZERO;
   int r;
   out->len = 0;
+  *reply = 0;
   r = mime_header_value(m, "subject", &v);
   if (r < 0) { stralloc_free(&v); return 1; }
-  r = r && base_subject(&v) && sort_fold(&v, out);
+  r = r && base_subject(&v, reply) && sort_fold(&v, out);
   stralloc_free(&v);
   return r;
 }
@@ -115,6 +118,7 @@ int mime_sort_address(mime_message const *m, char const *field, int display, str
   end = memmem(t, text.len, ">, ", 3);
   if (!end) goto end;
   for (lt = end; lt > t && *lt != '<'; lt--) ;
+  if (*lt != '<') goto end;   /* a name with ">, " in it: no key */
   if (display && lt > t + 1)
     r = mime_header_decode(t, (size_t)(lt - 1 - t), &dec);   /* the display name (RFC 5957) */
   else if (display)
@@ -135,4 +139,30 @@ int mime_sort_address(mime_message const *m, char const *field, int display, str
  end:
   stralloc_free(&v); stralloc_free(&text); stralloc_free(&dec);
   return r;
+}
+
+unsigned mime_message_ids(mime_message const *m, char const *field, unsigned max, stralloc *out)
+{
+  stralloc v = STRALLOC_ZERO;
+  mime_field f;
+  unsigned n = 0;
+  if (!mime_field_find(m->msg, MIME_PART(m, 0)->hstart, MIME_PART(m, 0)->bstart, field, &f)) return 0;
+  if (!mime_unfold(f.value, f.valuelen, &v)) return 0;
+  for (size_t i = 0; i < v.len && n < max; )
+  {
+    char const *lt = memchr(v.s + i, '<', v.len - i), *gt;
+    if (!lt) break;
+    gt = memchr(lt, '>', v.len - (size_t)(lt - v.s));
+    if (!gt) break;
+    /* an id holds no white space or second "<" */
+    if (gt > lt + 1 && !memchr(lt + 1, '<', (size_t)(gt - lt - 1)) && !memchr(lt + 1, ' ', (size_t)(gt - lt - 1)))
+    {
+      if (!stralloc_catb(out, lt, (size_t)(gt - lt + 1)) || !stralloc_0(out)) break;
+      n++;
+      i = (size_t)(gt - v.s) + 1;
+    }
+    else i = (size_t)(lt - v.s) + 1;
+  }
+  stralloc_free(&v);
+  return n;
 }

@@ -294,12 +294,38 @@ testThreadOrderedSubject() {
   hmsg "$T_TMP/m/cur/5.M5P5.h:2," 'Subject: c' 'Date: Fri, 22 Feb 2008 22:00:01 +0000'
   hmsg "$T_TMP/m/cur/6.M6P6.h:2," 'Subject: [list] a' 'Date: Fri, 22 Feb 2008 22:00:06 +0000'
   out=$(printf '%s\n' 'a SELECT INBOX' 'b THREAD ORDEREDSUBJECT UTF-8 ALL' 'c UID THREAD ORDEREDSUBJECT UTF-8 5:6' \
-    'd THREAD REFERENCES UTF-8 ALL' 'e THREAD ORDEREDSUBJECT KOI8-R ALL' | session "$T_TMP/m")
+    'd THREAD JWZ UTF-8 ALL' 'e THREAD ORDEREDSUBJECT KOI8-R ALL' | session "$T_TMP/m")
   # threads by their first message's date: c (5), b (4, then 1), a (3, then 2, 6)
   assertHas "$out" "$(printf '* THREAD (5)(4 1)(3 (2)(6))\nb OK')"
   assertHas "$out" "$(printf '* THREAD (5)(6)\nc OK')"
   assertContains "$out" 'd NO'
   assertContains "$out" 'e NO [BADCHARSET'
+}
+
+testThreadReferences() {
+  newbox "$T_TMP/m"
+  # 1 <a>; 2 <b> answers a; 3 <c> answers b; 4 <b> again (a duplicate id) answers a
+  hmsg "$T_TMP/m/cur/1.M1P1.h:2," 'Message-ID: <a@x>' 'Date: Fri, 22 Feb 2008 10:00:00 +0000'
+  hmsg "$T_TMP/m/cur/2.M2P2.h:2," 'Message-ID: <b@x>' 'References: <a@x>' 'Date: Fri, 22 Feb 2008 11:00:00 +0000'
+  hmsg "$T_TMP/m/cur/3.M3P3.h:2," 'Message-ID: <c@x>' 'In-Reply-To: <b@x>' 'Date: Fri, 22 Feb 2008 12:00:00 +0000'
+  hmsg "$T_TMP/m/cur/4.M4P4.h:2," 'Message-ID: <b@x>' 'References: <a@x>' 'Date: Fri, 22 Feb 2008 13:00:00 +0000'
+  # 5 and 6 answer <gone> (never seen): an empty root with two children
+  hmsg "$T_TMP/m/cur/5.M5P5.h:2," 'References: <gone@x>' 'Date: Fri, 22 Feb 2008 14:00:00 +0000'
+  hmsg "$T_TMP/m/cur/6.M6P6.h:2," 'References: <gone@x>' 'Date: Fri, 22 Feb 2008 09:00:00 +0000'
+  # 7 "foo" and 8 "Re: foo" without references: joined by subject; 9 and
+  # 10 reference each other: no loop, 10 (the later to claim a parent) on top
+  hmsg "$T_TMP/m/cur/7.M7P7.h:2," 'Message-ID: <f@x>' 'Subject: foo' 'Date: Fri, 22 Feb 2008 15:00:00 +0000'
+  hmsg "$T_TMP/m/cur/8.M8P8.h:2," 'Message-ID: <g@x>' 'Subject: Re: foo' 'Date: Fri, 22 Feb 2008 16:00:00 +0000'
+  hmsg "$T_TMP/m/cur/9.M9P9.h:2," 'Message-ID: <l1@x>' 'References: <l2@x>' 'Date: Fri, 22 Feb 2008 17:00:01 +0000'
+  hmsg "$T_TMP/m/cur/10.M10P10.h:2," 'Message-ID: <l2@x>' 'References: <l1@x>' 'Date: Fri, 22 Feb 2008 17:00:00 +0000'
+  out=$(printf '%s\n' 'a SELECT INBOX' 'b THREAD REFERENCES UTF-8 ALL' 'c CAPABILITY' 'd STORE 2 +FLAGS.SILENT (\Deleted)' 'e EXPUNGE' \
+    'f THREAD REFERENCES UTF-8 ALL' 'g UID THREAD REFERENCES UTF-8 1:4' | session "$T_TMP/m")
+  assertHas "$out" "$(printf '* THREAD ((6)(5))(1 (2 3)(4))(7 8)(10 9)\nb OK')"
+  assertContains "$out" ' THREAD=REFERENCES'
+  # without 2, the duplicate <b> (now 3) holds its id: 1 -> 3 -> 2 (was 3)
+  assertHas "$out" "$(printf '* THREAD ((5)(4))(1 3 2)(6 7)(9 8)\nf OK')"
+  # the set is of sequence numbers, the answer in UIDs
+  assertHas "$out" "$(printf '* THREAD (1 4 3)(5)\ng OK')"
 }
 
 . shunit2

@@ -205,7 +205,7 @@ void esearch_out(char const *tag, int uid, unsigned ret, uint32_t const *h, size
 /* sort.c: SORT and UID SORT (RFC 5256), with SORT=DISPLAY (RFC 5957) and
  * ESORT's RETURN options (RFC 5267). */
 void cmd_sort(session *s, imap_cursor *c, char const *tag, int uid);
-/* THREAD ORDEREDSUBJECT (RFC 5256 4); REFERENCES is not implemented. */
+/* THREAD ORDEREDSUBJECT and REFERENCES (RFC 5256 4). */
 void cmd_thread(session *s, imap_cursor *c, char const *tag, int uid);
 
 /* store.c */

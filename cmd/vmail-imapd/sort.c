@@ -131,6 +131,317 @@ static int by_thread_date(void const *pa, void const *pb)
   return a->index < b->index ? -1 : a->index > b->index;
 }
 
+/* REFERENCES (RFC 5256 4): messages linked by Message-ID, References and
+ * In-Reply-To, empty containers pruned, roots of one base subject merged,
+ * siblings by sent date. Nodes are numbered from 1; 0 is none. */
+#define THREAD_REFS_MAX 100   /* References ids taken per message */
+
+typedef struct { size_t msg, parent, child, next, id; } tnode;   /* msg: entry + 1 */
+typedef struct { size_t *slot, *val; size_t size, used; } thash;   /* key: offset + 1 into strs */
+
+typedef struct {
+  tnode *n;
+  size_t count, cap;
+  stralloc strs;        /* ids and subjects, NUL-terminated */
+  entry const *e;       /* the messages: num[0] their sent date */
+  size_t const *subj;   /* per message: offset of its base subject in strs */
+  unsigned char const *reply;
+} threading;
+
+static size_t hash_of(char const *s) { size_t h = 5381; while (*s) h = h * 33 + (unsigned char)*s++; return h; }
+
+/* The slot of key in h (empty or holding it). */
+static size_t *hslot(thash *h, stralloc const *strs, char const *key)
+{
+  size_t i = hash_of(key) & (h->size - 1);
+  while (h->slot[i] && strcmp(strs->s + h->slot[i] - 1, key)) i = (i + 1) & (h->size - 1);
+  return h->slot + i;
+}
+
+static void hgrow(thash *h, stralloc const *strs)
+{
+  thash g = { 0, 0, h->size ? 2 * h->size : 64, h->used };
+  g.slot = calloc(g.size, sizeof *g.slot); g.val = calloc(g.size, sizeof *g.val);
+  if (!g.slot || !g.val) die_nomem();
+  for (size_t i = 0; i < h->size; i++)
+    if (h->slot[i])
+    {
+      size_t *p = hslot(&g, strs, strs->s + h->slot[i] - 1);
+      *p = h->slot[i]; g.val[p - g.slot] = h->val[i];
+    }
+  free(h->slot); free(h->val);
+  *h = g;
+}
+
+/* key's slot in h, added (with value 0) if it was not there. */
+static size_t *hput(thash *h, stralloc *strs, char const *key)
+{
+  size_t *p;
+  if (2 * (h->used + 1) > h->size) hgrow(h, strs);
+  p = hslot(h, strs, key);
+  if (!*p)
+  {
+    size_t off = strs->len, len = strlen(key), koff = (size_t)(key - strs->s);
+    int inside = strs->s && key >= strs->s && key < strs->s + strs->len;
+    if (!stralloc_readyplus(strs, len + 1)) die_nomem();
+    if (inside) key = strs->s + koff;   /* the key may live in strs itself */
+    if (!stralloc_catb(strs, key, len) || !stralloc_0(strs)) die_nomem();
+    p = hslot(h, strs, strs->s + off);   /* strs may have moved; the slot has not */
+    *p = off + 1;
+    h->used++;
+  }
+  return p;
+}
+
+static size_t new_node(threading *t, size_t id)
+{
+  tnode *x;
+  if (t->count == t->cap)
+  {
+    tnode *m = realloc(t->n, (t->cap = t->cap ? 2 * t->cap : 64) * sizeof *m);
+    if (!m) die_nomem();
+    t->n = m;
+  }
+  x = t->n + t->count++;
+  x->msg = x->parent = x->child = x->next = 0; x->id = id;
+  return t->count;
+}
+#define N(t, i) ((t)->n[(i) - 1])
+
+static void unlink_node(threading *t, size_t x)
+{
+  size_t p = N(t, x).parent, *pp;
+  if (!p) return;
+  for (pp = &N(t, p).child; *pp != x; pp = &N(t, *pp).next) ;
+  *pp = N(t, x).next;
+  N(t, x).parent = N(t, x).next = 0;
+}
+
+static void link_node(threading *t, size_t parent, size_t x)
+{
+  size_t *pp;
+  for (pp = &N(t, parent).child; *pp; pp = &N(t, *pp).next) ;
+  *pp = x;
+  N(t, x).parent = parent; N(t, x).next = 0;
+}
+
+/* Is x below (or) y? */
+static int under(threading const *t, size_t x, size_t y)
+{
+  for (; x; x = N(t, x).parent) if (x == y) return 1;
+  return 0;
+}
+
+/* A node's sort date and tie: its message's, else its first child's. */
+static void node_key(threading const *t, size_t x, uint64_t *date, size_t *seq)
+{
+  while (x && !N(t, x).msg) x = N(t, x).child;
+  *date = x ? t->e[N(t, x).msg - 1].num[0] : 0;
+  *seq = x ? t->e[N(t, x).msg - 1].index : 0;
+}
+
+static threading const *sort_t;
+static int by_node_date(void const *pa, void const *pb)
+{
+  uint64_t da, db;
+  size_t sa, sb;
+  node_key(sort_t, *(size_t const *)pa, &da, &sa);
+  node_key(sort_t, *(size_t const *)pb, &db, &sb);
+  if (da != db) return da < db ? -1 : 1;
+  return sa < sb ? -1 : sa > sb;
+}
+
+/* Sorts x's children by date (children's lists first: post-order). */
+static void sort_children(threading *t, size_t top, genalloc *stack, genalloc *tmp)
+{
+  genalloc_setlen(size_t, stack, 0);
+  if (!genalloc_append(size_t, stack, &top)) die_nomem();
+  /* a pre-order, then walked backwards: each node after its children */
+  for (size_t i = 0; i < genalloc_len(size_t, stack); i++)
+    for (size_t ch = N(t, genalloc_s(size_t, stack)[i]).child; ch; ch = N(t, ch).next)
+      if (!genalloc_append(size_t, stack, &ch)) die_nomem();
+  for (size_t i = genalloc_len(size_t, stack); i-- > 0; )
+  {
+    size_t x = genalloc_s(size_t, stack)[i], k = 0, *c;
+    genalloc_setlen(size_t, tmp, 0);
+    for (size_t ch = N(t, x).child; ch; ch = N(t, ch).next) if (!genalloc_append(size_t, tmp, &ch)) die_nomem();
+    if (genalloc_len(size_t, tmp) < 2) continue;
+    c = genalloc_s(size_t, tmp);
+    sort_t = t;
+    qsort(c, genalloc_len(size_t, tmp), sizeof(size_t), by_node_date);
+    N(t, x).child = c[0];
+    for (k = 0; k + 1 < genalloc_len(size_t, tmp); k++) N(t, c[k]).next = c[k + 1];
+    N(t, c[k]).next = 0;
+  }
+}
+
+static void out_thread(threading const *t, size_t x, int uid)
+{
+  int first = 1;
+  for (;;)
+  {
+    if (N(t, x).msg)
+    {
+      size_t idx = t->e[N(t, x).msg - 1].index;
+      if (!first) out(" ");
+      outu(uid ? box_msg(idx)->uid : (uint32_t)(idx + 1));
+      first = 0;
+    }
+    if (!N(t, x).child) return;
+    if (N(t, x).msg && !N(t, N(t, x).child).next) { x = N(t, x).child; continue; }
+    if (!first) out(" ");
+    for (size_t ch = N(t, x).child; ch; ch = N(t, ch).next) { out("("); out_thread(t, ch, uid); out(")"); }
+    return;
+  }
+}
+
+static void thread_references(session *s, entry const *e, size_t n, int uid)
+{
+  threading t;
+  thash ids, subjects;
+  stralloc raw = STRALLOC_ZERO, refs = STRALLOC_ZERO, own = STRALLOC_ZERO, subj = STRALLOC_ZERO;
+  genalloc roots = GENALLOC_ZERO, stack = GENALLOC_ZERO, tmp = GENALLOC_ZERO;
+  size_t *subjoff = n ? calloc(n, sizeof *subjoff) : 0;
+  unsigned char *reply = n ? calloc(n, 1) : 0;
+  memset(&t, 0, sizeof t);
+  t.e = e; t.subj = subjoff; t.reply = reply;
+  memset(&ids, 0, sizeof ids); memset(&subjects, 0, sizeof subjects);
+  if (n && (!subjoff || !reply)) die_nomem();
+  if (!stralloc_catb(&t.strs, "", 1)) die_nomem();   /* offset 0: the empty subject */
+  for (size_t i = 0; i < n; i++)
+  {
+    msg *m = box_msg(e[i].index);
+    mime_message *mm = head_of(&s->mbox, m, &raw);
+    size_t prev = 0, x = 0, *slot;
+    unsigned nrefs;
+    int r;
+    refs.len = own.len = 0;
+    if (!mm) continue;
+    nrefs = mime_message_ids(mm, "references", THREAD_REFS_MAX, &refs);
+    if (!nrefs) nrefs = mime_message_ids(mm, "in-reply-to", 1, &refs);
+    mime_message_ids(mm, "message-id", 1, &own);
+    if (!mime_sort_subject_reply(mm, &subj, &r) || !stralloc_0(&subj)) die_nomem();
+    reply[i] = (unsigned char)r;
+    if (subj.len > 1) { subjoff[i] = t.strs.len; if (!stralloc_catb(&t.strs, subj.s, subj.len)) die_nomem(); }
+    mime_free(mm);
+    /* (1A) the references, each the parent of the next, unless linked or a loop */
+    for (size_t pos = 0; nrefs && pos < refs.len; pos += strlen(refs.s + pos) + 1)
+    {
+      size_t cur;
+      slot = hput(&ids, &t.strs, refs.s + pos);
+      if (!ids.val[slot - ids.slot]) ids.val[slot - ids.slot] = new_node(&t, *slot);
+      cur = ids.val[slot - ids.slot];
+      if (prev && cur != prev && !N(&t, cur).parent && !under(&t, prev, cur)) link_node(&t, prev, cur);
+      prev = cur;
+    }
+    /* (1B) the message's own container: its id's if that is still empty */
+    if (own.len)
+    {
+      slot = hput(&ids, &t.strs, own.s);
+      if (!ids.val[slot - ids.slot]) ids.val[slot - ids.slot] = new_node(&t, *slot);
+      x = ids.val[slot - ids.slot];
+      if (N(&t, x).msg) x = 0;   /* a duplicate id: a container of its own */
+    }
+    if (!x) x = new_node(&t, 0);
+    N(&t, x).msg = i + 1;
+    unlink_node(&t, x);
+    if (prev && !under(&t, prev, x)) link_node(&t, prev, x);
+  }
+  /* (2) the roots, (4) empty containers pruned, children after parents */
+  for (size_t k = 1; k <= t.count; k++)
+    if (!N(&t, k).parent && !genalloc_append(size_t, &stack, &k)) die_nomem();
+  for (size_t i = 0; i < genalloc_len(size_t, &stack); i++)
+    for (size_t ch = N(&t, genalloc_s(size_t, &stack)[i]).child; ch; ch = N(&t, ch).next)
+      if (!genalloc_append(size_t, &stack, &ch)) die_nomem();
+  for (size_t i = genalloc_len(size_t, &stack); i-- > 0; )
+  {
+    size_t x = genalloc_s(size_t, &stack)[i], p = N(&t, x).parent;
+    if (N(&t, x).msg || !p) continue;
+    /* an empty container inside a thread: its children take its place */
+    while (N(&t, x).child) { size_t ch = N(&t, x).child; unlink_node(&t, ch); link_node(&t, p, ch); }
+    unlink_node(&t, x);
+  }
+  genalloc_setlen(size_t, &tmp, 0);
+  for (size_t k = 1; k <= t.count; k++)
+    if (!N(&t, k).parent && !genalloc_append(size_t, &tmp, &k)) die_nomem();
+  for (size_t i = 0; i < genalloc_len(size_t, &tmp); i++)
+  {
+    size_t k = genalloc_s(size_t, &tmp)[i], x = k;
+    if (!N(&t, k).msg)
+    {
+      if (!N(&t, k).child) continue;                   /* empty: gone */
+      if (!N(&t, N(&t, k).child).next) { x = N(&t, k).child; unlink_node(&t, x); }   /* one child: promoted */
+    }
+    if (!genalloc_append(size_t, &roots, &x)) die_nomem();
+  }
+  /* (5) roots by date, (6) roots of one base subject merged */
+  sort_t = &t;
+  if (genalloc_len(size_t, &roots)) qsort(genalloc_s(size_t, &roots), genalloc_len(size_t, &roots), sizeof(size_t), by_node_date);
+  {
+    size_t *r = genalloc_s(size_t, &roots), nr = genalloc_len(size_t, &roots);
+#define SUBJ_OF(x) (N(&t, (x)).msg ? subjoff[N(&t, (x)).msg - 1] : N(&t, (x)).child && N(&t, N(&t, (x)).child).msg ? subjoff[N(&t, N(&t, (x)).child).msg - 1] : 0)
+#define REPLY_OF(x) (N(&t, (x)).msg && reply[N(&t, (x)).msg - 1])
+    /* the subject table: for each base subject, the root others join */
+    {
+      size_t *best = subjects.val;
+      for (size_t i = 0; i < nr; i++)
+      {
+        size_t so = SUBJ_OF(r[i]), *slot, b;
+        if (!so) continue;
+        slot = hput(&subjects, &t.strs, t.strs.s + so);
+        best = subjects.val;
+        if (!best[slot - subjects.slot]) { best[slot - subjects.slot] = r[i]; continue; }
+        b = best[slot - subjects.slot];
+        if ((!N(&t, r[i]).msg && N(&t, b).msg) || (REPLY_OF(b) && !REPLY_OF(r[i]) && N(&t, r[i]).msg))
+          best[slot - subjects.slot] = r[i];
+      }
+      for (size_t i = 0; i < nr; i++)
+      {
+        size_t so = SUBJ_OF(r[i]), *slot, b, x = r[i];
+        if (!so || !x) continue;
+        slot = hslot(&subjects, &t.strs, t.strs.s + so);
+        b = best[slot - subjects.slot];
+        if (b == x) continue;
+        if (!N(&t, b).msg && !N(&t, x).msg)
+          while (N(&t, x).child) { size_t ch = N(&t, x).child; unlink_node(&t, ch); link_node(&t, b, ch); }
+        else if (!N(&t, b).msg || (REPLY_OF(x) && !REPLY_OF(b))) link_node(&t, b, x);
+        else
+        {
+          /* neither under the other: both under a new empty container */
+          size_t d = new_node(&t, 0);
+          for (size_t k = 0; k < nr; k++) if (r[k] == b) r[k] = d;
+          link_node(&t, d, b); link_node(&t, d, x);
+          best[slot - subjects.slot] = d;
+        }
+        r[i] = 0;
+      }
+    }
+#undef SUBJ_OF
+#undef REPLY_OF
+    /* (7) siblings by date, the roots again */
+    for (size_t i = 0; i < nr; i++) if (r[i]) sort_children(&t, r[i], &stack, &tmp);
+    {
+      size_t kept = 0;
+      for (size_t i = 0; i < nr; i++) if (r[i]) r[kept++] = r[i];
+      nr = kept;
+      sort_t = &t;
+      if (nr) qsort(r, nr, sizeof *r, by_node_date);
+    }
+    out("* THREAD");
+    for (size_t i = 0; i < nr; i++) { out(i ? "(" : " ("); out_thread(&t, r[i], uid); out(")"); }
+    out("\r\n");
+  }
+  free(t.n); free(ids.slot); free(ids.val); free(subjects.slot); free(subjects.val); free(subjoff); free(reply);
+  stralloc_free(&t.strs); stralloc_free(&raw); stralloc_free(&refs); stralloc_free(&own); stralloc_free(&subj);
+  genalloc_free(size_t, &roots); genalloc_free(size_t, &stack); genalloc_free(size_t, &tmp);
+}
+
+static int by_index(void const *pa, void const *pb)
+{
+  entry const *a = pa, *b = pb;
+  return a->index < b->index ? -1 : a->index > b->index;
+}
+
 void cmd_thread(session *s, imap_cursor *c, char const *tag, int uid)
 {
   static sortkey const keys[] = { { K_SUBJECT, 0 }, { K_DATE, 0 } };
@@ -138,14 +449,25 @@ void cmd_thread(session *s, imap_cursor *c, char const *tag, int uid)
   genalloc indexes = GENALLOC_ZERO, starts = GENALLOC_ZERO;
   entry *e = 0;
   size_t n;
-  int modseq_used;
+  int modseq_used, references = 0;
   if (!imap_sp(c) || !imap_atom(c, &word) || !stralloc_0(&word)) goto bad;
-  if (strcasecmp(word.s, "ORDEREDSUBJECT")) { reply_no(tag, "Unsupported threading algorithm"); goto end; }
+  if (!strcasecmp(word.s, "REFERENCES")) references = 1;
+  else if (strcasecmp(word.s, "ORDEREDSUBJECT")) { reply_no(tag, "Unsupported threading algorithm"); goto end; }
   word.len = 0;
   if (!imap_sp(c) || !imap_astring(c, &word) || !stralloc_0(&word) || !imap_sp(c)) goto bad;
   if (strcasecmp(word.s, "UTF-8") && strcasecmp(word.s, "US-ASCII"))
   { reply_no(tag, "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset"); goto end; }
   if (!search_select(s, c, &indexes, &modseq_used)) goto bad;
+  if (references)
+  {
+    /* the messages in sequence order, num[0] their sent date */
+    e = sorted(s, &indexes, keys + 1, 1, &strings, &n);
+    thread_entries = e;
+    qsort(e, n, sizeof *e, by_index);
+    thread_references(s, e, n, uid);
+    reply_ok(tag, uid ? "UID THREAD completed" : "THREAD completed");
+    goto end;
+  }
   e = sorted(s, &indexes, keys, 2, &strings, &n);
   for (size_t i = 0; i < n; i++)
     if (!i || e[i].len[0] != e[i - 1].len[0] || memcmp(strings.s + e[i].off[0], strings.s + e[i - 1].off[0], e[i].len[0]))

@@ -98,6 +98,8 @@ int LLVMFuzzerTestOneInput(uint8_t const *data, size_t size)
   out.len = 0;
   mime_header_value(m, "subject", &out);
   if (!mime_sort_subject(m, &out) || !mime_sort_address(m, "from", 0, &out) || !mime_sort_address(m, "to", 1, &out)) __builtin_trap();
+  out.len = 0;
+  mime_message_ids(m, "references", 100, &out);
   mime_free(m);
   /* binary parts made base64: the result holds no NUL in a converted part
      and parses again */
