@@ -51,7 +51,15 @@ static int line_into(stralloc *out, size_t max, tain const *deadline)
     if (inpos == inlen && (r = fill(deadline)) <= 0) return r;
     nl = memchr(inbuf + inpos, '\n', inlen - inpos);
     n = nl ? (size_t)(nl - (inbuf + inpos)) + 1 : inlen - inpos;
-    if (out->len - start + n > max + 2) { errno = E2BIG; return -1; }
+    if (out->len - start + n > max + 2)
+    {
+      /* keep the part that fits: the tag and command name for the answer */
+      n = max + 2 - (out->len - start);
+      if (!stralloc_catb(out, inbuf + inpos, n)) return -1;
+      inpos += n;
+      errno = E2BIG;
+      return -1;
+    }
     if (!stralloc_catb(out, inbuf + inpos, n)) return -1;
     inpos += n;
     if (nl) return 1;
@@ -129,6 +137,54 @@ static int spool(stralloc *cmd, uint64_t n, tain const *deadline, int *r)
   return 1;
 }
 
+/* What is left of a command that went over a limit, consumed and kept
+ * nowhere: the rest of the current line, and after a line that announces a
+ * non-synchronising literal, its bytes and the next line. A synchronising
+ * literal ends it (its client waits for a "+" that does not come). 1 done,
+ * 0 end of input, -1 error (EMSGSIZE: a literal over literal_max). */
+static int skip_rest(size_t literal_max, tain const *deadline)
+{
+  char tail[32];   /* the line's last bytes: room for "{4294967296+}\r\n" */
+  size_t tlen = 0;
+  for (;;)
+  {
+    char *nl;
+    size_t n, keep;
+    uint64_t lit;
+    int nonsync, r;
+    if (inpos == inlen && (r = fill(deadline)) <= 0) return r;
+    nl = memchr(inbuf + inpos, '\n', inlen - inpos);
+    n = nl ? (size_t)(nl - (inbuf + inpos)) + 1 : inlen - inpos;
+    keep = n < sizeof tail ? n : sizeof tail;
+    if (tlen + keep > sizeof tail) { memmove(tail, tail + tlen + keep - sizeof tail, sizeof tail - keep); tlen = sizeof tail - keep; }
+    memcpy(tail + tlen, inbuf + inpos + n - keep, keep);
+    tlen += keep;
+    inpos += n;
+    if (!nl) continue;
+    n = tlen - 1;
+    if (n && tail[n - 1] == '\r') n--;
+    tlen = 0;
+    r = imap_literal_tail(tail, n, &lit, &nonsync);
+    if (r <= 0 || !nonsync) return 1;
+    if (lit > literal_max) { errno = EMSGSIZE; return -1; }
+    while (lit)
+    {
+      if (inpos == inlen && (r = fill(deadline)) <= 0) return r;
+      n = inlen - inpos < lit ? inlen - inpos : (size_t)lit;
+      inpos += n; lit -= n;
+    }
+  }
+}
+
+/* The command is over a limit: E2BIG once the rest of it is consumed. */
+static int too_big(size_t literal_max, tain const *deadline)
+{
+  int r = skip_rest(literal_max, deadline);
+  if (r <= 0) return r;
+  errno = E2BIG;
+  return -1;
+}
+
 static void deadline_in(tain *deadline, unsigned secs)
 {
   tain_now_g();
@@ -158,8 +214,9 @@ int imap_read_command(stralloc *cmd, size_t line_max, size_t literal_max, unsign
     size_t start = cmd->len, end;
     uint64_t n;
     int nonsync, r;
-    if (++lines > IMAP_COMMAND_LINES_MAX) { errno = E2BIG; return -1; }
+    if (++lines > IMAP_COMMAND_LINES_MAX) return too_big(literal_max, &deadline);
     r = line_into(cmd, line_max, &deadline);
+    if (r < 0 && errno == E2BIG) return too_big(literal_max, &deadline);
     if (r <= 0) return r;
     end = cmd->len - 1;
     if (end > start && cmd->s[end - 1] == '\r') end--;

@@ -8,7 +8,9 @@
  * {N+} (LITERAL+, RFC 7888) does not.
  * Functions return 1 ok, 0 end of input, -1 error with errno: ETIMEDOUT (no
  * input before the deadline), E2BIG (a line over its limit or too many
- * lines), EFBIG (a synchronising literal over the caller's limit, refused
+ * lines: the rest of the command, up to a synchronising literal, has been
+ * read and thrown away, cmd holds its beginning, and the session may go on
+ * after a tagged BAD), EFBIG (a synchronising literal over the caller's limit, refused
  * before the client sent it: cmd holds the command up to it, and the
  * session may go on after a tagged NO), EMSGSIZE (a non-synchronising
  * literal over the limit: its bytes are on their way), or a read error. */

@@ -171,7 +171,7 @@ static int seq_number(imap_cursor *c, uint32_t *n)
 {
   uint64_t v;
   if (imap_char(c, '*')) { *n = IMAP_SEQ_STAR; return 1; }
-  if (!imap_number(c, &v) || !v || v > 0xfffffffeu) return 0;
+  if (!imap_number(c, &v) || !v || v > 0xffffffffu) return 0;
   *n = (uint32_t)v;
   return 1;
 }

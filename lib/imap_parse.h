@@ -23,7 +23,7 @@
 /* Lines (literals + 1) in one command, e.g. a MULTIAPPEND. */
 #define IMAP_COMMAND_LINES_MAX 1000
 
-#define IMAP_SEQ_STAR 0xffffffffu   /* "*" in a sequence set */
+#define IMAP_SEQ_STAR 0u            /* "*" in a sequence set (no number is 0; 4294967295 is a valid UID) */
 
 typedef struct imap_cursor_s imap_cursor;
 struct imap_cursor_s { char const *s; size_t len; size_t pos; };

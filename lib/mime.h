@@ -72,13 +72,41 @@ int mime_text_contains(mime_message const *m, char const *needle);   /* headers 
 /* The Date: header as seconds since the epoch (UTC); 0 if missing or
  * unparsable (RFC 5322 3.3, obsolete forms and zone names included). */
 int64_t mime_date(mime_message const *m);
+/* The same, and *zone (when not 0) gets the field's zone as seconds east
+ * of UTC (0 for -0000 and unknown zones): t + *zone is the wall-clock
+ * time the sender wrote, whose date SENTON and friends compare (RFC 3501
+ * 6.4.4: "disregarding time and timezone"). */
+int64_t mime_date_zone(mime_message const *m, long *zone);
 
 /* Additions beyond the agreed API. */
+
+/* Binary content made storable (RFC 3516 4.3: what APPEND accepts in a
+ * literal8 must be served back by FETCH BODY[] too, where a NUL cannot
+ * travel): leaf parts with Content-Transfer-Encoding binary, or holding a
+ * NUL byte, re-encoded as base64 into out (replacing its contents), so
+ * that BINARY[] decodes them to the octets sent. 1 converted, 0 nothing
+ * to convert (out untouched), -1 out of memory. */
+int mime_binary_encode(char const *msg, size_t len, stralloc *out);
 
 /* Appends the decoded UTF-8 value of the first header field named field
  * (RFC 2047 words decoded, folding removed) to out; 1 found, -1 absent,
  * 0 out of memory. For SORT, logging and tools. */
 int mime_header_value(mime_message const *m, char const *field, stralloc *out);
+
+/* SORT keys (RFC 5256), case-folded (i;unicode-casemap), into out
+ * (replacing its contents; empty when the field is absent). 1 ok, 0 out of
+ * memory. mime_sort_subject: the base subject (2.1: Re:, Fwd:, [blobs],
+ * (fwd) and [fwd: ...] removed). mime_sort_address: of field's first
+ * address, the local part, or with display (RFC 5957) the display name,
+ * else the addr-spec. */
+int mime_sort_subject(mime_message const *m, stralloc *out);
+/* The same; *reply set when a Re:/Fwd: leader, a "(fwd)" trailer or a
+ * "[fwd: ...]" wrapper was removed (RFC 5256 4: the message is a reply). */
+int mime_sort_subject_reply(mime_message const *m, stralloc *out, int *reply);
+/* The message ids ("<...>", brackets included, each NUL-terminated) of
+ * field, appended to out; how many (at most max). */
+unsigned mime_message_ids(mime_message const *m, char const *field, unsigned max, stralloc *out);
+int mime_sort_address(mime_message const *m, char const *field, int display, stralloc *out);
 
 /* Where BODY[section] lies in the stored message, so that a server can send
  * it without building a copy: 1 when it is one range msg[*start..*end) (every
@@ -95,6 +123,7 @@ int mime_crlf_append(stralloc *out, char const *s, size_t len);
 /* Parses an RFC 5322 date-time string (s[len]) to seconds since the epoch;
  * 0 if unparsable. */
 int64_t mime_parse_date(char const *s, size_t len);
+int64_t mime_parse_date_zone(char const *s, size_t len, long *zone);
 
 /* Appends s[len] as an IMAP string (RFC 3501 4.3): "quoted" when it can be,
  * otherwise a {n}CRLF literal; NIL when s is 0. */

@@ -47,7 +47,9 @@ static int64_t days_from_civil(int64_t y, unsigned mo, unsigned d)
   return era * 146097 + (int64_t)doe - 719468;
 }
 
-int64_t mime_parse_date(char const *s, size_t len)
+int64_t mime_parse_date(char const *s, size_t len) { return mime_parse_date_zone(s, len, 0); }
+
+int64_t mime_parse_date_zone(char const *s, size_t len, long *zoneout)
 {
   static char const months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
   char w[16];
@@ -96,13 +98,16 @@ int64_t mime_parse_date(char const *s, size_t len)
   }
   {
     int64_t t = days_from_civil(year, (unsigned)mon + 1, (unsigned)day) * 86400 + hh * 3600 + mm * 60 + ss - zone;
+    if (zoneout) *zoneout = zone;
     return t;
   }
 }
 
-int64_t mime_date(mime_message const *m)
+int64_t mime_date(mime_message const *m) { return mime_date_zone(m, 0); }
+
+int64_t mime_date_zone(mime_message const *m, long *zone)
 {
   mime_field f;
   if (!mime_field_find(m->msg, MIME_PART(m, 0)->hstart, MIME_PART(m, 0)->bstart, "date", &f)) return 0;
-  return mime_parse_date(f.value, f.valuelen);
+  return mime_parse_date_zone(f.value, f.valuelen, zone);
 }

@@ -149,7 +149,7 @@ static int cat_nstr(stralloc *out, stralloc const *sa, int present)
 
 /* Writes one "(name adl mailbox host)" for an addr-spec in t[0..n) with an
  * optional display name. */
-static int emit_mailbox(stralloc *out, char const *s, token const *t, size_t n, stralloc const *name, int has_name)
+static int emit_mailbox(stralloc *out, char const *s, token const *t, size_t n, stralloc const *name, int has_name, int text)
 {
   stralloc local = STRALLOC_ZERO, host = STRALLOC_ZERO, adl = STRALLOC_ZERO;
   size_t at = n, start = 0;
@@ -160,6 +160,14 @@ static int emit_mailbox(stralloc *out, char const *s, token const *t, size_t n, 
   for (size_t i = n; i > start; i--) if (special(s, t + i - 1, '@')) { at = i - 1; break; }
   if (!cat_raw(&local, s, t + start, (at < n ? at : n) - start)) goto end;
   if (at < n && !cat_raw(&host, s, t + at + 1, n - at - 1)) goto end;
+  if (text)
+  {
+    /* "name <local@host>, " */
+    r = (!has_name || (stralloc_catb(out, name->s, name->len) && stralloc_catb(out, " ", 1)))
+      && stralloc_catb(out, "<", 1) && stralloc_catb(out, local.s, local.len) && stralloc_catb(out, "@", 1)
+      && stralloc_catb(out, host.s, host.len) && stralloc_catb(out, ">, ", 3);
+    goto end;
+  }
   if (!stralloc_catb(out, "(", 1) || !cat_nstr(out, name, has_name) || !stralloc_catb(out, " ", 1)
       || !cat_nstr(out, &adl, adl.len > 0) || !stralloc_catb(out, " ", 1)) goto end;
   if (local.len ? !mime_imap_string(local.s, local.len, out) : !stralloc_cats(out, "\"MISSING_MAILBOX\"")) goto end;
@@ -171,8 +179,10 @@ end:
   return r;
 }
 
-/* Appends an address list "((...)(...))" or NIL when it holds nothing. */
-static int address_list(char const *s, size_t len, stralloc *out)
+/* Appends an address list "((...)(...))" or NIL when it holds nothing;
+ * with text, "name <local@host>, " for each address (groups left out; with
+ * text 2 a group's start as "<name@>, "). */
+static int address_list(char const *s, size_t len, stralloc *out, int text)
 {
   genalloc toks = GENALLOC_ZERO;
   stralloc name = STRALLOC_ZERO;
@@ -182,7 +192,7 @@ static int address_list(char const *s, size_t len, stralloc *out)
   if (!tokenize(s, len, &toks)) goto end;
   t = genalloc_s(token, &toks);
   n = genalloc_len(token, &toks);
-  if (!stralloc_catb(out, "(", 1)) goto end;
+  if (!text && !stralloc_catb(out, "(", 1)) goto end;
   while (i < n && count < MIME_ADDRESSES_MAX)
   {
     size_t a = i, angle = n;
@@ -201,8 +211,11 @@ static int address_list(char const *s, size_t len, stralloc *out)
       /* group start: (NIL NIL "name" NIL) */
       name.len = 0;
       if (!cat_phrase(&name, s, t + a, i - a)) goto end;
-      if (!stralloc_cats(out, "(NIL NIL ") || !mime_imap_string(name.s ? name.s : "", name.len, out)
-          || !stralloc_cats(out, " NIL)")) goto end;
+      if (!text && (!stralloc_cats(out, "(NIL NIL ") || !mime_imap_string(name.s ? name.s : "", name.len, out)
+          || !stralloc_cats(out, " NIL)"))) goto end;
+      /* SORT's keys take a group's name as ENVELOPE's first mailbox */
+      if (text == 2 && (!stralloc_catb(out, "<", 1) || !stralloc_catb(out, name.s ? name.s : "", name.len)
+          || !stralloc_cats(out, "@>, "))) goto end;
       in_group = 1; count++;
       i++;
       continue;
@@ -213,7 +226,7 @@ static int address_list(char const *s, size_t len, stralloc *out)
       while (close < i && !special(s, t + close, '>')) close++;
       name.len = 0;
       if (!cat_phrase(&name, s, t + a, angle - a)) goto end;
-      if (!emit_mailbox(out, s, t + angle + 1, close - angle - 1, &name, name.len > 0)) goto end;
+      if (!emit_mailbox(out, s, t + angle + 1, close - angle - 1, &name, name.len > 0, text)) goto end;
       count++;
     }
     else if (i > a)
@@ -225,17 +238,18 @@ static int address_list(char const *s, size_t len, stralloc *out)
       {
         name.len = 0;
         if (last_comment < n && !cat_inner(&name, s, t + last_comment)) goto end;
-        if (!emit_mailbox(out, s, t + a, i - a, &name, name.len > 0)) goto end;
+        if (!emit_mailbox(out, s, t + a, i - a, &name, name.len > 0, text)) goto end;
         count++;
       }
     }
     if (i < n && special(s, t + i, ';') && in_group)
     {
-      if (!stralloc_cats(out, "(NIL NIL NIL NIL)")) goto end;
+      if (!text && !stralloc_cats(out, "(NIL NIL NIL NIL)")) goto end;
       in_group = 0;
     }
     if (i < n) i++;
   }
+  if (text) { r = 1; goto end; }
   if (in_group && !stralloc_cats(out, "(NIL NIL NIL NIL)")) goto end;
   if (!count) { out->len = outstart; r = stralloc_cats(out, "NIL"); goto end; }
   r = stralloc_catb(out, ")", 1);
@@ -253,7 +267,7 @@ static int addresses_of(mime_field const *f, mime_field const *fallback, strallo
   size_t before = out->len;
   int r;
   if (!f) return fallback ? addresses_of(fallback, 0, out) : stralloc_cats(out, "NIL");
-  r = mime_unfold(f->value, f->valuelen, &v) && address_list(v.s ? v.s : "", v.len, out);
+  r = mime_unfold(f->value, f->valuelen, &v) && address_list(v.s ? v.s : "", v.len, out, 0);
   stralloc_free(&v);
   if (r && fallback && out->len == before + 3 && !memcmp(out->s + before, "NIL", 3))
   {
@@ -262,6 +276,9 @@ static int addresses_of(mime_field const *f, mime_field const *fallback, strallo
   }
   return r;
 }
+
+int mime_address_text(char const *s, size_t len, stralloc *out) { return address_list(s, len, out, 1); }
+int mime_address_text_groups(char const *s, size_t len, stralloc *out) { return address_list(s, len, out, 2); }
 
 enum { E_DATE, E_SUBJECT, E_FROM, E_SENDER, E_REPLY_TO, E_TO, E_CC, E_BCC, E_IN_REPLY_TO, E_MESSAGE_ID, E_FIELDS };
 static char const *const envelope_names[E_FIELDS] =

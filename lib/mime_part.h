@@ -98,6 +98,13 @@ int mime_cte_decode(char const *enc, char const *s, size_t len, stralloc *out);
 int mime_charset_to_utf8(char const *charset, char const *s, size_t len, stralloc *out);
 /* Decodes RFC 2047 encoded words of an unfolded header value to UTF-8. */
 int mime_header_decode(char const *s, size_t len, stralloc *out);
+/* (mime_imap.c) Appends the addresses of an unfolded address field as
+ * "name <local@host>, " each, comments and quoting removed: the form
+ * SEARCH FROM/TO/CC/BCC also match against. 1 ok, 0 out of memory. */
+int mime_address_text(char const *s, size_t len, stralloc *out);
+/* The same, with each group's start as "<name@>, " (as ENVELOPE's first
+ * mailbox of a group is its name). */
+int mime_address_text_groups(char const *s, size_t len, stralloc *out);
 /* Appends s folded to lower case (ASCII, Latin-1, Latin Extended-A, Greek,
  * Cyrillic) for case-insensitive matching. */
 int mime_casefold(char const *s, size_t len, stralloc *out);

@@ -18,6 +18,13 @@ static int fold_needle(char const *needle, stralloc *out)
   return mime_casefold(needle, strlen(needle), out);
 }
 
+static int is_address_field(char const *name)
+{
+  static char const *const names[] = { "from", "to", "cc", "bcc", "sender", "reply-to", 0 };
+  for (char const *const *p = names; *p; p++) if (!strcasecmp(name, *p)) return 1;
+  return 0;
+}
+
 /* 1 if a field of [hstart, bstart) named field ("" any, name included) holds needle. */
 static int header_holds(mime_message const *m, size_t hstart, size_t bstart, char const *field, stralloc const *fneedle)
 {
@@ -34,6 +41,15 @@ static int header_holds(mime_message const *m, size_t hstart, size_t bstart, cha
     if (!mime_unfold(f.value, f.valuelen, &v) || !mime_header_decode(v.s ? v.s : "", v.len, &dec)
         || !mime_casefold(dec.s ? dec.s : "", dec.len, &folded)) { r = -1; break; }
     if (holds(&folded, fneedle)) { r = 1; break; }
+    if (flen && is_address_field(field))
+    {
+      /* also the addresses as "name <local@host>", so that
+         "user@domain" matches "<user (comment)@ domain>" too */
+      dec.len = folded.len = 0;
+      if (!mime_address_text(v.s ? v.s : "", v.len, &folded) || !mime_header_decode(folded.s ? folded.s : "", folded.len, &dec)
+          || (folded.len = 0, !mime_casefold(dec.s ? dec.s : "", dec.len, &folded))) { r = -1; break; }
+      if (holds(&folded, fneedle)) { r = 1; break; }
+    }
   }
   stralloc_free(&v); stralloc_free(&dec); stralloc_free(&folded);
   return r;

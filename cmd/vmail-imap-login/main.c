@@ -223,12 +223,13 @@ int main(int argc, char const *const *argv)
   for (;;)
   {
     imap_cursor c;
-    int r = imap_read_command(&cmd, LOGIN_COMMAND_MAX, LOGIN_COMMAND_MAX, LOGIN_TIMEOUT_SECS);
+    int r = imap_read_command(&cmd, LOGIN_COMMAND_MAX, LOGIN_COMMAND_MAX, LOGIN_TIMEOUT_SECS), toolong = 0;
     if (r == 0) bye("Connection closed", "disconnect");
+    if (r < 0 && errno == E2BIG) { toolong = 1; r = 1; }   /* read and dropped past the limit: BAD, or ID */
     if (r < 0)
     {
       if (errno == ETIMEDOUT) bye("Autologout: no login in time", "timeout");
-      if (errno == E2BIG || errno == EMSGSIZE || errno == EFBIG) bye("Command too long", "toolong");
+      if (errno == EMSGSIZE || errno == EFBIG) bye("Command too long", "toolong");
       strerr_diefu1sys(111, "read from client");
     }
     imap_cursor_init(&c, cmd.s, cmd.len);
@@ -241,7 +242,8 @@ int main(int argc, char const *const *argv)
       if (++bad_commands >= LOGIN_BAD_COMMANDS_MAX) bye("Too many bad commands", "bad");
       continue;
     }
-    if (!strcasecmp(word.s, "CAPABILITY"))
+    if (toolong && strcasecmp(word.s, "ID")) bad(tag.s, "BAD Command line too long");
+    else if (!strcasecmp(word.s, "CAPABILITY"))
     {
       out("* CAPABILITY "); capabilities(); out("\r\n");
       reply(tag.s, "OK Capability completed");

@@ -7,8 +7,6 @@
 #include <skalibs/types.h>
 #include "imapd.h"
 
-int condstore;
-int qresync;
 
 int parse_modseq(imap_cursor *c, uint64_t *v)
 {
@@ -42,10 +40,11 @@ static void absent_ranges(uint32_t lo, uint32_t hi, stralloc *set)
   }
 }
 
-void vanished_since(uint64_t since, stralloc const *known)
+void vanished_since(session *s, uint64_t since, stralloc const *known)
 {
-  uint32_t top = box.uidnext ? box.uidnext - 1 : 0;
-  if (since < box.modlog.floor)
+  mailbox *b = &s->mbox;
+  uint32_t top = b->uidnext ? b->uidnext - 1 : 0;
+  if (since < b->modlog.floor)
   {
     /* expunges that old are forgotten: every UID asked about (or ever
        given) that is not here, which RFC 7162 3.2.5.2 allows */
@@ -67,8 +66,8 @@ void vanished_since(uint64_t since, stralloc const *known)
   else
   {
     genalloc uids = GENALLOC_ZERO;
-    modseq_gone const *g = genalloc_s(modseq_gone, &box.modlog.gone);
-    size_t ng = genalloc_len(modseq_gone, &box.modlog.gone), kept = 0;
+    modseq_gone const *g = genalloc_s(modseq_gone, &b->modlog.gone);
+    size_t ng = genalloc_len(modseq_gone, &b->modlog.gone), kept = 0;
     uint32_t *u;
     for (size_t i = 0; i < ng; i++)
       if (g[i].modseq > since && (!known || imap_seqset_has(known, g[i].uid, top))
@@ -82,17 +81,18 @@ void vanished_since(uint64_t since, stralloc const *known)
   }
 }
 
-void qresync_select(uint32_t uidvalidity, uint64_t since, stralloc const *known)
+void qresync_select(session *s, uint32_t uidvalidity, uint64_t since, stralloc const *known)
 {
+  mailbox *b = &s->mbox;
   size_t n = box_count();
-  uint32_t top = box.uidnext ? box.uidnext - 1 : 0;
-  if (uidvalidity != box.uidvalidity) return;   /* the client starts over */
-  vanished_since(since, known);
+  uint32_t top = b->uidnext ? b->uidnext - 1 : 0;
+  if (uidvalidity != b->uidvalidity) return;   /* the client starts over */
+  vanished_since(s, since, known);
   for (size_t i = 0; i < n; i++)
   {
     msg *m = box_msg(i);
     if (m->modseq <= since || (known && !imap_seqset_has(known, m->uid, top))) continue;
-    out("* "); outu(i + 1); out(" FETCH (UID "); outu(m->uid); out(" FLAGS "); out_flags(&box, m);
+    out("* "); outu(i + 1); out(" FETCH (UID "); outu(m->uid); out(" FLAGS "); out_flags(b, m);
     out(" MODSEQ ("); outu(m->modseq); out("))\r\n");
   }
 }

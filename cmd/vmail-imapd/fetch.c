@@ -25,7 +25,6 @@ struct item_s {
   uint64_t off, len;
 };
 
-stralloc saved_uids = STRALLOC_ZERO;
 static int unknown_cte;   /* a BINARY item met a Content-Transfer-Encoding it cannot undo */
 
 int parse_set(imap_cursor *c, stralloc *ranges, int uid)
@@ -102,7 +101,7 @@ static int partial(imap_cursor *c, item *it)
   return 1;
 }
 
-static int parse_item(imap_cursor *c, genalloc *items, stralloc *sections)
+static int parse_item(session *s, imap_cursor *c, genalloc *items, stralloc *sections)
 {
   char name[32];
   size_t n = 0;
@@ -127,7 +126,7 @@ static int parse_item(imap_cursor *c, genalloc *items, stralloc *sections)
   if (!strcasecmp(name, "RFC822")) return add(items, F_RFC822);
   if (!strcasecmp(name, "RFC822.HEADER")) return add(items, F_RFC822_HEADER);
   if (!strcasecmp(name, "RFC822.TEXT")) return add(items, F_RFC822_TEXT);
-  if (!strcasecmp(name, "MODSEQ")) { condstore = 1; return add(items, F_MODSEQ); }
+  if (!strcasecmp(name, "MODSEQ")) { s->cond = 1; return add(items, F_MODSEQ); }
   if (!strcasecmp(name, "BODY") && imap_peek(c) != '[') return add(items, F_BODY);
   if (!strcasecmp(name, "BODY") || !strcasecmp(name, "BODY.PEEK")) { it.kind = F_SECTION; it.peek = name[4] == '.'; }
   else if (!strcasecmp(name, "BINARY") || !strcasecmp(name, "BINARY.PEEK")) { it.kind = F_BINARY; it.peek = name[6] == '.'; }
@@ -139,22 +138,22 @@ static int parse_item(imap_cursor *c, genalloc *items, stralloc *sections)
   return genalloc_append(item, items, &it);
 }
 
-static void out_literal(char const *s, size_t n, int binary)
+static void out_literal(session *sess, char const *s, size_t n, int binary)
 {
   int has_nul = binary && memchr(s, 0, n) != 0;
   out(has_nul ? "~{" : "{"); outu(n); out("}\r\n"); outb(s, n);
-  stat_fetched_bytes += n;
+  sess->fetched += n;
 }
 
-static void out_slice(item const *it, char const *s, size_t n, int binary)
+static void out_slice(session *sess, item const *it, char const *s, size_t n, int binary)
 {
   if (it->partial)
   {
     size_t off = it->off < n ? (size_t)it->off : n;
     size_t len = n - off < it->len ? n - off : (size_t)it->len;
-    out_literal(s + off, len, binary);
+    out_literal(sess, s + off, len, binary);
   }
-  else out_literal(s, n, binary);
+  else out_literal(sess, s, n, binary);
 }
 
 /* Sends the octets [off, off + len) of s[n] in its CRLF form (bare LFs
@@ -189,14 +188,14 @@ static void out_crlf_slice(char const *s, size_t n, uint64_t off, uint64_t len)
 
 /* Per message: the file mapped and parsed, on first need. */
 typedef struct content_s content;
-struct content_s { char const *map; size_t len; mime_message *mime; int loaded; int failed; };
+struct content_s { session *s; char const *map; size_t len; mime_message *mime; int loaded; int failed; };
 
 static mime_message *need_mime(msg *m, content *ct)
 {
   if (!ct->loaded)
   {
     struct stat st;
-    int fd = msg_open(&box, m);
+    int fd = msg_open(&ct->s->mbox, m);
     ct->loaded = 1;
     if (fd < 0 || fstat(fd, &st) < 0) { if (fd >= 0) fd_close(fd); ct->failed = 1; return 0; }
     if (!m->internaldate) m->internaldate = st.st_mtime;
@@ -238,7 +237,7 @@ static int out_section_range(content const *ct, char const *sec, item const *it)
   }
   out("{"); outu(len); out("}\r\n");
   out_crlf_slice(ct->map + start, end - start, off, len);
-  stat_fetched_bytes += len;
+  ct->s->fetched += len;
   return 1;
 }
 
@@ -251,12 +250,13 @@ static int summarize(msg *m, content *ct, summary *sum, stralloc *pending)
 {
   imap_cache_entry const *e;
   size_t envlen, bodylen;
-  e = imap_cache_find(mailbox_cache(&box), m->uid);
+  mailbox *b = &ct->s->mbox;
+  e = imap_cache_find(mailbox_cache(b), m->uid);
   if (e)
   {
-    sum->env = box.cache.data.s + e->env; sum->envlen = e->envlen;
-    sum->body = box.cache.data.s + e->body; sum->bodylen = e->bodylen;
-    sum->bs = box.cache.data.s + e->bs; sum->bslen = e->bslen;
+    sum->env = b->cache.data.s + e->env; sum->envlen = e->envlen;
+    sum->body = b->cache.data.s + e->body; sum->bodylen = e->bodylen;
+    sum->bs = b->cache.data.s + e->bs; sum->bslen = e->bslen;
     m->size = e->size;
     if (e->date) m->internaldate = e->date;
     return 1;
@@ -296,9 +296,9 @@ static int fetch_one(size_t index, genalloc const *items, stralloc const *sectio
   /* the content first: a message expunged meanwhile gets no response */
   if (needs_content && !need_mime(m, ct)) return 0;
   if (needs_summary && !summarize(m, ct, sum, pending)) return 0;
-  if (sets_seen && !box.readonly && !(m->flags & FL_SEEN))
+  if (sets_seen && !ct->s->mbox.readonly && !(m->flags & FL_SEEN))
   {
-    msg_set_flags(&box, m, m->flags | FL_SEEN, m->keywords);
+    msg_set_flags(&ct->s->mbox, m, m->flags | FL_SEEN, m->keywords);
     if (!has_flags) has_flags = -1;
   }
   out("* "); outu(index + 1); out(" FETCH (");
@@ -312,7 +312,7 @@ static int fetch_one(size_t index, genalloc const *items, stralloc const *sectio
     switch (it->kind)
     {
       case F_UID: if (!uid) { SEP(); out("UID "); outu(m->uid); } break;
-      case F_FLAGS: SEP(); out("FLAGS "); out_flags(&box, m); break;
+      case F_FLAGS: SEP(); out("FLAGS "); out_flags(&ct->s->mbox, m); break;
       case F_MODSEQ: SEP(); out("MODSEQ ("); outu(m->modseq); out(")"); break;
       case F_INTERNALDATE:
         buf->len = 0;
@@ -329,7 +329,7 @@ static int fetch_one(size_t index, genalloc const *items, stralloc const *sectio
         if (out_section_range(ct, whole, 0)) break;
         buf->len = 0;
         if (!mime_section(ct->mime, whole, buf)) die_nomem();
-        out_literal(buf->s, buf->len, 0);
+        out_literal(ct->s, buf->s, buf->len, 0);
         break;
       }
       case F_SECTION:
@@ -340,7 +340,7 @@ static int fetch_one(size_t index, genalloc const *items, stralloc const *sectio
         buf->len = 0;
         r = mime_section(ct->mime, sec, buf);
         if (!r) die_nomem();
-        if (r < 0) out("NIL"); else out_slice(it, buf->s, buf->len, 0);
+        if (r < 0) out("NIL"); else out_slice(ct->s, it, buf->s, buf->len, 0);
         break;
       case F_BINARY: case F_BINARY_SIZE:
         buf->len = 0;
@@ -353,23 +353,23 @@ static int fetch_one(size_t index, genalloc const *items, stralloc const *sectio
         if (r == -2) unknown_cte = 1;   /* RFC 3516 4.2: the FETCH fails with UNKNOWN-CTE */
         if (r < 0) out("NIL");
         else if (it->kind == F_BINARY_SIZE) outu(buf->len);
-        else out_slice(it, buf->s, buf->len, 1);
+        else out_slice(ct->s, it, buf->s, buf->len, 1);
         break;
     }
   }
-  if (has_flags < 0) { SEP(); out("FLAGS "); out_flags(&box, m); }
+  if (has_flags < 0) { SEP(); out("FLAGS "); out_flags(&ct->s->mbox, m); }
   /* CONDSTORE: flags go with their mod-sequence (RFC 7162 3.1) */
-  if (has_flags && condstore && !has_modseq) { SEP(); out("MODSEQ ("); outu(m->modseq); out(")"); }
+  if (has_flags && ct->s->cond && !has_modseq) { SEP(); out("MODSEQ ("); outu(m->modseq); out(")"); }
 #undef SEP
   out(")\r\n");
   return 1;
 }
 
-void cmd_fetch(imap_cursor *c, char const *tag, int uid)
+void cmd_fetch(session *s, imap_cursor *c, char const *tag, int uid)
 {
   stralloc ranges = STRALLOC_ZERO, sections = STRALLOC_ZERO, buf = STRALLOC_ZERO;
   genalloc items = GENALLOC_ZERO, indexes = GENALLOC_ZERO;
-  content ct = { 0, 0, 0, 0, 0 };
+  content ct = { s, 0, 0, 0, 0, 0 };
   summary sum = { 0, 0, 0, 0, 0, 0, STRALLOC_ZERO };
   stralloc pending = STRALLOC_ZERO;
   size_t n;
@@ -379,11 +379,11 @@ void cmd_fetch(imap_cursor *c, char const *tag, int uid)
   if (!imap_sp(c) || !parse_set(c, &ranges, uid) || !imap_sp(c)) goto bad;
   if (imap_char(c, '('))
   {
-    do { if (!parse_item(c, &items, &sections) || genalloc_len(item, &items) > FETCH_ITEMS_MAX) goto bad; }
+    do { if (!parse_item(s, c, &items, &sections) || genalloc_len(item, &items) > FETCH_ITEMS_MAX) goto bad; }
     while (imap_sp(c));
     if (!imap_char(c, ')')) goto bad;
   }
-  else if (!parse_item(c, &items, &sections)) goto bad;
+  else if (!parse_item(s, c, &items, &sections)) goto bad;
   if (imap_sp(c))
   {
     /* fetch-modifiers (RFC 7162 3.1.4.1, 3.2.6): (CHANGEDSINCE modseq [VANISHED]) */
@@ -394,13 +394,13 @@ void cmd_fetch(imap_cursor *c, char const *tag, int uid)
       word.len = 0;
       if (!imap_atom(c, &word) || !stralloc_0(&word)) ok = 0;
       else if (!strcasecmp(word.s, "CHANGEDSINCE") && !changedsince) ok = imap_sp(c) && parse_modseq(c, &changedsince) && changedsince;
-      else if (!strcasecmp(word.s, "VANISHED") && uid && qresync) vanished = 1;
+      else if (!strcasecmp(word.s, "VANISHED") && uid && s->qres) vanished = 1;
       else ok = 0;
       if (ok && imap_peek(c) != ')') ok = imap_sp(c);
     }
     stralloc_free(&word);
     if (!ok || (vanished && !changedsince)) goto bad;
-    condstore = 1;
+    s->cond = 1;
     {
       /* CHANGEDSINCE implies MODSEQ */
       int has = 0;
@@ -410,7 +410,7 @@ void cmd_fetch(imap_cursor *c, char const *tag, int uid)
   }
   if (!imap_at_end(c)) goto bad;
   if (select_set(&ranges, uid, &indexes) < 0) { reply_bad(tag, "Invalid message sequence number"); goto end; }
-  if (vanished) vanished_since(changedsince, &ranges);
+  if (vanished) vanished_since(s, changedsince, &ranges);
   n = genalloc_len(size_t, &indexes);
   for (size_t i = 0; i < n; i++)
   {
@@ -419,8 +419,8 @@ void cmd_fetch(imap_cursor *c, char const *tag, int uid)
     fetch_one(idx, &items, &sections, uid, &ct, &buf, &sum, &pending);
     content_done(&ct);
   }
-  if (pending.len && imap_cache_write(box.dir.s, box.uidvalidity, pending.s, pending.len) == 0)
-    box.cache_loaded = 0;   /* reread, with what we added, when next needed */
+  if (pending.len && imap_cache_write(s->mbox.dir.s, s->mbox.uidvalidity, pending.s, pending.len) == 0)
+    s->mbox.cache_loaded = 0;   /* reread, with what we added, when next needed */
   if (unknown_cte) reply_no(tag, "[UNKNOWN-CTE] Cannot decode a part's Content-Transfer-Encoding");
   else reply_ok(tag, uid ? "UID FETCH completed" : "FETCH completed");
   goto end;

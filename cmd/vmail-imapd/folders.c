@@ -1,5 +1,5 @@
 /* folders: the mailbox list (Maildir++ folders ".Name" beside INBOX's own
- * cur/new/tmp, hierarchy separator "."), subscriptions and STATUS.
+ * cur/new/tmp; hierarchy separator "." on disk, "." or "/" for clients), subscriptions and STATUS.
  * LIST follows RFC 3501 6.3.8 with LIST-EXTENDED (RFC 5258), SPECIAL-USE
  * (RFC 6154), LIST-STATUS (RFC 5819) and CHILDREN (RFC 3348). */
 #include <dirent.h>
@@ -139,27 +139,74 @@ static void folders_all(stralloc *names)
   closedir(d);
 }
 
+/* The hierarchy separator clients see (VMAIL_IMAP_SEPARATOR); on disk it
+ * is always Maildir++'s '.'. */
+static char sep = '.';
+
+int folders_init(void)
+{
+  char const *x = getenv("VMAIL_IMAP_SEPARATOR");
+  if (!x || !*x || !strcmp(x, ".")) sep = '.';
+  else if (!strcmp(x, "/")) sep = '/';
+  else return 0;
+  return 1;
+}
+
+void out_separator(void) { out(sep == '/' ? "\"/\"" : "\".\""); }
+
+/* A name component that cannot be a folder: a Maildir's own directories. */
+static int reserved_component(char const *s, size_t len)
+{
+  return len == 3 && (!memcmp(s, "tmp", 3) || !memcmp(s, "new", 3) || !memcmp(s, "cur", 3));
+}
+
 int name_from_wire(stralloc *name)
 {
   stralloc stored = STRALLOC_ZERO;
-  int r;
-  if (!imap4rev2) return 1;
-  r = imap_utf8_to_mutf7(name->s, name->len, &stored);
-  if (r < 0) die_nomem();
-  if (r && !stralloc_copyb(name, stored.s, stored.len)) die_nomem();
-  stralloc_free(&stored);
+  size_t start = 0;
+  int r = 1;
+  if (imap4rev2)
+  {
+    r = imap_utf8_to_mutf7(name->s, name->len, &stored);
+    if (r < 0) die_nomem();
+    if (r && !stralloc_copyb(name, stored.s, stored.len)) die_nomem();
+    stralloc_free(&stored);
+    if (!r) return 0;
+  }
+  /* one place for every command: the client's separator becomes '.' (a
+     '.' of the client's cannot be stored when its separator is '/'), a
+     trailing separator goes (CREATE "a/" means a, RFC 3501 6.3.3, and so
+     does SELECT "a/"), and names no folder may have are emptied, which
+     folder_dir refuses: wildcards, and tmp, new or cur as a component */
+  for (size_t i = 0; i < name->len; i++)
+  {
+    char ch = name->s[i];
+    if (sep != '.' && ch == '.') { name->len = 0; return 1; }
+    if (ch == sep) name->s[i] = '.';
+    if (ch == '%' || ch == '*') { name->len = 0; return 1; }
+  }
+  while (name->len > 1 && name->s[name->len - 1] == '.') name->len--;
+  if (!name->len) return r;
+  for (size_t i = 0; i <= name->len; i++)
+    if (i == name->len || name->s[i] == '.')
+    {
+      if (reserved_component(name->s + start, i - start)) { name->len = 0; return 1; }
+      start = i + 1;
+    }
   return r;
 }
 
 /* The name a client sees: UTF-8 for IMAP4rev2 (a stored name that is no
- * valid modified UTF-7 goes out as it is), else as stored. */
-static void name_to_wire(char const *stored, stralloc *wire)
+ * valid modified UTF-7 goes out as it is), else as stored; with its
+ * separator. */
+static void name_to_wire(int rev2, char const *stored, stralloc *wire)
 {
   size_t len = strlen(stored);
   int r = 0;
   wire->len = 0;
-  if (imap4rev2 && (r = imap_mutf7_to_utf8(stored, len, wire)) < 0) die_nomem();
+  if (rev2 && (r = imap_mutf7_to_utf8(stored, len, wire)) < 0) die_nomem();
   if (!r && !stralloc_copyb(wire, stored, len)) die_nomem();
+  if (sep != '.') for (size_t i = 0; i < wire->len; i++) if (wire->s[i] == '.') wire->s[i] = sep;
   if (!stralloc_0(wire)) die_nomem();
   wire->len--;
 }
@@ -167,7 +214,7 @@ static void name_to_wire(char const *stored, stralloc *wire)
 void out_name(char const *stored)
 {
   stralloc wire = STRALLOC_ZERO;
-  name_to_wire(stored, &wire);
+  name_to_wire(imap4rev2, stored, &wire);
   outstring(wire.s, wire.len);
   stralloc_free(&wire);
 }
@@ -223,7 +270,7 @@ static int match(char const *p, char const *s, unsigned *steps)
     for (size_t i = 0; ; i++)
     {
       if (match(p + 1, s + i, steps)) return 1;
-      if (!s[i] || (*p == '%' && s[i] == '.')) return 0;
+      if (!s[i] || (*p == '%' && s[i] == sep)) return 0;
     }
   }
   return *s == *p && match(p + 1, s + 1, steps);
@@ -233,23 +280,52 @@ static int name_matches(char const *pattern, char const *name)
 {
   unsigned steps = 0;
   /* INBOX is case-insensitive, in the pattern too */
-  if (!strncasecmp(pattern, "INBOX", 5) && (!pattern[5] || pattern[5] == '.' || pattern[5] == '*' || pattern[5] == '%')
+  if (!strncasecmp(pattern, "INBOX", 5) && (!pattern[5] || pattern[5] == sep || pattern[5] == '*' || pattern[5] == '%')
       && !strncmp(name, "INBOX", 5))
     return match(pattern + 5, name + 5, &steps);
   return match(pattern, name, &steps);
 }
 
+/* Does the wire form of a name match one of the patterns (after ref)? */
+static int patterns_match(stralloc const *ref, stralloc const *pats, char const *wire, stralloc *full)
+{
+  for (size_t p = 0; p < pats->len; p += strlen(pats->s + p) + 1)
+  {
+    full->len = 0;
+    if (!stralloc_cats(full, ref->s) || !stralloc_cats(full, pats->s + p) || !stralloc_0(full)) die_nomem();
+    if (name_matches(full->s, wire)) return 1;
+  }
+  return 0;
+}
+
+/* Has name a subscribed inferior that no pattern matches? (wire and full
+ * are scratch space.) */
+static int hides_subscribed(int rev2, stralloc const *subs, char const *name, stralloc const *ref, stralloc const *pats,
+                            stralloc *wire, stralloc *full)
+{
+  size_t len = strlen(name);
+  for (size_t pos = 0; pos < subs->len; pos += strlen(subs->s + pos) + 1)
+  {
+    char const *s = subs->s + pos;
+    if (strncmp(s, name, len) || s[len] != '.') continue;
+    name_to_wire(rev2, s, wire);
+    if (!patterns_match(ref, pats, wire->s, full)) return 1;
+  }
+  return 0;
+}
+
 static int status_items(imap_cursor *c, unsigned *items);
-static void status_out(char const *name, unsigned items);
+static void status_out(session *s, char const *name, unsigned items);
 
 enum { ST_MESSAGES = 1, ST_RECENT = 2, ST_UIDNEXT = 4, ST_UIDVALIDITY = 8, ST_UNSEEN = 16, ST_DELETED = 32, ST_SIZE = 64,
        ST_HIGHESTMODSEQ = 128 };
 
-void cmd_list(imap_cursor *c, char const *tag, int lsub)
+void cmd_list(session *s, imap_cursor *c, char const *tag, int lsub)
 {
   stralloc ref = STRALLOC_ZERO, pats = STRALLOC_ZERO, word = STRALLOC_ZERO, names = STRALLOC_ZERO,
            subs = STRALLOC_ZERO, full = STRALLOC_ZERO, wire = STRALLOC_ZERO;
-  int sel_subscribed = 0, sel_special = 0, ret_subscribed = 0, ret_children = 1, ret_special = 1, extended = 0;
+  int sel_subscribed = 0, sel_special = 0, sel_recursive = 0, sel_other = 0, ret_subscribed = 0, ret_children = 1,
+      ret_special = 1, extended = 0;
   unsigned npats = 0, status = 0;
   char const *verb = lsub ? "LSUB" : "LIST";
 
@@ -261,10 +337,15 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
     {
       word.len = 0;
       if (!imap_atom(c, &word) || !stralloc_0(&word)) goto bad;
-      if (!strcasecmp(word.s, "SUBSCRIBED")) sel_subscribed = ret_subscribed = 1;
-      else if (!strcasecmp(word.s, "SPECIAL-USE")) sel_special = 1;
-      imap_sp(c);
+      /* RFC 5258 3.1: an unknown option, or RECURSIVEMATCH with nothing
+         to recurse on, is BAD */
+      if (!strcasecmp(word.s, "SUBSCRIBED")) sel_subscribed = ret_subscribed = sel_other = 1;
+      else if (!strcasecmp(word.s, "SPECIAL-USE")) sel_special = sel_other = 1;
+      else if (!strcasecmp(word.s, "RECURSIVEMATCH")) sel_recursive = 1;
+      else if (strcasecmp(word.s, "REMOTE")) goto bad;
+      if (imap_peek(c) != ')' && !imap_sp(c)) goto bad;
     }
+    if (sel_recursive && !sel_other) goto bad;
     if (!imap_sp(c)) goto bad;
   }
   if (!imap_astring(c, &ref) && imap_peek(c) != ' ') goto bad;
@@ -298,19 +379,19 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
       else if (!strcasecmp(word.s, "CHILDREN")) ret_children = 1;
       else if (!strcasecmp(word.s, "SPECIAL-USE")) ret_special = 1;
       else if (!strcasecmp(word.s, "STATUS")) { if (!imap_sp(c) || !status_items(c, &status)) goto bad; }
-      imap_sp(c);
+      else goto bad;
+      if (imap_peek(c) != ')' && !imap_sp(c)) goto bad;
     }
   }
   if (!imap_at_end(c)) goto bad;
   if (npats == 1 && !pats.s[0])
   {
     /* RFC 3501 6.3.8: the empty pattern asks for the separator */
-    out("* "); out(verb); out(" (\\Noselect) \".\" \"\"\r\n");
+    out("* "); out(verb); out(" (\\Noselect) "); out_separator(); out(" \"\"\r\n");
     reply_ok(tag, "List completed");
     goto end;
   }
   folders_all(&names);
-  add_parents(&names);
   subs_load(&subs);
   if (lsub || sel_subscribed)
     /* subscribed names whose folder is gone are listed too (RFC 3501
@@ -318,36 +399,41 @@ void cmd_list(imap_cursor *c, char const *tag, int lsub)
     for (size_t pos = 0; pos < subs.len; pos += strlen(subs.s + pos) + 1)
       if (!has_name(&names, subs.s + pos, strlen(subs.s + pos))
           && (!stralloc_catb(&names, "\002", 1) || !stralloc_cats(&names, subs.s + pos) || !stralloc_0(&names))) die_nomem();
+  add_parents(&names);
   for (size_t pos = 0; pos < names.len; pos += strlen(names.s + pos) + 1)
   {
     int virtual = names.s[pos] == 1 || names.s[pos] == 2;
     char const *name = names.s + pos + virtual;
-    int matched = 0, subscribed = subs_has(&subs, name), children = has_children(&names, name), first = 1;
+    int matched, subscribed = subs_has(&subs, name), children = has_children(&names, name), first = 1, childinfo = 0;
     char const *special = special_attr(name);
     /* patterns are in the client's form of names */
-    name_to_wire(name, &wire);
-    for (size_t p = 0; p < pats.len && !matched; p += strlen(pats.s + p) + 1)
-    {
-      full.len = 0;
-      if (!stralloc_cats(&full, ref.s) || !stralloc_cats(&full, pats.s + p) || !stralloc_0(&full)) die_nomem();
-      matched = name_matches(full.s, wire.s);
-    }
+    name_to_wire(s->rev2, name, &wire);
+    matched = patterns_match(&ref, &pats, wire.s, &full);
     if (!matched) continue;
-    if ((lsub || sel_subscribed) && !subscribed) continue;
+    if ((lsub || sel_subscribed) && !subscribed)
+    {
+      /* a name that is not subscribed but hides subscribed inferiors from
+         the pattern: LSUB's \Noselect (RFC 3501 6.3.9), RECURSIVEMATCH's
+         CHILDINFO (RFC 5258 3.5) */
+      if (!(lsub || sel_recursive) || !hides_subscribed(s->rev2, &subs, name, &ref, &pats, &wire, &full)) continue;
+      childinfo = 1;
+    }
     if (sel_special && !special) continue;
+    name_to_wire(s->rev2, name, &wire);
     out("* "); out(verb); out(" (");
 #define ATTR(a) do { if (!first) out(" "); out(a); first = 0; } while (0)
     /* \NonExistent is LIST-EXTENDED's (RFC 5258 3); a plain LIST says what
        RFC 3501 clients know, as Dovecot does */
-    if (virtual) ATTR(lsub || !(extended || imap4rev2) ? "\\Noselect" : "\\NonExistent");
+    if (virtual || (lsub && childinfo)) ATTR(lsub || !(extended || s->rev2) ? "\\Noselect" : "\\NonExistent");
     if (ret_children && !lsub) ATTR(children ? "\\HasChildren" : "\\HasNoChildren");
     if (ret_subscribed && subscribed && !lsub) ATTR("\\Subscribed");
     if (ret_special && special && !lsub) ATTR(special);
 #undef ATTR
-    out(") \".\" ");
+    out(") "); out_separator(); out(" ");
     outstring(wire.s, wire.len);
+    if (childinfo && !lsub) out(" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
     out("\r\n");
-    if (status && !virtual) status_out(name, status);
+    if (status && !virtual) status_out(s, name, status);
   }
   reply_ok(tag, lsub ? "Lsub completed" : "List completed");
   goto end;
@@ -365,7 +451,6 @@ static int mailbox_arg(imap_cursor *c, char const *tag, stralloc *name, stralloc
   name->len = 0;
   if (!imap_sp(c) || !imap_astring(c, name)) { reply_bad(tag, usage); return 0; }
   if (!name_from_wire(name)) { reply_no(tag, "[CANNOT] Mailbox name is not UTF-8"); return -1; }
-  while (name->len > 1 && name->s[name->len - 1] == '.') name->len--;   /* CREATE "a." means a */
   if (!stralloc_0(name)) die_nomem();
   name->len--;
   folder_canonical(name);
@@ -377,9 +462,9 @@ void cmd_create(imap_cursor *c, char const *tag)
 {
   stralloc name = STRALLOC_ZERO, dir = STRALLOC_ZERO;
   if (mailbox_arg(c, tag, &name, &dir, "Syntax: CREATE mailbox") <= 0) goto end;
+  if (!imap_at_end(c)) { reply_bad(tag, "Syntax: CREATE mailbox"); goto end; }
   if (!strcmp(dir.s, ".") || folder_exists(dir.s)) { reply_no(tag, "[ALREADYEXISTS] Mailbox exists"); goto end; }
   if (make_folder(dir.s) < 0) { reply_no(tag, "[SERVERBUG] Cannot create mailbox"); goto end; }
-  subs_set(name.s, 1);
   reply_ok(tag, "Create completed");
  end:
   stralloc_free(&name); stralloc_free(&dir);
@@ -416,15 +501,16 @@ static int remove_folder(char const *dir)
   return -1;
 }
 
-void cmd_delete(imap_cursor *c, char const *tag)
+void cmd_delete(session *s, imap_cursor *c, char const *tag)
 {
   stralloc name = STRALLOC_ZERO, dir = STRALLOC_ZERO;
   if (mailbox_arg(c, tag, &name, &dir, "Syntax: DELETE mailbox") <= 0) goto end;
+  if (!imap_at_end(c)) { reply_bad(tag, "Syntax: DELETE mailbox"); goto end; }
   if (!strcmp(dir.s, ".")) { reply_no(tag, "[CANNOT] INBOX cannot be deleted"); goto end; }
   if (!folder_exists(dir.s)) { reply_no(tag, "[NONEXISTENT] No such mailbox"); goto end; }
-  if (box.selected && !strcmp(box.dir.s, dir.s)) mailbox_close(&box);
+  if (s->mbox.selected && !strcmp(s->mbox.dir.s, dir.s)) mailbox_close(&s->mbox);
+  /* the subscription stays (RFC 3501 6.3.9: never removed unilaterally) */
   if (remove_folder(dir.s) < 0) { reply_no(tag, "[SERVERBUG] Cannot delete mailbox"); goto end; }
-  subs_set(name.s, 0);
   reply_ok(tag, "Delete completed");
  end:
   stralloc_free(&name); stralloc_free(&dir);
@@ -457,12 +543,13 @@ static int rename_inbox(char const *to)
   return 0;
 }
 
-void cmd_rename(imap_cursor *c, char const *tag)
+void cmd_rename(session *s, imap_cursor *c, char const *tag)
 {
   stralloc from = STRALLOC_ZERO, fromdir = STRALLOC_ZERO, to = STRALLOC_ZERO, todir = STRALLOC_ZERO,
            names = STRALLOC_ZERO, a = STRALLOC_ZERO, b = STRALLOC_ZERO, subs = STRALLOC_ZERO, nsubs = STRALLOC_ZERO;
   if (mailbox_arg(c, tag, &from, &fromdir, "Syntax: RENAME from to") <= 0) goto end;
   if (mailbox_arg(c, tag, &to, &todir, "Syntax: RENAME from to") <= 0) goto end;
+  if (!imap_at_end(c)) { reply_bad(tag, "Syntax: RENAME from to"); goto end; }
   if (!folder_exists(fromdir.s)) { reply_no(tag, "[NONEXISTENT] No such mailbox"); goto end; }
   if (!strcmp(todir.s, ".") || folder_exists(todir.s)) { reply_no(tag, "[ALREADYEXISTS] Target mailbox exists"); goto end; }
   if (!strcmp(fromdir.s, "."))
@@ -473,7 +560,7 @@ void cmd_rename(imap_cursor *c, char const *tag)
     goto end;
   }
   if (!strncmp(to.s, from.s, from.len) && to.s[from.len] == '.') { reply_no(tag, "[CANNOT] Cannot move a mailbox into itself"); goto end; }
-  if (box.selected && !strcmp(box.dir.s, fromdir.s)) mailbox_close(&box);
+  if (s->mbox.selected && !strcmp(s->mbox.dir.s, fromdir.s)) mailbox_close(&s->mbox);
   if (rename(fromdir.s, todir.s) < 0) { reply_no(tag, "[SERVERBUG] Cannot rename mailbox"); goto end; }
   /* children: ".from.x" -> ".to.x" */
   folders_all(&names);
@@ -506,6 +593,7 @@ void cmd_subscribe(imap_cursor *c, char const *tag, int on)
 {
   stralloc name = STRALLOC_ZERO, dir = STRALLOC_ZERO;
   if (mailbox_arg(c, tag, &name, &dir, on ? "Syntax: SUBSCRIBE mailbox" : "Syntax: UNSUBSCRIBE mailbox") <= 0) goto end;
+  if (!imap_at_end(c)) { reply_bad(tag, on ? "Syntax: SUBSCRIBE mailbox" : "Syntax: UNSUBSCRIBE mailbox"); goto end; }
   if (on && !folder_exists(dir.s)) { reply_no(tag, "[NONEXISTENT] No such mailbox"); goto end; }
   subs_set(name.s, on);
   reply_ok(tag, on ? "Subscribe completed" : "Unsubscribe completed");
@@ -536,7 +624,7 @@ static int status_items(imap_cursor *c, unsigned *items)
   return *items != 0;
 }
 
-static void status_out(char const *name, unsigned items)
+static void status_out(session *s, char const *name, unsigned items)
 {
   mailbox b;
   size_t n, recent = 0, unseen = 0, deleted = 0;
@@ -544,7 +632,7 @@ static void status_out(char const *name, unsigned items)
   int first = 1;
   memset(&b, 0, sizeof b);
   b.track_modseq = (items & ST_HIGHESTMODSEQ) != 0;
-  if (b.track_modseq) condstore = 1;   /* a CONDSTORE-enabling command */
+  if (b.track_modseq) s->cond = 1;   /* a CONDSTORE-enabling command */
   if (mailbox_open(&b, name, 1) <= 0) { mailbox_free_msgs(&b); modseq_free(&b.modlog); return; }
   n = genalloc_len(msg, &b.msgs);
   for (size_t i = 0; i < n; i++)
@@ -574,14 +662,14 @@ static void status_out(char const *name, unsigned items)
   stralloc_free(&b.name); stralloc_free(&b.dir); stralloc_free(&b.keywords);
 }
 
-void cmd_status(imap_cursor *c, char const *tag)
+void cmd_status(session *s, imap_cursor *c, char const *tag)
 {
   stralloc name = STRALLOC_ZERO, dir = STRALLOC_ZERO;
   unsigned items;
   if (mailbox_arg(c, tag, &name, &dir, "Syntax: STATUS mailbox (items)") <= 0) goto end;
   if (!imap_sp(c) || !status_items(c, &items)) { reply_bad(tag, "Syntax: STATUS mailbox (items)"); goto end; }
   if (!folder_exists(dir.s)) { reply_no(tag, "[NONEXISTENT] No such mailbox"); goto end; }
-  status_out(name.s, items);
+  status_out(s, name.s, items);
   reply_ok(tag, "Status completed");
  end:
   stralloc_free(&name); stralloc_free(&dir);

@@ -23,17 +23,18 @@ static void watch(int fd, char const *dir, char const *sub)
   stralloc_free(&p);
 }
 
-void cmd_idle(char const *tag)
+void cmd_idle(session *s, char const *tag)
 {
+  mailbox *b = &s->mbox;
   stralloc line = STRALLOC_ZERO;
   int ino = -1;
   tain end, rescan;
   out("+ idling\r\n");
-  if (box.selected)
+  if (b->selected)
   {
     ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (ino >= 0) { watch(ino, box.dir.s, "/new"); watch(ino, box.dir.s, "/cur"); }
-    mailbox_sync(&box, 1, 1);
+    if (ino >= 0) { watch(ino, b->dir.s, "/new"); watch(ino, b->dir.s, "/cur"); }
+    mailbox_sync(b, 1, 1);
   }
   outflush();
   tain_now_g();
@@ -44,7 +45,7 @@ void cmd_idle(char const *tag)
     iopause_fd x[2];
     unsigned n = 1;
     int r;
-    tain const *deadline = box.selected && tain_less(&rescan, &end) ? &rescan : &end;
+    tain const *deadline = b->selected && tain_less(&rescan, &end) ? &rescan : &end;
     if (imap_input_buffered()) r = 1, x[0].revents = IOPAUSE_READ;
     else
     {
@@ -57,7 +58,7 @@ void cmd_idle(char const *tag)
     if (!r)
     {
       if (deadline == &end) bye("Autologout: idle for too long", "timeout", 0);
-      mailbox_sync(&box, 1, 1); outflush();
+      mailbox_sync(b, 1, 1); outflush();
       tain_addsec_g(&rescan, IDLE_RESCAN_SECS);
       continue;
     }
@@ -69,7 +70,7 @@ void cmd_idle(char const *tag)
       tain_add_g(&settle, &settle);
       iopause_g(x, 0, &settle);
       while (read(ino, buf, sizeof buf) > 0) ;
-      mailbox_sync(&box, 1, 1); outflush();
+      mailbox_sync(b, 1, 1); outflush();
     }
     if (x[0].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT))
     {

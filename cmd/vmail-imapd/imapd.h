@@ -1,7 +1,9 @@
-/* vmail-imapd: shared state and the functions the command files export.
+/* vmail-imapd: the session and the functions the command files export.
  *
  * One process serves one authenticated session, in the user's Maildir (the
- * current directory). The selected folder's messages live in `box.msgs`, in
+ * current directory). main.c dispatches each command through one table
+ * (the state it needs, whether it may follow UID) with the session struct.
+ * The selected folder's messages live in the session's `mbox.msgs`, in
  * UID order: index i is sequence number i + 1, as this session last told
  * the client (RFC 3501 7.4.1: the view changes only when we report it). */
 #ifndef VMAIL_IMAPD_H
@@ -60,11 +62,32 @@ struct mailbox_s {
   uidlist ul;           /* the folder's uid list as last read (lib/uidlist) */
 };
 
-extern mailbox box;
-extern char const *imapd_user;
-extern int imap4rev2;   /* ENABLE IMAP4rev2 (RFC 9051): no \Recent, SEARCH answers ESEARCH */
-extern int condstore;   /* a CONDSTORE-enabling command was seen (RFC 7162 3.1): MODSEQ in FETCH answers */
-extern int qresync;     /* ENABLE QRESYNC (RFC 7162 3.2): VANISHED instead of EXPUNGE */
+/* The session: one per process (as vmail-smtpd's), passed to every
+ * command as s. */
+typedef struct session_s session;
+struct session_s {
+  mailbox mbox;         /* the selected mailbox, if mbox.selected */
+  char const *user;     /* for the log line */
+  int rev2;             /* ENABLE IMAP4rev2 (RFC 9051): no \Recent, SEARCH answers ESEARCH */
+  int cond;             /* a CONDSTORE-enabling command was seen (RFC 7162 3.1): MODSEQ in FETCH answers */
+  int cond_told;        /* ... and its HIGHESTMODSEQ told */
+  int qres;             /* ENABLE QRESYNC (RFC 7162 3.2): VANISHED instead of EXPUNGE */
+  stralloc saved;       /* uint32_t UIDs the last SEARCH ... SAVE kept (RFC 5182 "$") */
+  uint64_t fetched;     /* bytes of message content sent, for the log line */
+  unsigned bad_in_a_row;
+  unsigned long commands;
+};
+extern session imapd_session;   /* main.c */
+
+/* The names mailbox.c and store.c know the session's parts by (their own
+ * interfaces take no session yet). */
+#define box (imapd_session.mbox)
+#define imapd_user (imapd_session.user)
+#define imap4rev2 (imapd_session.rev2)
+#define condstore (imapd_session.cond)
+#define qresync (imapd_session.qres)
+#define saved_uids (imapd_session.saved)
+#define stat_fetched_bytes (imapd_session.fetched)
 
 /* main.c: output and replies */
 void out(char const *s);
@@ -81,7 +104,6 @@ void die_nomem(void);
  * "* BYE text" first. */
 void session_end(char const *reason, int code) __attribute__((noreturn));
 void bye(char const *text, char const *reason, int code) __attribute__((noreturn));
-extern uint64_t stat_fetched_bytes;
 
 /* What a refresh of the view or an expunge changed, in the view's terms;
  * the sync module (sync.c) turns it into untagged replies. */
@@ -187,19 +209,46 @@ int flags_from_names(stralloc const *names, char const *dir, stralloc *kwnames, 
  * 0 if it is not valid UTF-8. out_name sends a stored name as a string. */
 int name_from_wire(stralloc *name);
 void out_name(char const *stored);
+/* VMAIL_IMAP_SEPARATOR ("." by default, or "/"): the hierarchy separator
+ * clients see; 0 if the setting is neither. out_separator sends it quoted.
+ * name_from_wire also turns it into the '.' of Maildir++, drops a trailing
+ * one, and empties names no folder may have (wildcards; tmp, new, cur as
+ * a component), which folder_dir then refuses. */
+int folders_init(void);
+void out_separator(void);
 void special_use_create(void);
-void cmd_list(imap_cursor *c, char const *tag, int lsub);
+void cmd_list(session *s, imap_cursor *c, char const *tag, int lsub);
 void cmd_create(imap_cursor *c, char const *tag);
-void cmd_delete(imap_cursor *c, char const *tag);
-void cmd_rename(imap_cursor *c, char const *tag);
+void cmd_delete(session *s, imap_cursor *c, char const *tag);
+void cmd_rename(session *s, imap_cursor *c, char const *tag);
 void cmd_subscribe(imap_cursor *c, char const *tag, int on);
-void cmd_status(imap_cursor *c, char const *tag);
+void cmd_status(session *s, imap_cursor *c, char const *tag);
 
 /* fetch.c */
-void cmd_fetch(imap_cursor *c, char const *tag, int uid);
+void cmd_fetch(session *s, imap_cursor *c, char const *tag, int uid);
 
 /* search.c */
-void cmd_search(imap_cursor *c, char const *tag, int uid);
+void cmd_search(session *s, imap_cursor *c, char const *tag, int uid);
+/* The messages (0-based indexes, ascending) that the criteria at c (up to
+ * the end of the command) select; 0 on a syntax error. *modseq_used: a
+ * MODSEQ key was among them. */
+int search_select(session *s, imap_cursor *c, genalloc *indexes, int *modseq_used);
+/* Sends numbers as a sequence set, ascending runs as ranges ("1:3,7"). */
+void search_out_set(uint32_t const *h, size_t count);
+/* RETURN options (RFC 4731; ESORT's, RFC 5267) */
+enum { RET_MIN = 1, RET_MAX = 2, RET_COUNT = 4, RET_ALL = 8, RET_SAVE = 16 };
+/* "(options)" after RETURN into *ret (RET_ALL when empty); SAVE only when
+ * save_ok. 0 on a syntax error. */
+int return_options(imap_cursor *c, int save_ok, unsigned *ret);
+/* "* ESEARCH (TAG ...) [UID] ..." for h[count] (MIN and MAX: the first and
+ * last of h), without the line's end. */
+void esearch_out(char const *tag, int uid, unsigned ret, uint32_t const *h, size_t count);
+
+/* sort.c: SORT and UID SORT (RFC 5256), with SORT=DISPLAY (RFC 5957) and
+ * ESORT's RETURN options (RFC 5267). */
+void cmd_sort(session *s, imap_cursor *c, char const *tag, int uid);
+/* THREAD ORDEREDSUBJECT and REFERENCES (RFC 5256 4). */
+void cmd_thread(session *s, imap_cursor *c, char const *tag, int uid);
 
 /* store.c */
 void cmd_store(imap_cursor *c, char const *tag, int uid);
@@ -214,7 +263,6 @@ void cmd_expunge(imap_cursor *c, char const *tag, int uid);
 /* A sequence set, or "$" (SEARCHRES, RFC 5182: the last SEARCH ... SAVE),
  * into ranges of UIDs (uid) or of sequence numbers. */
 int parse_set(imap_cursor *c, stralloc *ranges, int uid);
-extern stralloc saved_uids;   /* uint32_t UIDs the last SAVE kept */
 /* messages (0-based indexes, ascending) selected by a sequence set */
 int select_set(stralloc const *ranges, int uid, genalloc *indexes);
 
@@ -222,11 +270,11 @@ int select_set(stralloc const *ranges, int uid, genalloc *indexes);
 int parse_modseq(imap_cursor *c, uint64_t *v);                   /* mod-sequence-valzer */
 /* "* VANISHED (EARLIER)" for the UIDs (among known, a UID set, if not 0)
  * expunged after mod-sequence since. */
-void vanished_since(uint64_t since, stralloc const *known);
+void vanished_since(session *s, uint64_t since, stralloc const *known);
 /* SELECT ... (QRESYNC (uidvalidity since [known])): what changed. */
-void qresync_select(uint32_t uidvalidity, uint64_t since, stralloc const *known);
+void qresync_select(session *s, uint32_t uidvalidity, uint64_t since, stralloc const *known);
 
 /* idle.c */
-void cmd_idle(char const *tag);
+void cmd_idle(session *s, char const *tag);
 
 #endif

@@ -10,7 +10,6 @@
 #include "mime.h"
 #include "imapd.h"
 
-enum { RET_MIN = 1, RET_MAX = 2, RET_COUNT = 4, RET_ALL = 8, RET_SAVE = 16 };
 
 /* Header keys need only the header section: at most this much is read for
  * them (the rest of a longer header section is not searched). */
@@ -19,6 +18,7 @@ enum { RET_MIN = 1, RET_MAX = 2, RET_COUNT = 4, RET_ALL = 8, RET_SAVE = 16 };
 
 typedef struct ctx_s ctx;
 struct ctx_s {
+  session *s;
   msg *m;              /* 0: syntax check only */
   size_t seq;
   int uidmode;
@@ -31,9 +31,9 @@ struct ctx_s {
 };
 
 /* Reads the header section (up to its blank line) into raw. */
-static int read_head(msg *m, stralloc *raw)
+static int read_head(mailbox *b, msg *m, stralloc *raw)
 {
-  int fd = msg_open(&box, m);
+  int fd = msg_open(b, m);
   raw->len = 0;
   if (fd < 0) return -1;
   while (raw->len < SEARCH_HEADER_MAX)
@@ -59,7 +59,7 @@ static mime_message *need_mime(ctx *x, int whole)
   if (x->loaded >= want) return x->mime;
   if (x->mime) { mime_free(x->mime); x->mime = 0; }
   x->loaded = want;
-  if ((whole ? msg_read(&box, x->m, &x->raw) : read_head(x->m, &x->raw)) < 0) { x->failed = 1; return 0; }
+  if ((whole ? msg_read(&x->s->mbox, x->m, &x->raw) : read_head(&x->s->mbox, x->m, &x->raw)) < 0) { x->failed = 1; return 0; }
   if (!(x->mime = mime_parse(x->raw.s ? x->raw.s : "", x->raw.len))) die_nomem();
   return x->mime;
 }
@@ -156,14 +156,14 @@ static int crit(imap_cursor *c, ctx *x, unsigned depth)
     x->arg.len = 0;
     if (!imap_sp(c) || !imap_atom(c, &x->arg) || !stralloc_0(&x->arg)) return -1;
     if (!m) return 0;
-    k = keyword_index(&box.keywords, &box.keyword_count, x->arg.s, 0);
+    k = keyword_index(&x->s->mbox.keywords, &x->s->mbox.keyword_count, x->arg.s, 0);
     has = k >= 0 && (m->keywords & (1u << k));
     return K("KEYWORD") ? has : !has;
   }
   if (K("LARGER") || K("SMALLER"))
   {
     if (!imap_sp(c) || !imap_number(c, &num)) return -1;
-    if (!m || msg_size(&box, m) < 0) return 0;
+    if (!m || msg_size(&x->s->mbox, m) < 0) return 0;
     return K("LARGER") ? m->size > num : m->size < num;
   }
   if (K("MODSEQ"))
@@ -178,7 +178,7 @@ static int crit(imap_cursor *c, ctx *x, unsigned depth)
     }
     if (!parse_modseq(c, &since)) return -1;
     x->modseq_used = 1;
-    condstore = 1;
+    x->s->cond = 1;
     return m ? m->modseq >= since : 0;
   }
   if (K("UID"))
@@ -196,17 +196,16 @@ static int crit(imap_cursor *c, ctx *x, unsigned depth)
     int64_t d, t;
     if (!imap_sp(c) || !imap_date(c, &date)) return -1;
     if (!m) return 0;
-    if (key[0] == 'S' || key[0] == 's')
+    /* SENT*: the Date: field's own date, as its sender wrote it; the
+       others: INTERNALDATE's date in the zone FETCH gives it (+0000) */
+    t = 0;
+    if ((key[0] == 'S' || key[0] == 's') && (key[1] == 'E' || key[1] == 'e'))
     {
-      if (key[1] == 'E' || key[1] == 'e')
-      {
-        if (!need_mime(x, 0)) return 0;
-        t = mime_date(x->mime);
-        if (!t) { if (msg_date(&box, m) < 0) return 0; t = m->internaldate; }
-      }
-      else { if (msg_date(&box, m) < 0) return 0; t = m->internaldate; }
+      long zone = 0;
+      if (!need_mime(x, 0)) return 0;
+      if ((t = mime_date_zone(x->mime, &zone))) t += zone;
     }
-    else { if (msg_date(&box, m) < 0) return 0; t = m->internaldate; }
+    if (!t) { if (msg_date(&x->s->mbox, m) < 0) return 0; t = m->internaldate; }
     d = day_of(t);
     date = day_of(date);
     if (K("BEFORE") || K("SENTBEFORE")) return d < date;
@@ -237,17 +236,90 @@ static void ctx_done(ctx *x)
   x->mime = 0; x->loaded = 0; x->failed = 0; x->raw.len = 0;
 }
 
-void cmd_search(imap_cursor *c, char const *tag, int uid)
+int search_select(session *s, imap_cursor *c, genalloc *indexes, int *modseq_used)
 {
   ctx x;
-  stralloc word = STRALLOC_ZERO, all = STRALLOC_ZERO, saved = STRALLOC_ZERO;
-  genalloc hits = GENALLOC_ZERO;
+  size_t n = box_count();
+  int ok = 0;
+  memset(&x, 0, sizeof x);
+  x.s = s;
+  genalloc_setlen(size_t, indexes, 0);
+  keywords_refresh(&s->mbox);   /* KEYWORD may name one another session defined */
+  {
+    imap_cursor check = *c;
+    if (crit_all(&check, &x, 0, 0) < 0) goto end;
+  }
+  for (size_t i = 0; i < n; i++)
+  {
+    imap_cursor walk = *c;
+    int r;
+    x.m = box_msg(i); x.seq = i + 1;
+    r = crit_all(&walk, &x, 0, 0);
+    ctx_done(&x);
+    if (r > 0 && !genalloc_append(size_t, indexes, &i)) die_nomem();
+  }
+  ok = 1;
+ end:
+  *modseq_used = x.modseq_used;
+  ctx_done(&x);
+  stralloc_free(&x.raw); stralloc_free(&x.arg); stralloc_free(&x.arg2);
+  return ok;
+}
+
+int return_options(imap_cursor *c, int save_ok, unsigned *ret)
+{
+  stralloc word = STRALLOC_ZERO;
+  int ok = imap_char(c, '(');
+  *ret = 0;
+  while (ok && !imap_char(c, ')'))
+  {
+    word.len = 0;
+    if (!imap_atom(c, &word) || !stralloc_0(&word)) ok = 0;
+    else if (!strcasecmp(word.s, "MIN")) *ret |= RET_MIN;
+    else if (!strcasecmp(word.s, "MAX")) *ret |= RET_MAX;
+    else if (!strcasecmp(word.s, "COUNT")) *ret |= RET_COUNT;
+    else if (!strcasecmp(word.s, "ALL")) *ret |= RET_ALL;
+    else if (save_ok && !strcasecmp(word.s, "SAVE")) *ret |= RET_SAVE;
+    else ok = 0;
+    imap_sp(c);
+  }
+  if (!*ret) *ret = RET_ALL;
+  stralloc_free(&word);
+  return ok;
+}
+
+void esearch_out(char const *tag, int uid, unsigned ret, uint32_t const *h, size_t count)
+{
+  out("* ESEARCH (TAG "); outstring(tag, strlen(tag)); out(")");
+  if (uid) out(" UID");
+  if (count && (ret & RET_MIN)) { out(" MIN "); outu(h[0]); }
+  if (count && (ret & RET_MAX)) { out(" MAX "); outu(h[count - 1]); }
+  if (ret & RET_COUNT) { out(" COUNT "); outu(count); }
+  if (count && (ret & RET_ALL)) { out(" ALL "); search_out_set(h, count); }
+}
+
+void search_out_set(uint32_t const *h, size_t count)
+{
+  char num[UINT32_FMT];
+  for (size_t i = 0; i < count; )
+  {
+    size_t j = i;
+    while (j + 1 < count && h[j + 1] == h[j] + 1) j++;
+    if (i) out(",");
+    outb(num, uint32_fmt(num, h[i]));
+    if (j > i) { out(":"); outb(num, uint32_fmt(num, h[j])); }
+    i = j + 1;
+  }
+}
+
+void cmd_search(session *s, imap_cursor *c, char const *tag, int uid)
+{
+  stralloc word = STRALLOC_ZERO, saved = STRALLOC_ZERO;
+  genalloc hits = GENALLOC_ZERO, hitmods = GENALLOC_ZERO, indexes = GENALLOC_ZERO;
   uint64_t topmodseq = 0;
   unsigned ret = 0;
-  int esearch = 0;
-  size_t start, n = box_count();
-  memset(&x, 0, sizeof x);
-  keywords_refresh(&box);   /* KEYWORD may name one another session defined */
+  int esearch = 0, modseq_used = 0;
+  size_t start;
   if (!imap_sp(c)) goto bad;
   start = c->pos;
   word.len = 0;
@@ -256,21 +328,7 @@ void cmd_search(imap_cursor *c, char const *tag, int uid)
   if (!strcasecmp(word.s, "RETURN"))
   {
     esearch = 1;
-    if (!imap_sp(c) || !imap_char(c, '(')) goto bad;
-    while (!imap_char(c, ')'))
-    {
-      word.len = 0;
-      if (!imap_atom(c, &word) || !stralloc_0(&word)) goto bad;
-      if (!strcasecmp(word.s, "MIN")) ret |= RET_MIN;
-      else if (!strcasecmp(word.s, "MAX")) ret |= RET_MAX;
-      else if (!strcasecmp(word.s, "COUNT")) ret |= RET_COUNT;
-      else if (!strcasecmp(word.s, "ALL")) ret |= RET_ALL;
-      else if (!strcasecmp(word.s, "SAVE")) ret |= RET_SAVE;
-      else goto bad;
-      imap_sp(c);
-    }
-    if (!ret) ret = RET_ALL;
-    if (!imap_sp(c)) goto bad;
+    if (!imap_sp(c) || !return_options(c, 1, &ret) || !imap_sp(c)) goto bad;
     start = c->pos;
     word.len = 0;
     if (!imap_atom(c, &word) || !stralloc_0(&word)) { word.len = 0; if (!stralloc_0(&word)) die_nomem(); }
@@ -284,21 +342,13 @@ void cmd_search(imap_cursor *c, char const *tag, int uid)
     start = c->pos;
   }
   c->pos = start;
+  if (!search_select(s, c, &indexes, &modseq_used)) goto bad;
+  for (size_t k = 0; k < genalloc_len(size_t, &indexes); k++)
   {
-    imap_cursor check = *c;
-    if (crit_all(&check, &x, 0, 0) < 0) goto bad;
-  }
-  for (size_t i = 0; i < n; i++)
-  {
-    imap_cursor walk = *c;
-    int r;
-    x.m = box_msg(i); x.seq = i + 1;
-    r = crit_all(&walk, &x, 0, 0);
-    ctx_done(&x);
-    if (r > 0)
+    size_t i = genalloc_s(size_t, &indexes)[k];
     {
       uint32_t v = uid ? box_msg(i)->uid : (uint32_t)(i + 1);
-      if (!genalloc_append(uint32_t, &hits, &v)) die_nomem();
+      if (!genalloc_append(uint32_t, &hits, &v) || !genalloc_append(uint64_t, &hitmods, &box_msg(i)->modseq)) die_nomem();
       if (box_msg(i)->modseq > topmodseq) topmodseq = box_msg(i)->modseq;
       if ((ret & RET_SAVE) && !stralloc_catb(&saved, (char const *)&box_msg(i)->uid, sizeof(uint32_t))) die_nomem();
     }
@@ -306,44 +356,38 @@ void cmd_search(imap_cursor *c, char const *tag, int uid)
   if (ret & RET_SAVE)
   {
     /* RFC 5182: kept for "$"; SAVE alone asks for no ESEARCH answer */
-    if (!stralloc_copyb(&saved_uids, saved.s ? saved.s : "", saved.len)) die_nomem();
+    if (!stralloc_copyb(&s->saved, saved.s ? saved.s : "", saved.len)) die_nomem();
     ret &= ~RET_SAVE;
     if (!ret) esearch = -1;
   }
   {
     uint32_t const *h = genalloc_s(uint32_t, &hits);
     size_t count = genalloc_len(uint32_t, &hits);
-    if (imap4rev2 && !esearch) { esearch = 1; ret = RET_ALL; }   /* RFC 9051 7.3.4 */
+    if (s->rev2 && !esearch) { esearch = 1; ret = RET_ALL; }   /* RFC 9051 7.3.4 */
     if (esearch < 0) ;
     else if (!esearch)
     {
       out("* SEARCH");
       for (size_t i = 0; i < count; i++) { out(" "); outu(h[i]); }
-      if (x.modseq_used && count) { out(" (MODSEQ "); outu(topmodseq); out(")"); }
+      if (modseq_used && count) { out(" (MODSEQ "); outu(topmodseq); out(")"); }
       out("\r\n");
     }
     else
     {
-      out("* ESEARCH (TAG "); outstring(tag, strlen(tag)); out(")");
-      if (uid) out(" UID");
-      if (count && (ret & RET_MIN)) { out(" MIN "); outu(h[0]); }
-      if (count && (ret & RET_MAX)) { out(" MAX "); outu(h[count - 1]); }
-      if (ret & RET_COUNT) { out(" COUNT "); outu(count); }
-      if (count && (ret & RET_ALL))
+      esearch_out(tag, uid, ret, h, count);
+      if (modseq_used && count)
       {
-        char num[UINT32_FMT];
-        out(" ALL ");
-        for (size_t i = 0; i < count; )
+        /* RFC 7162 3.1.5: the highest of the messages returned: with MIN
+           and/or MAX alone, only those */
+        uint64_t const *mods = genalloc_s(uint64_t, &hitmods);
+        if (!(ret & (RET_ALL | RET_COUNT)))
         {
-          size_t j = i;
-          while (j + 1 < count && h[j + 1] == h[j] + 1) j++;
-          if (i) out(",");
-          outb(num, uint32_fmt(num, h[i]));
-          if (j > i) { out(":"); outb(num, uint32_fmt(num, h[j])); }
-          i = j + 1;
+          topmodseq = 0;
+          if ((ret & RET_MIN) && mods[0] > topmodseq) topmodseq = mods[0];
+          if ((ret & RET_MAX) && mods[count - 1] > topmodseq) topmodseq = mods[count - 1];
         }
+        out(" MODSEQ "); outu(topmodseq);
       }
-      if (x.modseq_used && count) { out(" MODSEQ "); outu(topmodseq); }
       out("\r\n");
     }
   }
@@ -352,8 +396,6 @@ void cmd_search(imap_cursor *c, char const *tag, int uid)
  bad:
   reply_bad(tag, "Syntax: SEARCH criteria");
  end:
-  ctx_done(&x);
-  stralloc_free(&x.raw); stralloc_free(&x.arg); stralloc_free(&x.arg2);
-  stralloc_free(&word); stralloc_free(&all); stralloc_free(&saved);
-  genalloc_free(uint32_t, &hits);
+  stralloc_free(&word); stralloc_free(&saved);
+  genalloc_free(uint32_t, &hits); genalloc_free(uint64_t, &hitmods); genalloc_free(size_t, &indexes);
 }

@@ -12,6 +12,7 @@
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
 #include "imap_io.h"
+#include "mime.h"
 #include "uidlist.h"
 #include "imapd.h"
 
@@ -210,6 +211,7 @@ void cmd_copy(imap_cursor *c, char const *tag, int uid, int move)
       if (imap_seqset_has(&moved, box_msg(i)->uid, 0)) box_msg(i)->flags |= FL_DELETED;
     if (moved.len) mailbox_expunge(&box, &moved, 1);
     stralloc_free(&moved);
+    mailbox_sync(&box, 1, 1);   /* a MOVE into this very folder: its EXISTS (RFC 6851 3.3) */
     reply_ok(tag, "Move completed");
   }
   else
@@ -226,6 +228,14 @@ void cmd_copy(imap_cursor *c, char const *tag, int uid, int move)
   genalloc_free(size_t, &indexes); genalloc_free(uint32_t, &src); genalloc_free(uint32_t, &dst);
 }
 
+/* The command's last literal is a literal8 (~{N}): cmd_append converts its
+ * binary parts in memory (mime_binary_encode), so it is not spooled. */
+static int literal8_at_end(char const *s, size_t len)
+{
+  while (len && s[len - 1] != '{') len--;
+  return len >= 2 && s[len - 2] == '~';
+}
+
 int append_spool(char const *s, size_t len, uint64_t size)
 {
   imap_cursor c;
@@ -237,7 +247,7 @@ int append_spool(char const *s, size_t len, uint64_t size)
   word.len = 0;
   /* only an APPEND's literals are messages; the file is nameless, in the
      Maildir's tmp/ (what a crash leaves of it is nothing) */
-  if (imap_atom(&c, &word) && stralloc_0(&word) && !strcasecmp(word.s, "APPEND"))
+  if (imap_atom(&c, &word) && stralloc_0(&word) && !strcasecmp(word.s, "APPEND") && !literal8_at_end(s, len))
     fd = open("tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
  end:
   stralloc_free(&word);
@@ -247,7 +257,7 @@ int append_spool(char const *s, size_t len, uint64_t size)
 void cmd_append(imap_cursor *c, char const *tag)
 {
   stralloc name = STRALLOC_ZERO, dir = STRALLOC_ZERO, names = STRALLOC_ZERO, kw = STRALLOC_ZERO,
-           data = STRALLOC_ZERO, code = STRALLOC_ZERO, stored = STRALLOC_ZERO;
+           data = STRALLOC_ZERO, code = STRALLOC_ZERO, stored = STRALLOC_ZERO, conv = STRALLOC_ZERO;
   genalloc uids = GENALLOC_ZERO;
   unsigned kwcount = 0, count = 0;
   int joined = 0;
@@ -263,7 +273,7 @@ void cmd_append(imap_cursor *c, char const *tag)
   {
     uint32_t flags = 0, keywords = 0;
     int64_t date = 0;
-    int list, r, spoolfd, spoolerr;
+    int list, r, spoolfd, spoolerr, binary;
     if (++count > APPEND_MESSAGES_MAX) goto bad;
     if (imap_peek(c) == '(')
     {
@@ -274,8 +284,10 @@ void cmd_append(imap_cursor *c, char const *tag)
     }
     if (imap_peek(c) == '"' && (!imap_date_time(c, &date) || !imap_sp(c))) goto bad;
     data.len = 0;
-    /* a big message is in a spool file already (append_spool), not here */
-    if (!imap_spooled_at(c->pos + (imap_peek(c) == '~'), &spoolfd, &spoolerr)) spoolfd = -1;
+    binary = imap_peek(c) == '~';
+    /* a big message is in a spool file already (append_spool), not here;
+       never a literal8, whose binary parts are converted in memory */
+    if (!imap_spooled_at(c->pos + binary, &spoolfd, &spoolerr)) spoolfd = -1;
     if (!imap_string(c, &data)) goto bad;
     if (spoolfd >= 0 && spoolerr)
     {
@@ -283,6 +295,13 @@ void cmd_append(imap_cursor *c, char const *tag)
       goto end;
     }
     if (!data.len && spoolfd < 0) { reply_no(tag, "Empty message"); goto end; }
+    /* a literal8's binary parts are stored as base64 (RFC 3516 4.3) */
+    if (binary && (r = mime_binary_encode(data.s, data.len, &conv)) != 0)
+    {
+      stralloc t = data;
+      if (r < 0) die_nomem();
+      data = conv; conv = t;
+    }
     if (deliver_copy(dir.s, spoolfd, 0, data.s, data.len, flags, &kw, keywords, date, &stored) < 0)
     {
       reply_no(tag, errno == ENOSPC || errno == EDQUOT ? "[OVERQUOTA] Disk full" : "[SERVERBUG] Cannot store message");
@@ -305,7 +324,7 @@ void cmd_append(imap_cursor *c, char const *tag)
   reply_bad(tag, "Syntax: APPEND mailbox [(flags)] [date-time] literal");
  end:
   stralloc_free(&name); stralloc_free(&dir); stralloc_free(&names); stralloc_free(&kw);
-  stralloc_free(&data); stralloc_free(&code); stralloc_free(&stored); genalloc_free(uint32_t, &uids);
+  stralloc_free(&data); stralloc_free(&code); stralloc_free(&stored); stralloc_free(&conv); genalloc_free(uint32_t, &uids);
 }
 
 void cmd_expunge(imap_cursor *c, char const *tag, int uid)
