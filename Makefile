@@ -1,5 +1,7 @@
 # vmail: plain make. Every cmd/NAME/*.c becomes bin/NAME, linked with lib/.
 # `make`            build bin/
+# `make deps`       install the Debian packages vmail builds and runs with
+# `make test-deps`  the test tools and the tests' private MariaDB (make check, make run)
 # `make check`      build and run every test against a private MariaDB
 # `make run|stop`   private instance under ./run
 # `make SANITIZE=1` ASan + UBSan build (into the same bin/: `make clean` between)
@@ -64,10 +66,13 @@ build/cmd/vmailctl/init.o: CPPFLAGS += -DSQL_DIR_DEFAULT='"$(PREFIX)/share/vmail
 deps:
 	@sh t/lib/deps.sh
 
-check: deps all
+test-deps:
+	@sh t/lib/deps.sh test
+
+check: deps test-deps all
 	@sh t/run-tests
 
-run: deps all
+run: deps test-deps all
 	@sh t/lib/instance.sh start
 
 stop:
@@ -96,5 +101,5 @@ endif
 clean:
 	rm -rf build bin
 
-.PHONY: all deps check run stop fuzz fuzz-run install clean FORCE
+.PHONY: all deps test-deps check run stop fuzz fuzz-run install clean FORCE
 .SECONDARY:
