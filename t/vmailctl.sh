@@ -125,16 +125,110 @@ testDomainDelUnknownIs100() {
   assertContains "$err" "no such domain: nowhere.test"
 }
 
+# ---- the envdir ----------------------------------------------------------
+
+# vmailctl reads VMAIL_ENVDIR (default /etc/vmail/env) as the services do;
+# what the environment already has wins.
+testEnvdirGivesTheAdminAccount() {
+  e=$T_TMP/env; mkdir -p "$e"
+  echo vmailadmin > "$e/VMAIL_DB_ADMIN_USER"
+  echo "$VMAIL_DB_ADMIN_PASSWORD_FILE" > "$e/VMAIL_DB_ADMIN_PASSWORD_FILE"
+  printf 'no-such-db  \n' > "$e/VMAIL_DB_NAME"
+  env -u VMAIL_DB_ADMIN_USER -u VMAIL_DB_ADMIN_PASSWORD_FILE VMAIL_ENVDIR="$e" \
+    vmailctl domain list >"$T_TMP/out" 2>"$T_TMP/err"
+  assertEquals "$(cat "$T_TMP/err")" 0 $?
+  assertContains "$(cat "$T_TMP/out")" "example.com"
+  # without it, the ordinary account (lookup: SELECT only) cannot add a domain
+  env -u VMAIL_DB_ADMIN_USER -u VMAIL_DB_ADMIN_PASSWORD_FILE VMAIL_ENVDIR= \
+    vmailctl domain add env.test >/dev/null 2>&1
+  assertNotEquals 0 $?
+  assertEquals 0 "$(sql "SELECT COUNT(*) FROM virtual_domains WHERE name = 'env.test'")"
+  env -u VMAIL_DB_ADMIN_USER -u VMAIL_DB_ADMIN_PASSWORD_FILE VMAIL_ENVDIR="$e" \
+    vmailctl domain add env.test >/dev/null 2>&1
+  assertEquals 0 $?
+  # the envdir's VMAIL_DB_NAME is used when the environment has none
+  env -u VMAIL_DB_NAME VMAIL_ENVDIR="$e" vmailctl domain list >/dev/null 2>"$T_TMP/err"
+  assertEquals 111 $?
+  assertContains "$(cat "$T_TMP/err")" "no-such-db"
+  VMAIL_ENVDIR=$T_TMP/missing vmailctl domain list >/dev/null 2>"$T_TMP/err"
+  assertEquals 111 $?
+  assertContains "$(cat "$T_TMP/err")" "envdir $T_TMP/missing"
+}
+
+# ---- init --grants --------------------------------------------------------
+
+# a login as account $1 with the password in file $2 runs SQL $3
+as_account() { mariadb --no-defaults -S "$VMAIL_DB_SOCKET" -u"$1" -p"$(cat "$2")" -N -e "$3" 2>&1; }
+
+testInitGrantsCreatesAccountsAndFiles() {
+  g=$T_TMP/grants; mkdir -p "$g"
+  # an administrator's own password, with what broke the old sed step
+  printf '%s\n' "a/b'c\\d\"e\$f" > "$g/auth.pw"
+  grants() {
+    VMAIL_DB_NAME=vmail_grants_t VMAIL_DB_ROOT_USER=root VMAIL_GID=4242 \
+    VMAIL_DB_USER=t_lookup VMAIL_DB_PASSWORD_FILE=$g/lookup.pw \
+    VMAIL_DB_AUTH_USER=t_auth VMAIL_DB_AUTH_PASSWORD_FILE=$g/auth.pw \
+    VMAIL_DB_ADMIN_USER=t_admin VMAIL_DB_ADMIN_PASSWORD_FILE=$g/admin.pw \
+    vmailctl init --grants >"$T_TMP/out" 2>"$T_TMP/err"
+  }
+  grants
+  assertEquals "$(cat "$T_TMP/err")" 0 $?
+  assertContains "$(cat "$T_TMP/out")" "account t_lookup: password in $g/lookup.pw (generated)"
+  assertContains "$(cat "$T_TMP/out")" "account t_auth: password in $g/auth.pw (kept)"
+  assertEquals "600 0:0" "$(stat -c '%a %u:%g' "$g/admin.pw")"
+  assertEquals "600 0:0" "$(stat -c '%a %u:%g' "$g/auth.pw")"
+  assertEquals "640 0:4242" "$(stat -c '%a %u:%g' "$g/lookup.pw")"
+  lookup_pw=$(cat "$g/lookup.pw")
+  # the rights of sql/grants.sql
+  assertEquals "0" "$(as_account t_lookup "$g/lookup.pw" 'SELECT COUNT(*) FROM vmail_grants_t.virtual_domains')"
+  assertContains "$(as_account t_lookup "$g/lookup.pw" 'SELECT password FROM vmail_grants_t.virtual_users')" "denied"
+  assertEquals "0" "$(as_account t_auth "$g/auth.pw" 'SELECT COUNT(password) FROM vmail_grants_t.virtual_users')"
+  assertContains "$(as_account t_auth "$g/auth.pw" "INSERT INTO vmail_grants_t.virtual_domains (name) VALUES ('x.test')")" "denied"
+  as_account t_admin "$g/admin.pw" "INSERT INTO vmail_grants_t.virtual_domains (name) VALUES ('x.test')"
+  assertEquals 0 $?
+  # twice: nothing changes, the passwords are kept
+  grants
+  assertEquals 0 $?
+  assertContains "$(cat "$T_TMP/out")" "account t_lookup: password in $g/lookup.pw (kept)"
+  assertEquals "$lookup_pw" "$(cat "$g/lookup.pw")"
+  assertEquals "1" "$(as_account t_lookup "$g/lookup.pw" 'SELECT COUNT(*) FROM vmail_grants_t.virtual_domains')"
+  db_root "$T_DB" -e "DROP USER t_lookup@localhost, t_auth@localhost, t_admin@localhost; DROP DATABASE vmail_grants_t"
+}
+
+testInitGrantsRefusesBadNames() {
+  VMAIL_DB_NAME='x`y' vmailctl init --grants >/dev/null 2>"$T_TMP/err"
+  assertEquals 100 $?
+  VMAIL_DB_NAME=vmail_grants_u VMAIL_DB_USER="a'b" VMAIL_DB_PASSWORD_FILE=$T_TMP/l.pw \
+    vmailctl init --grants >/dev/null 2>"$T_TMP/err"
+  assertEquals 100 $?
+  assertContains "$(cat "$T_TMP/err")" "VMAIL_DB_USER must be letters"
+  assertFalse "no file for a refused account" "[ -e $T_TMP/l.pw ]"
+  db_root "$T_DB" -e "DROP DATABASE IF EXISTS vmail_grants_u"
+}
+
 # ---- user ----------------------------------------------------------------
 
-testUserAddDefaultsToYescrypt() {
+testUserAddDefaultsToSha512() {
+  # SHA512-CRYPT: the tutorial's Dovecot may still read the table
   ctl_pw 's3cret pw' user add new@example.com -
   assertEquals 0 "$rc"
   assertContains "$out" "added user new@example.com"
   h=$(hash_of new@example.com)
-  assertEquals '$y$' "$(printf '%s' "$h" | cut -c1-3)"
+  assertEquals '$6$' "$(printf '%s' "$h" | cut -c1-3)"
   checkpw new@example.com 's3cret pw'; assertEquals "checkpw accepts" 0 $?
   checkpw new@example.com 's3cret'; assertEquals "checkpw refuses" 1 $?
+}
+
+testUserAddSchemeSetting() {
+  printf 'pwy\n' | VMAIL_PASSWORD_SCHEME=yescrypt vmailctl user add y@example.com - >/dev/null 2>&1
+  assertEquals '$y$' "$(hash_of y@example.com | cut -c1-3)"
+  checkpw y@example.com pwy; assertEquals 0 $?
+  # --scheme wins over the setting
+  printf 'pwb\n' | VMAIL_PASSWORD_SCHEME=yescrypt vmailctl user add b@example.com - --scheme bcrypt >/dev/null 2>&1
+  assertEquals '$2b$' "$(hash_of b@example.com | cut -c1-4)"
+  printf 'pwx\n' | VMAIL_PASSWORD_SCHEME=md5 vmailctl user add x@example.com - >/dev/null 2>"$T_TMP/err"
+  assertEquals 100 $?
+  assertContains "$(cat "$T_TMP/err")" "unknown scheme: md5"
 }
 
 testUserAddSha512ForSharedTables() {
