@@ -88,18 +88,35 @@ fuzz: $(FUZZ_BINS)
 fuzz-run: fuzz
 	@sh t/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
 
+# make install: programs, man pages, sql/ and service/ under PREFIX, then
+# dist/setup lays out /etc/vmail (env defaults, service/), /var/log/vmail,
+# /var/spool/vmail and the systemd unit (under DESTDIR when set) and, on this
+# machine as root without DESTDIR, the users of dist/users, owners, and
+# /usr/sbin/sendmail diverted to vmail-sendmail (SENDMAIL=0 skips it).
+# Idempotent; never overwrites a setting. make uninstall undoes it but for
+# /etc/vmail, the spool, the logs and the users.
+UNITDIR ?= /etc/systemd/system
+SHARE_FILES := dist/svscan dist/setup dist/migrate dist/users dist/env.defaults dist/vmail.service
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/vmail
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/vmail/dist
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(wildcard cmd/*/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/
+	rm -rf $(DESTDIR)$(PREFIX)/share/vmail/sql $(DESTDIR)$(PREFIX)/share/vmail/service
 	cp -R sql service $(DESTDIR)$(PREFIX)/share/vmail/
-ifeq ($(SENDMAIL),1)
-	install -d $(DESTDIR)/usr/sbin
-	ln -sf $(PREFIX)/bin/vmail-sendmail $(DESTDIR)/usr/sbin/sendmail
+	install -m 755 $(filter-out dist/users dist/env.defaults dist/vmail.service,$(wildcard $(SHARE_FILES))) $(DESTDIR)$(PREFIX)/share/vmail/
+	install -m 644 dist/users dist/env.defaults dist/vmail.service $(DESTDIR)$(PREFIX)/share/vmail/dist/
+	PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) UNITDIR=$(UNITDIR) SRC=. sh dist/setup files
+ifeq ($(DESTDIR),)
+	PREFIX=$(PREFIX) UNITDIR=$(UNITDIR) SRC=. SENDMAIL=$(SENDMAIL) sh dist/setup system
 endif
+
+uninstall:
+	-PREFIX=$(PREFIX) SRC=. sh dist/setup remove
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(PROGS)) $(addprefix $(DESTDIR)$(PREFIX)/share/man/man8/,$(notdir $(wildcard cmd/*/*.8)))
+	rm -rf $(DESTDIR)$(PREFIX)/share/vmail $(DESTDIR)$(UNITDIR)/vmail.service
 
 clean:
 	rm -rf build bin
 
-.PHONY: all deps test-deps check run stop fuzz fuzz-run install clean FORCE
+.PHONY: all deps test-deps check run stop fuzz fuzz-run install uninstall clean FORCE
 .SECONDARY:
