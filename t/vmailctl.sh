@@ -206,6 +206,31 @@ testInitGrantsRefusesBadNames() {
   db_root "$T_DB" -e "DROP DATABASE IF EXISTS vmail_grants_u"
 }
 
+# ---- dovecot-uidlist (the rollback to Dovecot) ---------------------------
+
+testDovecotUidlistFromVmailUids() {
+  f=$T_TMP/folder; rm -rf "$f"; mkdir -p "$f/cur" "$f/new" "$f/tmp"
+  # Dovecot numbered 1-3 (2 saved a POP3 UIDL); vmail expunged 3, gave 4 and 5
+  printf '3 V1700000000 N4 G0123456789abcdef0123456789abcdef\n1 :a.M1\n2 P00000002uidl :b.M2\n3 :c.M3\n' > "$f/dovecot-uidlist"
+  printf 'V1 1700000000 6\n1 a.M1\n2 b.M2\n4 d.M4\n5 e.M5\n' > "$f/vmail-uidlist"
+  ctl dovecot-uidlist "$f"
+  assertEquals "$err" 0 "$rc"
+  assertEquals "$f: 4 UIDs, UIDVALIDITY 1700000000, next UID 6" "$out"
+  assertEquals "$(printf '3 V1700000000 N6 G0123456789abcdef0123456789abcdef\n1 :a.M1\n2 P00000002uidl :b.M2\n4 :d.M4\n5 :e.M5')" "$(cat "$f/dovecot-uidlist")"
+  assertEquals 600 "$(stat -c %a "$f/dovecot-uidlist")"
+  # a folder vmail never numbered is left alone; Dovecot's lock is respected
+  rm "$f/vmail-uidlist"; cp "$f/dovecot-uidlist" "$T_TMP/before"
+  ctl dovecot-uidlist "$f"
+  assertEquals 0 "$rc"; assertContains "$out" "left as it is"
+  assertEquals "$(cat "$T_TMP/before")" "$(cat "$f/dovecot-uidlist")"
+  printf 'V1 1700000000 6\n1 a.M1\n' > "$f/vmail-uidlist"; : > "$f/dovecot-uidlist.lock"
+  ctl dovecot-uidlist "$f"
+  assertEquals 111 "$rc"; assertContains "$err" "is Dovecot running?"
+  assertEquals "$(cat "$T_TMP/before")" "$(cat "$f/dovecot-uidlist")"
+  ctl dovecot-uidlist
+  assertEquals 1 "$rc"
+}
+
 # ---- user ----------------------------------------------------------------
 
 testUserAddDefaultsToSha512() {

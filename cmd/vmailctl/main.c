@@ -6,7 +6,7 @@
 #include "db.h"
 #include "vmailctl.h"
 
-#define USAGE "vmailctl init [--grants] | domain add|del|list ... | user add|del|list|passwd ... | alias add|del|list ... | query address | queue list|flush|delete ..."
+#define USAGE "vmailctl init [--grants] | domain add|del|list ... | user add|del|list|passwd ... | alias add|del|list ... | query address | queue list|flush|delete ... | migrate [--rollback] | dovecot-uidlist dir..."
 
 static struct { char const *name; int (*run)(int, char const *const *); } const groups[] =
 {
@@ -16,6 +16,8 @@ static struct { char const *name; int (*run)(int, char const *const *); } const 
   { "alias", ctl_alias },
   { "query", ctl_query },
   { "queue", ctl_queue },
+  { "dovecot-uidlist", ctl_dovecot_uidlist },
+  { "migrate", ctl_migrate },
 };
 
 void ctl_die_db(int status, char const *doing)
