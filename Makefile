@@ -62,6 +62,8 @@ build/prefix: FORCE
 	@mkdir -p build; echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
 build/cmd/vmailctl/init.o: build/prefix
 build/cmd/vmailctl/init.o: CPPFLAGS += -DSQL_DIR_DEFAULT='"$(PREFIX)/share/vmail/sql"'
+build/cmd/vmailctl/migrate.o: build/prefix
+build/cmd/vmailctl/migrate.o: CPPFLAGS += -DSHARE_DIR_DEFAULT='"$(PREFIX)/share/vmail"'
 
 deps:
 	@sh t/lib/deps.sh

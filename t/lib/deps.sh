@@ -30,6 +30,12 @@ fetchmail
 isync
 strace
 valgrind
+postfix
+postfix-mysql
+dovecot-imapd
+dovecot-pop3d
+dovecot-lmtpd
+dovecot-mysql
 "
 case ${1:-run} in
   run) pkgs=$runtime_pkgs; what=deps ;;
