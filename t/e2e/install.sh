@@ -127,6 +127,11 @@ INSERT INTO virtual_users (id, domain_id, password, email) VALUES
   ('2', '1', ENCRYPT('password2', CONCAT('$6$', SUBSTRING(SHA(RAND()), -16))), 'user2@example.com'),
   ('3', '2', ENCRYPT('password3', CONCAT('$6$', SUBSTRING(SHA(RAND()), -16))), 'postmaster@example.net');
 SQL
+  # a site that ran Courier before Dovecot, with '/' between folder names:
+  # settings vmailctl migrate carries over
+  printf 'pop3_uidl_format = %%v.%%u\nnamespace inbox {\n  inbox = yes\n  separator = /\n}\n' \
+    >> "$SEED/dovecot/dovecot.conf"
+  doveadm -c "$SEED/dovecot/dovecot.conf" reload || return 1
   # where the tutorial has them: the database's socket, the Maildirs
   mkdir -p /run/mysqld /var/mail/vhosts
   ln -s "$SEED/db.sock" /run/mysqld/mysqld.sock
@@ -152,6 +157,7 @@ oneTimeTearDown() {
 # ---- the tests, in order --------------------------------------------------
 
 test1SeedIsTheTutorials() {
+  assertEquals "Dovecot's UIDLs are Courier's" "$(sed -n 1p "$T_TMP/dovecot.imap" | cut -d' ' -f2).1" "$(head -n 1 "$T_TMP/dovecot.pop3")"
   assertEquals "UIDVALIDITY, 3 messages, one expunged" 4 "$(wc -l < "$T_TMP/dovecot.imap")"
   assertContains "$(cat "$T_TMP/dovecot.imap")" '$Label1'
   assertTrue "Postfix answers on 25" "answers 25"
@@ -176,6 +182,9 @@ test2ReadmeInstallSteps() {
   assertEquals "lookup.pw" "640 vmail" "$(stat -c '%a %G' /etc/vmail/lookup.pw)"
   assertEquals "sendmail is vmail's" /usr/local/bin/vmail-sendmail "$(readlink /usr/sbin/sendmail)"
   assertContains "Postfix's moved aside" "$(dpkg-divert --list /usr/sbin/sendmail)" "sendmail.before-vmail"
+  # Dovecot's settings carried over
+  assertEquals "pop3_uidl_format" '%v.%u' "$(cat /etc/vmail/env/VMAIL_POP3_UIDL_FORMAT)"
+  assertEquals "separator" / "$(cat /etc/vmail/env/VMAIL_IMAP_SEPARATOR)"
   # the migration: Postfix and Dovecot down, vmail on their ports
   assertContains "$(cat "$LOG")" "a message to postmaster of each domain was delivered: example.com example.net"
   assertContains "$(cat "$LOG")" "done: vmail serves this server's mail"
