@@ -62,8 +62,8 @@ build/prefix: FORCE
 	@mkdir -p build; echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
 build/cmd/vmailctl/init.o: build/prefix
 build/cmd/vmailctl/init.o: CPPFLAGS += -DSQL_DIR_DEFAULT='"$(PREFIX)/share/vmail/sql"'
-build/cmd/vmailctl/migrate.o: build/prefix
-build/cmd/vmailctl/migrate.o: CPPFLAGS += -DSHARE_DIR_DEFAULT='"$(PREFIX)/share/vmail"'
+build/cmd/vmailctl/script.o: build/prefix
+build/cmd/vmailctl/script.o: CPPFLAGS += -DSHARE_DIR_DEFAULT='"$(PREFIX)/share/vmail"'
 
 deps:
 	@sh t/lib/deps.sh
@@ -98,7 +98,7 @@ fuzz-run: fuzz
 # Idempotent; never overwrites a setting. make uninstall undoes it but for
 # /etc/vmail, the spool, the logs and the users.
 UNITDIR ?= /etc/systemd/system
-SHARE_FILES := dist/svscan dist/setup dist/migrate dist/users dist/env.defaults dist/vmail.service
+SHARE_FILES := dist/svscan dist/setup dist/migrate dist/check dist/users dist/env.defaults dist/vmail.service
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/vmail/dist
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/

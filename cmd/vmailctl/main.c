@@ -6,7 +6,7 @@
 #include "db.h"
 #include "vmailctl.h"
 
-#define USAGE "vmailctl init [--grants] | domain add|del|list ... | user add|del|list|passwd ... | alias add|del|list ... | query address | queue list|flush|delete ... | migrate [--rollback] | dovecot-uidlist dir..."
+#define USAGE "vmailctl init [--grants] | domain add|del|list ... | user add|del|list|passwd ... | alias add|del|list ... | query address | queue list|flush|delete ... | check | migrate [--rollback] | dovecot-uidlist dir..."
 
 static struct { char const *name; int (*run)(int, char const *const *); } const groups[] =
 {
@@ -18,6 +18,7 @@ static struct { char const *name; int (*run)(int, char const *const *); } const 
   { "queue", ctl_queue },
   { "dovecot-uidlist", ctl_dovecot_uidlist },
   { "migrate", ctl_migrate },
+  { "check", ctl_check },
 };
 
 void ctl_die_db(int status, char const *doing)

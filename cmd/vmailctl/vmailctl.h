@@ -27,7 +27,8 @@ int ctl_alias(int argc, char const *const *argv);    /* alias.c */
 int ctl_query(int argc, char const *const *argv);    /* query.c */
 int ctl_queue(int argc, char const *const *argv);    /* queue.c */
 int ctl_dovecot_uidlist(int argc, char const *const *argv);   /* dovecot.c */
-int ctl_migrate(int argc, char const *const *argv);  /* migrate.c */
+int ctl_migrate(int argc, char const *const *argv);  /* script.c */
+int ctl_check(int argc, char const *const *argv);    /* script.c */
 int ctl_grants(void);                                /* grants.c: init --grants */
 /* grants.c: VMAIL_DB_NAME (default mailserver), dies 100 unless it is
  * letters, digits and _ (it is written into SQL between backquotes). */

@@ -245,6 +245,59 @@ test5LogsWhereTheReadmeSays() {
   assertFalse "nothing at the root" "[ -e /imap ] || [ -e /pop3 ] || [ -e /send ]"
 }
 
+test5CheckSaysWhatToFix() {
+  # a real name server on lo: example.com's MX is this server, example.net has none
+  cat > "$T_TMP/unbound.conf" <<CONF
+server:
+  interface: 127.0.0.1
+  port: 53
+  do-daemonize: no
+  chroot: ""
+  username: ""
+  directory: "$T_TMP"
+  pidfile: ""
+  use-syslog: no
+  do-ip6: no
+  access-control: 127.0.0.0/8 allow
+  local-zone: "." static
+  local-zone: "example.com." static
+  local-data: "example.com. IN MX 10 mail.example.com."
+  local-data: "mail.example.com. IN A 127.0.0.1"
+  local-zone: "example.net." static
+  local-data: "example.net. IN SOA ns.example.net. hostmaster.example.net. 1 3600 600 86400 300"
+CONF
+  unbound -c "$T_TMP/unbound.conf" > "$T_TMP/unbound.log" 2>&1 &
+  printf 'nameserver 127.0.0.1\n' > "$T_TMP/resolv.conf"
+  mount --bind "$T_TMP/resolv.conf" /etc/resolv.conf
+  assertTrue "the name server answers" "wait_until 30 'host -W 1 -t mx example.com >/dev/null 2>&1'"
+  admin vmailctl check > "$T_TMP/check.out" 2>&1
+  assertEquals "$(cat "$T_TMP/check.out")" 100 $?
+  out=$(cat "$T_TMP/check.out")
+  assertContains "$out" "ok    example.com: MX mail.example.com is this server"
+  assertContains "$out" "FAIL  example.net has no MX record"
+  assertContains "$out" "ok    port 25 is vmail's (smtpd)"
+  assertContains "$out" "ok    port 110 is vmail's (pop3)"
+  assertContains "$out" "ok    vmaillookup cannot read password hashes"
+  assertContains "$out" "ok    vmailauth (vmail-checkpw) reads the password hashes"
+  assertContains "$out" "ok    queue /var/spool/vmail"
+  assertEquals "one thing to fix: $out" 1 "$(grep -c '^FAIL' "$T_TMP/check.out")"
+  # what breaks is named, with its fix
+  chmod 644 /etc/vmail/admin.pw
+  s6-svc -d /run/vmail/service/pop3
+  wait_until 30 '! answers 110'
+  out=$(admin vmailctl check -q 2>&1)
+  assertContains "$out" "FAIL  /etc/vmail/admin.pw: mode, owner, group are 644 root 0, not 600 root 0"
+  assertContains "$out" "fix: vmailctl init --grants sets them"
+  assertContains "$out" "FAIL  service pop3 is not up"
+  assertContains "$out" "FAIL  nothing listens on port 110 (pop3)"
+  assertNotContains "-q prints failures only" "$out" "ok  "
+  admin vmailctl init --grants >/dev/null 2>&1
+  s6-svc -u /run/vmail/service/pop3
+  assertTrue "pop3 back" "wait_until 30 answers 110"
+  admin vmailctl check > "$T_TMP/check.out" 2>&1
+  assertEquals "fixed: $(grep -A1 '^FAIL' "$T_TMP/check.out")" 1 "$(grep -c '^FAIL' "$T_TMP/check.out")"
+}
+
 test6VmailctlBare() {
   out=$(printf 'newpass\n' | admin vmailctl user add new@example.com - 2>&1)
   assertEquals "$out" 0 $?

@@ -17,6 +17,8 @@ s6
 execline
 ucspi-tcp
 mariadb-client
+iproute2
+bind9-host
 "
 test_pkgs="
 clang
