@@ -38,8 +38,10 @@ LOG=$T_TMP/steps.log
 ROOTPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 # as the administrator's root shell: no test settings, the system's PATH
+# (but the sanitizers' settings of a sanitized build, as .ci/run gives them)
 admin() {
   env -i HOME=/root PATH=$ROOTPATH LANG=C.UTF-8 \
+    ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} ${UBSAN_OPTIONS:+UBSAN_OPTIONS=$UBSAN_OPTIONS} \
     VMAIL_MIGRATE_POSTFIX_CONFIG=$SEED/postfix VMAIL_MIGRATE_DOVECOT_CONFIG=$SEED/dovecot/dovecot.conf \
     VMAIL_MIGRATE_USER=postmaster@example.com VMAIL_MIGRATE_PASSWORD_FILE=$T_TMP/postmaster.pw \
     VMAIL_MIGRATE_DRAIN_SECONDS=120 "$@"

@@ -38,6 +38,7 @@ dovecot-imapd
 dovecot-pop3d
 dovecot-lmtpd
 dovecot-mysql
+unbound
 "
 case ${1:-run} in
   run) pkgs=$runtime_pkgs; what=deps ;;
