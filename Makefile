@@ -117,8 +117,17 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(PROGS)) $(addprefix $(DESTDIR)$(PREFIX)/share/man/man8/,$(notdir $(wildcard cmd/*/*.8)))
 	rm -rf $(DESTDIR)$(PREFIX)/share/vmail $(DESTDIR)$(UNITDIR)/vmail.service
 
+# make deb: a Debian package (build/deb/vmail_*.deb) from a copy of the tree,
+# with dpkg-buildpackage and debian/ (PREFIX=/usr; postinst makes the users
+# and the sendmail diversion; /etc/vmail's files are conffiles).
+deb:
+	rm -rf build/deb && mkdir -p build/deb/vmail
+	tar --exclude=./build --exclude=./bin --exclude=./run --exclude=./.git -cf - . | tar -C build/deb/vmail -xf -
+	cd build/deb/vmail && dpkg-buildpackage -us -uc -b
+	@ls build/deb/*.deb
+
 clean:
 	rm -rf build bin
 
-.PHONY: all deps test-deps check run stop fuzz fuzz-run install uninstall clean FORCE
+.PHONY: all deps test-deps check run stop fuzz fuzz-run install uninstall deb clean FORCE
 .SECONDARY:

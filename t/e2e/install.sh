@@ -364,4 +364,39 @@ test9UninstallRestoresSendmail() {
   assertFalse "programs gone" "[ -e /usr/local/bin/vmailctl ]"
 }
 
+test10DebianPackage() {
+  # make deb, installed on the same server after make uninstall: a fresh
+  # layout from the package (the database accounts' files are kept)
+  (cd "$SRC" && admin make deb) > "$T_TMP/deb.log" 2>&1
+  assertEquals "make deb: $(tail -n 10 "$T_TMP/deb.log")" 0 $?
+  rm -rf /etc/vmail/env /etc/vmail/service
+  admin dpkg -i "$SRC"/build/deb/vmail_*.deb > "$T_TMP/dpkg.log" 2>&1
+  assertEquals "dpkg -i: $(tail -n 10 "$T_TMP/dpkg.log")" 0 $?
+  assertContains "conffiles" "$(cat /var/lib/dpkg/info/vmail.conffiles)" /etc/vmail/env/VMAIL_DB_USER
+  assertContains "conffiles" "$(cat /var/lib/dpkg/info/vmail.conffiles)" /etc/vmail/service/smtpd/run
+  assertEquals "postinst: the uids" "5000 $(id -u vmaild)" "$(cat /etc/vmail/env/VMAIL_UID) $(cat /etc/vmail/env/VMAIL_SMTPD_UID)"
+  assertEquals "postinst: the spool" "700 vmail" "$(stat -c '%a %U' /var/spool/vmail)"
+  assertEquals "sendmail" /usr/bin/vmail-sendmail "$(readlink /usr/sbin/sendmail)"
+  assertContains "diverted by the package" "$(dpkg-divert --list /usr/sbin/sendmail)" "by vmail"
+  # Postfix and Dovecot serve again since the rollback: migrate once more
+  echo mail.example.com > /etc/vmail/env/VMAIL_HOSTNAME
+  echo 1 > /etc/vmail/env/VMAIL_AUTH_PLAINTEXT   # TLS: switch when merged
+  admin vmailctl init --grants > "$T_TMP/deb-migrate.log" 2>&1 &&
+    admin vmailctl migrate >> "$T_TMP/deb-migrate.log" 2>&1
+  assertEquals "migrate with the package: $(tail -n 10 "$T_TMP/deb-migrate.log")" 0 $?
+  assertContains "$(cat "$T_TMP/deb-migrate.log")" "password in /etc/vmail/admin.pw (kept)"
+  imap_view postmaster@example.com password > "$T_TMP/deb.imap"
+  assertEquals "vmail's IMAP" 0 $?
+  # what Dovecot last showed, then the migration's own check message
+  assertEquals "what Dovecot last showed" "$(cat "$T_TMP/after2.imap")" \
+    "$(head -n "$(wc -l < "$T_TMP/after2.imap")" "$T_TMP/deb.imap")"
+  # removing the package gives Postfix its sendmail back
+  admin vmailctl migrate --rollback > "$T_TMP/deb-rollback.log" 2>&1
+  assertEquals "rollback: $(tail -n 10 "$T_TMP/deb-rollback.log")" 0 $?
+  admin dpkg -r vmail > "$T_TMP/dpkg-r.log" 2>&1
+  assertEquals "dpkg -r: $(tail -n 10 "$T_TMP/dpkg-r.log")" 0 $?
+  assertEquals "Postfix's sendmail" postfix "$(dpkg -S /usr/sbin/sendmail 2>/dev/null | cut -d: -f1)"
+  assertFalse "not a link" "[ -L /usr/sbin/sendmail ]"
+}
+
 . shunit2

@@ -39,6 +39,7 @@ dovecot-pop3d
 dovecot-lmtpd
 dovecot-mysql
 unbound
+debhelper
 "
 case ${1:-run} in
   run) pkgs=$runtime_pkgs; what=deps ;;
