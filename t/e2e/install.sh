@@ -399,4 +399,21 @@ test10DebianPackage() {
   assertFalse "not a link" "[ -L /usr/sbin/sendmail ]"
 }
 
+test11RemovingPostfixLeavesVmailsSendmail() {
+  admin dpkg -i "$SRC"/build/deb/vmail_*.deb > "$T_TMP/dpkg.log" 2>&1
+  assertEquals "dpkg -i: $(tail -n 10 "$T_TMP/dpkg.log")" 0 $?
+  admin dpkg -r --force-depends postfix-mysql postfix > "$T_TMP/dpkg-postfix.log" 2>&1
+  assertEquals "dpkg -r postfix: $(tail -n 10 "$T_TMP/dpkg-postfix.log")" 0 $?
+  assertEquals "still vmail's" /usr/bin/vmail-sendmail "$(readlink /usr/sbin/sendmail)"
+  assertFalse "Postfix's went with Postfix" "[ -e /usr/sbin/sendmail.before-vmail ]"
+  echo "after postfix" | admin mail -s no-postfix postmaster@example.com
+  assertEquals "mail(1) still queues" 0 $?
+  # vmail is stopped (rolled back): the message waits in its queue
+  assertNotEquals "in vmail's queue" "" "$(ls /var/spool/vmail/env)"
+  admin dpkg -r vmail > "$T_TMP/dpkg-r.log" 2>&1
+  assertEquals "dpkg -r vmail: $(tail -n 10 "$T_TMP/dpkg-r.log")" 0 $?
+  assertFalse "no sendmail left" "[ -e /usr/sbin/sendmail ] || [ -L /usr/sbin/sendmail ]"
+  assertEquals "no diversion left" "" "$(dpkg-divert --list /usr/sbin/sendmail)"
+}
+
 . shunit2
