@@ -167,6 +167,8 @@ test1SeedIsTheTutorials() {
 }
 
 test2ReadmeInstallSteps() {
+  # TLS: switch when merged (the README's VMAIL_AUTH_PLAINTEXT step becomes
+  # its certificate step: VMAIL_TLS_CERT, VMAIL_TLS_KEY)
   readme_block "Installing it on the tutorial's server" > "$T_TMP/steps.sh"
   assertContains "the README's steps" "$(cat "$T_TMP/steps.sh")" "make install"
   (cd "$SRC" && admin sh -ex "$T_TMP/steps.sh") > "$LOG" 2>&1
