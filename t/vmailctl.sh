@@ -134,6 +134,7 @@ testEnvdirGivesTheAdminAccount() {
   echo vmailadmin > "$e/VMAIL_DB_ADMIN_USER"
   echo "$VMAIL_DB_ADMIN_PASSWORD_FILE" > "$e/VMAIL_DB_ADMIN_PASSWORD_FILE"
   printf 'no-such-db  \n' > "$e/VMAIL_DB_NAME"
+  mkdir "$e/not-a-variable"
   env -u VMAIL_DB_ADMIN_USER -u VMAIL_DB_ADMIN_PASSWORD_FILE VMAIL_ENVDIR="$e" \
     vmailctl domain list >"$T_TMP/out" 2>"$T_TMP/err"
   assertEquals "$(cat "$T_TMP/err")" 0 $?

@@ -31,6 +31,7 @@ static void set_from(char const *dir, char const *name)
   }
   errno = 0;
   n = allread(fd, buf, sizeof buf);
+  if (!n && errno == EISDIR) { fd_close(fd); stralloc_free(&path); return; }   /* not a variable */
   if (n < sizeof buf && errno && errno != EPIPE) strerr_diefu2sys(CTL_TEMP, "read ", path.s);
   fd_close(fd);
   while (len < n && buf[len] != '\n') len++;
