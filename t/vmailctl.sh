@@ -193,6 +193,12 @@ testInitGrantsCreatesAccountsAndFiles() {
   assertContains "$(cat "$T_TMP/out")" "account t_lookup: password in $g/lookup.pw (kept)"
   assertEquals "$lookup_pw" "$(cat "$g/lookup.pw")"
   assertEquals "1" "$(as_account t_lookup "$g/lookup.pw" 'SELECT COUNT(*) FROM vmail_grants_t.virtual_domains')"
+  # rights given by hand go: the servers' account never reads hashes
+  db_root "$T_DB" -e "GRANT SELECT ON vmail_grants_t.* TO t_lookup@localhost"
+  assertNotContains "$(as_account t_lookup "$g/lookup.pw" 'SELECT password FROM vmail_grants_t.virtual_users')" "denied"
+  grants
+  assertEquals 0 $?
+  assertContains "$(as_account t_lookup "$g/lookup.pw" 'SELECT password FROM vmail_grants_t.virtual_users')" "denied"
   db_root "$T_DB" -e "DROP USER t_lookup@localhost, t_auth@localhost, t_admin@localhost; DROP DATABASE vmail_grants_t"
 }
 

@@ -4,7 +4,8 @@
  * password in its file (VMAIL_DB_*PASSWORD_FILE): the file's when it exists,
  * else a generated one written there first. So no secret passes through a
  * shell, a second run changes nothing, and a file an administrator wrote
- * wins. The files get their owners and modes: the lookup account's is
+ * wins. Each account ends with exactly those rights (others are revoked).
+ * The files get their owners and modes: the lookup account's is
  * readable by the mail group (VMAIL_GID), the others by root only. */
 #include <errno.h>
 #include <fcntl.h>
@@ -169,6 +170,8 @@ int ctl_grants(void)
     cats(&sql, "CREATE USER IF NOT EXISTS "); stralloc_catb(&sql, who.s, who.len);
     cats(&sql, " IDENTIFIED BY "); quote(&sql, pw.s); cats(&sql, ";\nALTER USER ");
     stralloc_catb(&sql, who.s, who.len); cats(&sql, " IDENTIFIED BY "); quote(&sql, pw.s); cats(&sql, ";\n");
+    /* exactly these rights: any others given by hand before go */
+    cats(&sql, "REVOKE ALL PRIVILEGES, GRANT OPTION FROM "); stralloc_catb(&sql, who.s, who.len); cats(&sql, ";\n");
     if (k == ADMIN)
       grant(&sql, "SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES", db, "*", &who);
     else

@@ -287,11 +287,13 @@ CONF
   assertEquals "one thing to fix: $out" 1 "$(grep -c '^FAIL' "$T_TMP/check.out")"
   # what breaks is named, with its fix
   chmod 644 /etc/vmail/admin.pw
+  seed_sql "GRANT SELECT ON mailserver.* TO vmaillookup@localhost"
   s6-svc -d /run/vmail/service/pop3
   wait_until 30 '! answers 110'
   out=$(admin vmailctl check -q 2>&1)
   assertContains "$out" "FAIL  /etc/vmail/admin.pw: mode, owner, group are 644 root 0, not 600 root 0"
   assertContains "$out" "fix: vmailctl init --grants sets them"
+  assertContains "$out" "FAIL  vmaillookup can read password hashes"
   assertContains "$out" "FAIL  service pop3 is not up"
   assertContains "$out" "FAIL  nothing listens on port 110 (pop3)"
   assertNotContains "-q prints failures only" "$out" "ok  "
