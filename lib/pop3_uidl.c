@@ -78,6 +78,13 @@ static int parse(char const **p, spec *s, char const **why)
   return 1;
 }
 
+int pop3_uidl_fit(char const *s, size_t len)
+{
+  if (!len || len > POP3_UIDL_MAX) return 0;
+  for (size_t i = 0; i < len; i++) if (s[i] < 0x21 || s[i] > 0x7e) return 0;
+  return 1;
+}
+
 int pop3_uidl_check(char const *fmt, char const **why)
 {
   spec s;

@@ -38,6 +38,11 @@ typedef struct pop3_uidl_vars_s {
   void *ctx;
 } pop3_uidl_vars;
 
+#define POP3_UIDL_MAX 70   /* RFC 1939 7: a unique-id is 1 to 70 characters 0x21-0x7E */
+
+/* 1 if s (len bytes) is such a unique-id. */
+int pop3_uidl_fit(char const *s, size_t len);
+
 /* 1 if fmt is a format this module expands; else 0 with *why a static
  * message ("unknown variable", ...). */
 int pop3_uidl_check(char const *fmt, char const **why);

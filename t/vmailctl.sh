@@ -217,25 +217,49 @@ testInitGrantsRefusesBadNames() {
 
 testDovecotUidlistFromVmailUids() {
   f=$T_TMP/folder; rm -rf "$f"; mkdir -p "$f/cur" "$f/new" "$f/tmp"
-  # Dovecot numbered 1-3 (2 saved a POP3 UIDL); vmail expunged 3, gave 4 and 5
+  # Dovecot numbered 1-3 (2 saved a POP3 UIDL); vmail expunged 3, gave 4
+  # and 5, and f.M6 arrived after vmail's IMAP server last looked
   printf '3 V1700000000 N4 G0123456789abcdef0123456789abcdef\n1 :a.M1\n2 P00000002uidl :b.M2\n3 :c.M3\n' > "$f/dovecot-uidlist"
   printf 'V1 1700000000 6\n1 a.M1\n2 b.M2\n4 d.M4\n5 e.M5\n' > "$f/vmail-uidlist"
+  for m in cur/a.M1:2,S cur/b.M2:2, new/d.M4 new/e.M5 new/f.M6; do echo x > "$f/$m"; done
+  # what vmail-pop3d serves, to compare with what the list will make Dovecot serve
+  printf 'UIDL\r\nQUIT\r\n' | (cd "$f" && vmail-pop3d 2>/dev/null) | tr -d '\r' | sed -n 's/^[0-9]* //p' > "$T_TMP/vmail.uidl"
   ctl dovecot-uidlist "$f"
   assertEquals "$err" 0 "$rc"
-  assertEquals "$f: 4 UIDs, UIDVALIDITY 1700000000, next UID 6" "$out"
-  assertEquals "$(printf '3 V1700000000 N6 G0123456789abcdef0123456789abcdef\n1 :a.M1\n2 P00000002uidl :b.M2\n4 :d.M4\n5 :e.M5')" "$(cat "$f/dovecot-uidlist")"
+  assertEquals "$f: 5 UIDs, UIDVALIDITY 1700000000, next UID 7" "$out"
+  # the old UIDLs; for mail Dovecot never had, the base names vmail-pop3d gave
+  assertEquals "$(printf '3 V1700000000 N7 G0123456789abcdef0123456789abcdef\n1 :a.M1\n2 P00000002uidl :b.M2\n4 Pd.M4 :d.M4\n5 Pe.M5 :e.M5\n6 Pf.M6 :f.M6')" "$(cat "$f/dovecot-uidlist")"
   assertEquals 600 "$(stat -c %a "$f/dovecot-uidlist")"
-  # a folder vmail never numbered is left alone; Dovecot's lock is respected
-  rm "$f/vmail-uidlist"; cp "$f/dovecot-uidlist" "$T_TMP/before"
-  ctl dovecot-uidlist "$f"
-  assertEquals 0 "$rc"; assertContains "$out" "left as it is"
-  assertEquals "$(cat "$T_TMP/before")" "$(cat "$f/dovecot-uidlist")"
-  printf 'V1 1700000000 6\n1 a.M1\n' > "$f/vmail-uidlist"; : > "$f/dovecot-uidlist.lock"
+  # (those are what vmail-pop3d served)
+  assertEquals "$(printf '000000016553f100\n00000002uidl\nd.M4\ne.M5\nf.M6')" "$(cat "$T_TMP/vmail.uidl")"
+  # Dovecot's lock is respected
+  cp "$f/dovecot-uidlist" "$T_TMP/before"; : > "$f/dovecot-uidlist.lock"
   ctl dovecot-uidlist "$f"
   assertEquals 111 "$rc"; assertContains "$err" "is Dovecot running?"
   assertEquals "$(cat "$T_TMP/before")" "$(cat "$f/dovecot-uidlist")"
   ctl dovecot-uidlist
   assertEquals 1 "$rc"
+}
+
+testDovecotUidlistOfAPop3OnlyFolder() {
+  # vmail's IMAP server never opened it: Dovecot's UIDs stay, the mail vmail
+  # delivered gets the next ones and its base names as UIDLs
+  f=$T_TMP/pop; rm -rf "$f"; mkdir -p "$f/cur" "$f/new" "$f/tmp"
+  printf '3 V1700000000 N2\n1 :a.M1\n' > "$f/dovecot-uidlist"
+  for m in cur/a.M1:2,S new/g.M7 new/h.M8; do echo x > "$f/$m"; done
+  ctl dovecot-uidlist "$f"
+  assertEquals "$err" 0 "$rc"
+  assertEquals "$(printf '3 V1700000000 N4\n1 :a.M1\n2 Pg.M7 :g.M7\n3 Ph.M8 :h.M8')" "$(cat "$f/dovecot-uidlist")"
+  # a folder with no list and no mail is left alone
+  e=$T_TMP/empty; rm -rf "$e"; mkdir -p "$e/cur" "$e/new" "$e/tmp"
+  ctl dovecot-uidlist "$e"
+  assertEquals 0 "$rc"; assertContains "$out" "no mail, left as it is"
+  assertFalse "[ -e $e/dovecot-uidlist ]"
+  # with mail and no list at all, every message keeps the base name vmail gave
+  echo x > "$e/new/i.M9"
+  ctl dovecot-uidlist "$e"
+  assertEquals 0 "$rc"
+  assertEquals "1 Pi.M9 :i.M9" "$(sed -n 2p "$e/dovecot-uidlist")"
 }
 
 # ---- user ----------------------------------------------------------------

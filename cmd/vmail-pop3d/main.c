@@ -32,7 +32,6 @@
 #define USAGE "vmail-pop3d"
 #define POP3_TIMEOUT_DEFAULT 600   /* RFC 1939 3: the autologout timer is at least 10 minutes */
 #define POP3_ERRORS_MAX 10         /* bad commands before the session is ended */
-#define POP3_UIDL_MAX 70           /* RFC 1939 7: a unique-id is 1 to 70 characters 0x21-0x7E */
 #define POP3_LOCK_NAME "vmail-pop3.lock"
 #define POP3_OUT_SIZE 65536
 #define POP3_HEADER_MD5_MAX (1024 * 1024)   /* header bytes %m of a UIDL format reads */
@@ -166,15 +165,6 @@ static void reply_err(char const *text)
   put("\r\n", 2);
 }
 
-/* RFC 1939 7: 1 to 70 characters 0x21-0x7E. */
-static int uidl_fit(char const *s, size_t len)
-{
-  size_t i;
-  if (!len || len > POP3_UIDL_MAX) return 0;
-  for (i = 0; i < len; i++) if (s[i] < 0x21 || s[i] > 0x7e) return 0;
-  return 1;
-}
-
 /* %m of a UIDL format: the MD5 of the message's header as stored, up to
    the empty line that ends it (the first POP3_HEADER_MD5_MAX bytes of a
    header that long). */
@@ -218,7 +208,7 @@ static int uidl_formatted(message const *m)
   stralloc u = STRALLOC_ZERO;
   pop3_uidl_vars v = { .uidvalidity = uidvalidity, .uid = m->uid, .base = msg_base(m),
                        .baselen = m->baselen, .header_md5 = header_md5, .ctx = (void *)m };
-  int ok = pop3_uidl_expand(uidl_format, &v, &u) && uidl_fit(u.s, u.len);
+  int ok = pop3_uidl_expand(uidl_format, &v, &u) && pop3_uidl_fit(u.s, u.len);
   if (ok) put(u.s, u.len);
   stralloc_free(&u);
   return ok;
@@ -251,7 +241,7 @@ static void uidl_put(message const *m)
     put(x, sizeof x);
     return;
   }
-  if (uidl_fit(base, m->baselen)) { put(base, m->baselen); return; }
+  if (pop3_uidl_fit(base, m->baselen)) { put(base, m->baselen); return; }
   {
     /* a base name unfit as a unique-id: its SHA-1, just as stable */
     static char const hex[] = "0123456789abcdef";
@@ -465,7 +455,7 @@ static void load_mailbox(void)
           /* a later duplicate overrides, as in Dovecot */
           m->uid = uid;
           m->saved_uidl = SIZE_MAX;
-          if (uidl_fit(saved, savedlen))
+          if (pop3_uidl_fit(saved, savedlen))
           {
             m->saved_uidl = saved_uidls.len;
             if (!stralloc_catb(&saved_uidls, saved, savedlen + 1)) strerr_diefu1sys(111, "allocate");

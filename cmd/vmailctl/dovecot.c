@@ -1,13 +1,20 @@
 /* dovecot.c: vmailctl dovecot-uidlist DIR...: before Dovecot serves a
  * Maildir folder again (vmailctl migrate --rollback), its dovecot-uidlist
- * is rewritten from vmail's vmail-uidlist: the same UIDVALIDITY, every UID
- * vmail gave, a next UID above any either gave, and the POP3 UIDLs and
- * mailbox GUID the old list had. Dovecot then numbers new mail after
- * vmail's, never reusing a UID a client has seen. A folder vmail's IMAP
- * server never opened (no vmail-uidlist) is left as it is. */
+ * is rewritten so that IMAP and POP3 clients see what vmail showed them:
+ *  - UIDs: vmail's (its vmail-uidlist, else the old list's), the same
+ *    UIDVALIDITY, and for mail neither numbered the next UIDs; the next
+ *    UID is above any either gave, so Dovecot never reuses one a client
+ *    has seen;
+ *  - POP3 UIDLs: the old list's P values; for a message the old list did
+ *    not have, vmail-pop3d served its base name, so P is that name (else
+ *    Dovecot would serve its pop3_uidl_format and clients would fetch the
+ *    mail again); messages the old list had without P keep the format;
+ *  - the old list's mailbox GUID.
+ * A folder with no list and no mail is left as it is. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <skalibs/buffer.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/stralloc.h>
@@ -15,6 +22,8 @@
 #include <skalibs/types.h>
 
 #include "dovecot_uidlist.h"
+#include "maildir_scan.h"
+#include "pop3_uidl.h"
 #include "uidlist.h"
 #include "vmailctl.h"
 
@@ -65,74 +74,125 @@ static char const *old_guid(char const *dir, char *guid)
   return g;
 }
 
+/* names sorted for bsearch: old_entry with uidl unused where not needed */
+static old_entry *find(old_entry *index, size_t n, char const *name)
+{
+  old_entry key = { name, 0 };
+  return n ? bsearch(&key, index, n, sizeof *index, by_name) : 0;
+}
+
+static void add(dovecot_uidlist *out, char const *name, size_t len, uint32_t uid, char const *uidl, size_t uidllen)
+{
+  if (!stralloc_catb(&out->names, name, len) || !stralloc_0(&out->names)
+      || !stralloc_catb(&out->uids, (char const *)&uid, sizeof uid)
+      || !stralloc_catb(&out->pop3_uidls, uidl, uidllen) || !stralloc_0(&out->pop3_uidls))
+    strerr_diefu1sys(CTL_TEMP, "allocate");
+}
+
+/* Sorted index of a list's names (and P values when uidls is not 0). */
+static old_entry *index_of(stralloc const *names, stralloc const *uidls, size_t count, size_t *n)
+{
+  old_entry *ix = malloc((count ? count : 1) * sizeof *ix);
+  size_t pos = 0, upos = 0;
+  if (!ix) strerr_diefu1sys(CTL_TEMP, "allocate");
+  for (*n = 0; *n < count && pos < names->len; (*n)++)
+  {
+    ix[*n].name = names->s + pos; pos += strlen(ix[*n].name) + 1;
+    ix[*n].uidl = "";
+    if (uidls && upos < uidls->len) { ix[*n].uidl = uidls->s + upos; upos += strlen(ix[*n].uidl) + 1; }
+  }
+  qsort(ix, *n, sizeof *ix, by_name);
+  return ix;
+}
+
 static void one(char const *dir)
 {
-  stralloc path = STRALLOC_ZERO, text = STRALLOC_ZERO;
+  stralloc path = STRALLOC_ZERO, text = STRALLOC_ZERO, base = STRALLOC_ZERO;
   uidlist u = UIDLIST_ZERO;
   dovecot_uidlist old = DOVECOT_UIDLIST_ZERO, out = DOVECOT_UIDLIST_ZERO;
-  old_entry *index = 0;
-  size_t nold = 0, pos = 0, upos = 0, n;
+  maildir_list mail = MAILDIR_LIST_ZERO;
+  old_entry *oldix = 0, *outix;
+  size_t nold = 0, nout, n, pos = 0;
   char guidbuf[GUID_MAX + 1];
   char const *guid;
-  int r;
+  int r, have_vmail;
+  maildir_entry const *e;
+
   if (!stralloc_copys(&path, dir) || !stralloc_cats(&path, "/" UIDLIST_NAME) || !stralloc_0(&path))
     strerr_diefu1sys(CTL_TEMP, "allocate");
-  if (!openreadfileclose(path.s, &text, UIDLIST_FILE_MAX))
+  have_vmail = openreadfileclose(path.s, &text, UIDLIST_FILE_MAX);
+  if (!have_vmail && errno != ENOENT) strerr_diefu2sys(CTL_TEMP, "read ", path.s);
+  if (have_vmail)
   {
-    if (errno != ENOENT) strerr_diefu2sys(CTL_TEMP, "read ", path.s);
-    put(dir); put(": no " UIDLIST_NAME ", left as it is\n");
-    stralloc_free(&path);
-    return;
+    r = uidlist_parse(text.s, text.len, &u);
+    if (r < 0) strerr_diefu1sys(CTL_TEMP, "allocate");
+    if (!r) strerr_dief2x(CTL_REFUSED, "malformed ", path.s);
   }
-  r = uidlist_parse(text.s, text.len, &u);
-  if (r < 0) strerr_diefu1sys(CTL_TEMP, "allocate");
-  if (!r) strerr_dief2x(CTL_REFUSED, "malformed ", path.s);
   r = dovecot_uidlist_read(dir, &old);
   if (r < 0 && errno != EPROTO && errno != EFBIG) strerr_diefu3sys(CTL_TEMP, "read ", dir, "/" DOVECOT_UIDLIST_NAME);
+  if (r <= 0) { dovecot_uidlist_free(&old); old = (dovecot_uidlist)DOVECOT_UIDLIST_ZERO; }
+  if (maildir_scan(dir, &mail) < 0) strerr_diefu2sys(CTL_TEMP, "list the Maildir ", dir);
+  e = genalloc_s(maildir_entry, &mail.entries);
+  n = genalloc_len(maildir_entry, &mail.entries);
+  if (!have_vmail && r <= 0 && !n)
+  {
+    put(dir); put(": no mail, left as it is\n");
+    goto end;
+  }
   guid = r > 0 ? old_guid(dir, guidbuf) : 0;
+  if (r > 0) oldix = index_of(&old.names, &old.pop3_uidls, old.uids.len / sizeof(uint32_t), &nold);
 
-  /* the old P values, by name */
-  if (r > 0)
+  /* the UIDs clients saw: vmail's, else Dovecot's */
+  if (have_vmail)
   {
-    n = old.uids.len / sizeof(uint32_t);
-    index = malloc((n ? n : 1) * sizeof *index);
-    if (!index) strerr_diefu1sys(CTL_TEMP, "allocate");
-    for (; nold < n && pos < old.names.len && upos < old.pop3_uidls.len; nold++)
+    out.uidvalidity = u.uidvalidity;
+    out.nextuid = u.nextuid;
+    if (r > 0 && old.uidvalidity == u.uidvalidity && old.nextuid > out.nextuid) out.nextuid = old.nextuid;
+  }
+  else if (r > 0) { out.uidvalidity = old.uidvalidity; out.nextuid = old.nextuid; }
+  else { out.uidvalidity = (uint32_t)time(0); out.nextuid = 1; }
+  {
+    stralloc const *names = have_vmail ? &u.names : &old.names;
+    stralloc const *uids = have_vmail ? &u.uids : &old.uids;
+    size_t count = uids->len / sizeof(uint32_t);
+    for (size_t k = 0; k < count && pos < names->len; k++)
     {
-      index[nold].name = old.names.s + pos; index[nold].uidl = old.pop3_uidls.s + upos;
-      pos += strlen(index[nold].name) + 1; upos += strlen(index[nold].uidl) + 1;
+      char const *name = names->s + pos;
+      size_t len = strlen(name);
+      uint32_t uid;
+      old_entry *hit = find(oldix, nold, name);
+      memcpy(&uid, uids->s + k * sizeof uid, sizeof uid);
+      /* the UIDL vmail-pop3d served: P, Dovecot's format, or the base name */
+      if (hit) add(&out, name, len, uid, hit->uidl, strlen(hit->uidl));
+      else add(&out, name, len, uid, name, pop3_uidl_fit(name, len) ? len : 0);
+      pos += len + 1;
     }
-    qsort(index, nold, sizeof *index, by_name);
   }
-
-  out.uidvalidity = u.uidvalidity;
-  out.nextuid = u.nextuid;
-  /* the same mailbox for Dovecot: never a UID it gave before */
-  if (r > 0 && old.uidvalidity == u.uidvalidity && old.nextuid > out.nextuid) out.nextuid = old.nextuid;
-  n = uidlist_count(&u);
-  pos = 0;
-  for (size_t k = 0; k < n; k++)
+  /* mail no list numbered yet, in delivery order */
+  outix = index_of(&out.names, 0, out.uids.len / sizeof(uint32_t), &nout);
+  for (size_t i = 0; i < n; i++)
   {
-    old_entry key = { u.names.s + pos, 0 }, *hit;
-    size_t len = strlen(key.name);
-    hit = nold ? bsearch(&key, index, nold, sizeof *index, by_name) : 0;
-    if (!stralloc_catb(&out.names, key.name, len + 1)
-        || !stralloc_catb(&out.uids, u.uids.s + k * sizeof(uint32_t), sizeof(uint32_t))
-        || !stralloc_cats(&out.pop3_uidls, hit ? hit->uidl : "") || !stralloc_0(&out.pop3_uidls))
-      strerr_diefu1sys(CTL_TEMP, "allocate");
-    pos += len + 1;
+    char const *name = mail.names.s + e[i].path + 4;
+    base.len = 0;
+    if (!stralloc_catb(&base, name, e[i].baselen) || !stralloc_0(&base)) strerr_diefu1sys(CTL_TEMP, "allocate");
+    if (find(outix, nout, base.s)) continue;
+    if (!out.nextuid) strerr_dief2x(CTL_REFUSED, "no UIDs left in ", dir);
+    add(&out, base.s, e[i].baselen, out.nextuid++, base.s, pop3_uidl_fit(base.s, e[i].baselen) ? e[i].baselen : 0);
   }
+  free(outix);
   if (dovecot_uidlist_write(dir, &out, guid) < 0)
   {
     if (errno == EEXIST) strerr_dief3x(CTL_TEMP, dir, "/" DOVECOT_UIDLIST_NAME ".lock exists", ": is Dovecot running?");
     strerr_diefu3sys(CTL_TEMP, "write ", dir, "/" DOVECOT_UIDLIST_NAME);
   }
-  put(dir); put(": "); put_u32((uint32_t)n); put(" UIDs, UIDVALIDITY "); put_u32(out.uidvalidity);
-  put(", next UID "); put_u32(out.nextuid); put("\n");
-  free(index);
+  put(dir); put(": "); put_u32((uint32_t)(out.uids.len / sizeof(uint32_t))); put(" UIDs, UIDVALIDITY ");
+  put_u32(out.uidvalidity); put(", next UID "); put_u32(out.nextuid); put("\n");
+end:
+  free(oldix);
   uidlist_free(&u);
+  maildir_scan_free(&mail);
   dovecot_uidlist_free(&old); dovecot_uidlist_free(&out);
-  stralloc_free(&path); stralloc_free(&text);
+  stralloc_free(&path); stralloc_free(&text); stralloc_free(&base);
 }
 
 int ctl_dovecot_uidlist(int argc, char const *const *argv)

@@ -123,7 +123,7 @@ oneTimeSetUp() {
   # the tutorial's server
   SEED_SMTP_PORT=25 SEED_IMAP_PORT=143 SEED_POP3_PORT=110 SEED_PASSWORD=password \
     sh "$SEEDSTACK" up "$SEED" > "$T_TMP/seed.out" 2>&1 || { cat "$T_TMP/seed.out"; return 1; }
-  sh "$SEEDSTACK" sql "$SEED" <<'SQL' || return 1
+  sh "$SEEDSTACK" sql "$SEED" <<'SQL' || { echo "seedstack sql failed"; return 1; }
 INSERT INTO virtual_domains (id, name) VALUES ('2', 'example.net');
 INSERT INTO virtual_users (id, domain_id, password, email) VALUES
   ('2', '1', ENCRYPT('password2', CONCAT('$6$', SUBSTRING(SHA(RAND()), -16))), 'user2@example.com'),
@@ -133,22 +133,26 @@ SQL
   # settings vmailctl migrate carries over
   printf 'pop3_uidl_format = %%v.%%u\nnamespace inbox {\n  inbox = yes\n  separator = /\n}\n' \
     >> "$SEED/dovecot/dovecot.conf"
-  doveadm -c "$SEED/dovecot/dovecot.conf" reload || return 1
+  doveadm -c "$SEED/dovecot/dovecot.conf" reload || { echo "doveadm reload failed"; return 1; }
+  wait_until 30 'answers 143 && answers 110' || { echo "Dovecot did not come back"; return 1; }
   # where the tutorial has them: the database's socket, the Maildirs
   mkdir -p /run/mysqld /var/mail/vhosts
   ln -s "$SEED/db.sock" /run/mysqld/mysqld.sock
   mount --bind "$SEED/vhosts" /var/mail/vhosts
   printf 'password\n' > "$T_TMP/postmaster.pw"
   # mail Dovecot delivered and numbered: 4 messages, flags, a keyword, a gap
-  for i in 1 2 3 4; do smtp_to 25 postmaster@example.com "old-$i" || return 1; done
+  for i in 1 2 3 4; do
+    smtp_to 25 postmaster@example.com "old-$i" || { echo "Postfix refused old-$i:"; cat "$T_TMP/swaks.err"; return 1; }
+  done
   wait_until 60 'in_box old-4 && in_box old-1' || { echo "Postfix did not deliver"; return 1; }
   imap_do 'STORE 1 +FLAGS (\Seen \Flagged)' 'STORE 2 +FLAGS (\Answered $Label1)' 'STORE 3 +FLAGS (\Deleted)' ||
-    return 1
-  imap_view postmaster@example.com password > "$T_TMP/dovecot.imap" || return 1
-  pop3_view postmaster@example.com password > "$T_TMP/dovecot.pop3" || return 1
+    { echo "flagging through Dovecot failed"; return 1; }
+  imap_view postmaster@example.com password > "$T_TMP/dovecot.imap" || { echo "Dovecot's IMAP failed"; return 1; }
+  pop3_view postmaster@example.com password > "$T_TMP/dovecot.pop3" || { echo "Dovecot's POP3 failed"; return 1; }
   # the copy of the tree the README's steps run in
   mkdir -p "$SRC"
-  tar -C "$T_TOP" --exclude=./run --exclude=./build/fuzz -cf - . | tar -C "$SRC" -xf - || return 1
+  tar -C "$T_TOP" --exclude=./run --exclude=./build/fuzz -cf - . | tar -C "$SRC" -xf - ||
+    { echo "copying the tree failed"; return 1; }
 }
 
 oneTimeTearDown() {
@@ -337,6 +341,10 @@ test8RollbackAndDovecotContinues() {
   imap_do "STORE $top +FLAGS (\\Deleted)"
   assertEquals "expunged through vmail" 0 $?
   grep -v "^$top " "$T_TMP/before-rollback.imap" > "$T_TMP/kept.imap"
+  # POP3 (a client that only uses POP3): then a message neither IMAP server saw
+  smtp_to 25 postmaster@example.com pop3-only
+  assertTrue "delivered" "wait_until 30 in_box pop3-only"
+  pop3_view postmaster@example.com password > "$T_TMP/before-rollback.pop3"
   readme_block "To go back to Postfix and Dovecot:" > "$T_TMP/rollback.sh"
   assertContains "$(cat "$T_TMP/rollback.sh")" "vmailctl migrate --rollback"
   admin sh -ex "$T_TMP/rollback.sh" > "$T_TMP/rollback.log" 2>&1
@@ -346,7 +354,13 @@ test8RollbackAndDovecotContinues() {
   # Dovecot sees what vmail showed: same UIDVALIDITY, UIDs and flags
   imap_view postmaster@example.com password > "$T_TMP/after.imap"
   assertEquals "Dovecot's IMAP" 0 $?
-  assertEquals "$(cat "$T_TMP/kept.imap")" "$(cat "$T_TMP/after.imap")"
+  assertEquals "$(cat "$T_TMP/kept.imap")" "$(head -n "$(wc -l < "$T_TMP/kept.imap")" "$T_TMP/after.imap")"
+  # and the message only POP3 saw, after them
+  pop3_uid=$(sed -n "$(($(wc -l < "$T_TMP/kept.imap") + 1))p" "$T_TMP/after.imap" | cut -d' ' -f1)
+  assertTrue "the POP3-only message's UID $pop3_uid is above vmail's $top" "[ ${pop3_uid:-0} -gt $top ]"
+  # Dovecot serves every UIDL vmail served: POP3 clients fetch nothing again
+  pop3_view postmaster@example.com password > "$T_TMP/after.pop3"
+  assertEquals "POP3 UIDLs" "$(cat "$T_TMP/before-rollback.pop3")" "$(cat "$T_TMP/after.pop3")"
   # new mail through Postfix: a UID above every UID vmail gave
   smtp_to 25 postmaster@example.com after-rollback
   assertEquals "Postfix takes mail again" 0 $?
