@@ -2,7 +2,8 @@
 # needs: root
 # The README's "Installing it on the tutorial's server", run literally in a
 # throwaway root: a private mount namespace where /etc, /usr and /var are
-# overlays on a tmpfs and /run a tmpfs, a network namespace with only lo,
+# overlays on a tmpfs and /run, /etc/vmail, /var/mail, /var/spool/vmail,
+# /var/log/vmail and /usr/local empty tmpfs, a network namespace with only lo,
 # a PID namespace that takes every process with it. Nothing on the host
 # changes. There: the tutorial's server as seedstack builds it (MariaDB with
 # rows made by ENCRYPT(), Postfix, Dovecot on ports 25, 143, 110, mail that
@@ -24,6 +25,10 @@ for d in etc usr var; do
   mount -t overlay overlay -o "lowerdir=/$d,upperdir=$NS/$d.up,workdir=$NS/$d.work" "/$d" || exit 1
 done
 mount -t tmpfs -o mode=755 tmpfs /run || exit 1
+# and empty where an earlier vmail on the host would show through
+for d in /etc/vmail /var/mail /var/spool/vmail /var/log/vmail /usr/local; do
+  mkdir -p "$d" && mount -t tmpfs -o mode=755 tmpfs "$d" || exit 1
+done
 for d in etc usr var; do
   [ "$(findmnt -n -o FSTYPE "/$d")" = overlay ] || { echo "/$d is not an overlay: stopping" >&2; exit 1; }
 done
