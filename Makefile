@@ -1,5 +1,7 @@
 # vmail: plain make. Every cmd/NAME/*.c becomes bin/NAME, linked with lib/.
 # `make`            build bin/
+# `make deps`       install the Debian packages vmail builds and runs with
+# `make test-deps`  the test tools and the tests' private MariaDB (make check, make run)
 # `make check`      build and run every test against a private MariaDB
 # `make run|stop`   private instance under ./run
 # `make SANITIZE=1` ASan + UBSan build (into the same bin/: `make clean` between)
@@ -64,14 +66,19 @@ build/prefix: FORCE
 	@mkdir -p build; echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
 build/cmd/vmailctl/init.o: build/prefix
 build/cmd/vmailctl/init.o: CPPFLAGS += -DSQL_DIR_DEFAULT='"$(PREFIX)/share/vmail/sql"'
+build/cmd/vmailctl/script.o: build/prefix
+build/cmd/vmailctl/script.o: CPPFLAGS += -DSHARE_DIR_DEFAULT='"$(PREFIX)/share/vmail"'
 
 deps:
 	@sh t/lib/deps.sh
 
-check: deps all
+test-deps:
+	@sh t/lib/deps.sh test
+
+check: deps test-deps all
 	@sh t/run-tests
 
-run: deps all
+run: deps test-deps all
 	@sh t/lib/instance.sh start
 
 stop:
@@ -87,18 +94,44 @@ fuzz: $(FUZZ_BINS)
 fuzz-run: fuzz
 	@sh t/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
 
+# make install: programs, man pages, sql/ and service/ under PREFIX, then
+# dist/setup lays out /etc/vmail (env defaults, service/), /var/log/vmail,
+# /var/spool/vmail and the systemd unit (under DESTDIR when set) and, on this
+# machine as root without DESTDIR, the users of dist/users, owners, and
+# /usr/sbin/sendmail diverted to vmail-sendmail (SENDMAIL=0 skips it).
+# Idempotent; never overwrites a setting. make uninstall undoes it but for
+# /etc/vmail, the spool, the logs and the users.
+UNITDIR ?= /etc/systemd/system
+SHARE_FILES := dist/svscan dist/setup dist/migrate dist/check dist/users dist/env.defaults dist/vmail.service
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/vmail
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/vmail/dist
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(wildcard cmd/*/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/
+	rm -rf $(DESTDIR)$(PREFIX)/share/vmail/sql $(DESTDIR)$(PREFIX)/share/vmail/service $(DESTDIR)$(PREFIX)/share/vmail/contrib
 	cp -R sql service contrib $(DESTDIR)$(PREFIX)/share/vmail/
-ifeq ($(SENDMAIL),1)
-	install -d $(DESTDIR)/usr/sbin
-	ln -sf $(PREFIX)/bin/vmail-sendmail $(DESTDIR)/usr/sbin/sendmail
+	install -m 755 $(filter-out dist/users dist/env.defaults dist/vmail.service,$(wildcard $(SHARE_FILES))) $(DESTDIR)$(PREFIX)/share/vmail/
+	install -m 644 dist/users dist/env.defaults dist/vmail.service $(DESTDIR)$(PREFIX)/share/vmail/dist/
+	PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) UNITDIR=$(UNITDIR) SRC=. sh dist/setup files
+ifeq ($(DESTDIR),)
+	PREFIX=$(PREFIX) UNITDIR=$(UNITDIR) SRC=. SENDMAIL=$(SENDMAIL) sh dist/setup system
 endif
+
+uninstall:
+	-PREFIX=$(PREFIX) SRC=. sh dist/setup remove
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(PROGS)) $(addprefix $(DESTDIR)$(PREFIX)/share/man/man8/,$(notdir $(wildcard cmd/*/*.8)))
+	rm -rf $(DESTDIR)$(PREFIX)/share/vmail $(DESTDIR)$(UNITDIR)/vmail.service
+
+# make deb: a Debian package (build/deb/vmail_*.deb) from a copy of the tree,
+# with dpkg-buildpackage and debian/ (PREFIX=/usr; postinst makes the users
+# and the sendmail diversion; /etc/vmail's files are conffiles).
+deb:
+	rm -rf build/deb && mkdir -p build/deb/vmail
+	tar --exclude=./build --exclude=./bin --exclude=./run --exclude=./.git -cf - . | tar -C build/deb/vmail -xf -
+	cd build/deb/vmail && dpkg-buildpackage -us -uc -b
+	@ls build/deb/*.deb
 
 clean:
 	rm -rf build bin
 
-.PHONY: all deps check run stop fuzz fuzz-run install clean FORCE
+.PHONY: all deps test-deps check run stop fuzz fuzz-run install uninstall deb clean FORCE
 .SECONDARY:

@@ -21,15 +21,24 @@ static MYSQL *conn;
 static struct { char const *sql; MYSQL_STMT *stmt; } cache[DB_MAX_STATEMENTS];
 static unsigned int ncache;
 static char errbuf[512];
-static enum { ROLE_SERVER, ROLE_AUTH, ROLE_ADMIN } role;
+static enum { ROLE_SERVER, ROLE_AUTH, ROLE_ADMIN, ROLE_ROOT } role;
 
 void db_role_admin(void) { role = ROLE_ADMIN; }
+void db_role_root(void) { role = ROLE_ROOT; }
 void db_role_auth(void) { role = ROLE_AUTH; }
+
+static char const *env_or(char const *name, char const *dflt)
+{
+  char const *v = getenv(name);
+  return v && *v ? v : dflt;
+}
 
 /* The role's variant of a variable when it has one and it is set. */
 static char const *role_env(char const *name, char const *auth_name, char const *admin_name)
 {
   char const *v = role == ROLE_ADMIN ? getenv(admin_name) : role == ROLE_AUTH ? getenv(auth_name) : 0;
+  if (role == ROLE_ROOT)   /* never the ordinary account's settings */
+    return !strcmp(name, "VMAIL_DB_USER") ? env_or("VMAIL_DB_ROOT_USER", "root") : getenv("VMAIL_DB_ROOT_PASSWORD_FILE");
   return v && *v ? v : getenv(name);
 }
 
@@ -43,12 +52,6 @@ static void seterr(char const *what, char const *why)
   errbuf[n++] = ':'; errbuf[n++] = ' ';
   strncpy(errbuf + n, why, sizeof errbuf - n - 1);
   errbuf[sizeof errbuf - 1] = 0;
-}
-
-static char const *env_or(char const *name, char const *dflt)
-{
-  char const *v = getenv(name);
-  return v && *v ? v : dflt;
 }
 
 static int read_password(stralloc *pw)
@@ -94,7 +97,7 @@ int db_open(void)
   if (!host || !*host) { host = "localhost"; if (!sock || !*sock) sock = "/run/mysqld/mysqld.sock"; }
   else sock = 0;
   if (!mysql_real_connect(conn, host, user,
-                          pw.len ? pw.s : 0, env_or("VMAIL_DB_NAME", "mailserver"),
+                          pw.len ? pw.s : 0, role == ROLE_ROOT ? 0 : env_or("VMAIL_DB_NAME", "mailserver"),
                           port, sock, 0))
   {
     seterr("unable to connect to MariaDB", mysql_error(conn));
@@ -257,6 +260,17 @@ int db_exec(char const *sql, char const *const *params, unsigned int nparams, st
   db_close();
   if (trans) return DB_TEMP;
   return exec_once(sql, params, nparams, rows, &err);
+}
+
+int db_quote(stralloc *out, char const *s)
+{
+  size_t len = strlen(s);
+  if (db_open() < 0) return DB_TEMP;
+  if (!stralloc_readyplus(out, 2 * len + 3)) { seterr("db_quote", "out of memory"); return DB_TEMP; }
+  out->s[out->len++] = '\'';
+  out->len += mysql_real_escape_string(conn, out->s + out->len, s, len);
+  out->s[out->len++] = '\'';
+  return 0;
 }
 
 char const *db_field(stralloc const *s, size_t *pos)

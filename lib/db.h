@@ -36,6 +36,11 @@ void db_role_admin(void);
  * can then be one that cannot (sql/grants.sql, vmaillookup). */
 void db_role_auth(void);
 
+/* Likewise the MariaDB administrator, for vmailctl init --grants only:
+ * VMAIL_DB_ROOT_USER (default root, by the unix socket as Debian's root)
+ * and VMAIL_DB_ROOT_PASSWORD_FILE (default none), and no database selected. */
+void db_role_root(void);
+
 /* Connects if not connected. 0 or DB_TEMP. Called implicitly by db_exec. */
 int db_open(void);
 void db_close(void);
@@ -53,6 +58,11 @@ int db_exec(char const *sql, char const *const *params, unsigned int nparams, st
  * like db_exec's (DB_TEMP or DB_REFUSED, db_error() names it). 0 when all ran.
  * The only SQL that is not prepared: it takes no parameters. */
 int db_exec_script(char const *text);
+
+/* Appends s to out as a quoted SQL string literal, escaped for the open
+ * connection's character set (connecting if needed), for the statements
+ * that take no parameters (CREATE USER ... IDENTIFIED BY). 0 or DB_TEMP. */
+int db_quote(stralloc *out, char const *s);
 
 /* Returns the i-th NUL-terminated string of s starting at offset *pos and
  * advances *pos past it; 0 when s is exhausted. For walking db_exec rows. */

@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdio.h>
 #include <unistd.h>
+#include <skalibs/types.h>
 
 #include "dovecot_uidlist.h"
 
@@ -186,4 +188,63 @@ void dovecot_uidlist_free(dovecot_uidlist *l)
   stralloc_free(&l->uids);
   stralloc_free(&l->pop3_uidls);
   l->uidvalidity = l->nextuid = 0;
+}
+
+int dovecot_uidlist_format(dovecot_uidlist const *l, char const *guid, stralloc *out)
+{
+  char num[UINT32_FMT];
+  size_t pos = 0, upos = 0, count = l->uids.len / sizeof(uint32_t);
+  if (!stralloc_cats(out, "3 V") || !stralloc_catb(out, num, uint32_fmt(num, l->uidvalidity))
+      || !stralloc_cats(out, " N") || !stralloc_catb(out, num, uint32_fmt(num, l->nextuid))) return 0;
+  if (guid && (!stralloc_cats(out, " G") || !stralloc_cats(out, guid))) return 0;
+  if (!stralloc_append(out, '\n')) return 0;
+  for (size_t k = 0; k < count && pos < l->names.len; k++)
+  {
+    uint32_t uid;
+    char const *name = l->names.s + pos;
+    char const *uidl = upos < l->pop3_uidls.len ? l->pop3_uidls.s + upos : "";
+    memcpy(&uid, l->uids.s + k * sizeof uid, sizeof uid);
+    if (!stralloc_catb(out, num, uint32_fmt(num, uid)) || !stralloc_append(out, ' ')) return 0;
+    if (*uidl && (!stralloc_append(out, 'P') || !stralloc_cats(out, uidl) || !stralloc_append(out, ' '))) return 0;
+    if (!stralloc_append(out, ':') || !stralloc_cats(out, name) || !stralloc_append(out, '\n')) return 0;
+    pos += strlen(name) + 1;
+    if (upos < l->pop3_uidls.len) upos += strlen(uidl) + 1;
+  }
+  return 1;
+}
+
+int dovecot_uidlist_write(char const *dir, dovecot_uidlist const *l, char const *guid)
+{
+  stralloc text = STRALLOC_ZERO, lock = STRALLOC_ZERO, path = STRALLOC_ZERO;
+  struct stat st;
+  int fd = -1, e;
+  size_t done = 0;
+  if (stat(dir, &st) < 0) return -1;
+  if (!dovecot_uidlist_format(l, guid, &text)
+      || !stralloc_copys(&path, dir) || !stralloc_cats(&path, "/" DOVECOT_UIDLIST_NAME)
+      || !stralloc_copy(&lock, &path) || !stralloc_cats(&lock, ".lock")
+      || !stralloc_0(&path) || !stralloc_0(&lock)) goto fail;
+  fd = open(lock.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) goto fail;
+  if (fchown(fd, st.st_uid, st.st_gid) < 0 && geteuid() == 0) goto unlink;
+  while (done < text.len)
+  {
+    ssize_t w = write(fd, text.s + done, text.len - done);
+    if (w < 0) { if (errno == EINTR) continue; goto unlink; }
+    done += w;
+  }
+  if (fsync(fd) < 0) goto unlink;
+  if (close(fd) < 0) { fd = -1; goto unlink; }
+  fd = -1;
+  if (rename(lock.s, path.s) < 0) goto unlink;
+  stralloc_free(&text); stralloc_free(&lock); stralloc_free(&path);
+  return 1;
+unlink:
+  e = errno; unlink(lock.s); errno = e;
+fail:
+  e = errno;
+  if (fd >= 0) close(fd);
+  stralloc_free(&text); stralloc_free(&lock); stralloc_free(&path);
+  errno = e;
+  return -1;
 }

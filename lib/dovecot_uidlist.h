@@ -3,7 +3,9 @@
  * Dovecot keeps, in each Maildir folder, the IMAP UID it gave every message,
  * keyed by the message's base name (the file name up to ':'). A mailbox
  * migrated from Dovecot keeps its UIDs (and the POP3 UIDLs derived from them)
- * only if vmail honours that file; vmail reads it and never writes it.
+ * only if vmail honours that file; vmail's servers read it and never write
+ * it. Only a rollback to Dovecot (vmailctl dovecot-uidlist) writes one, from
+ * vmail's own UIDs, so that Dovecot continues where vmail left off.
  *
  * Formats understood (Dovecot's src/lib-storage/index/maildir):
  *   version 1  header "1 <uidvalidity> <nextuid>", entries "<uid> <filename>"
@@ -46,6 +48,18 @@ int dovecot_uidlist_read(char const *dir, dovecot_uidlist *out);
  * A name listed twice has its later UID (Dovecot keeps the later entry).
  * A linear scan: a caller looking up many names builds its own index. */
 uint32_t dovecot_uidlist_find(dovecot_uidlist const *l, char const *base, size_t len);
+
+/* Appends to out the text of a version 3 list holding l: the header
+ * "3 V<uidvalidity> N<nextuid>" (and " G<guid>" when guid is not 0), then
+ * "<uid> [P<uidl> ]:<name>" per entry, P when its pop3_uidls string is not
+ * empty. 1 ok, 0 out of memory. */
+int dovecot_uidlist_format(dovecot_uidlist const *l, char const *guid, stralloc *out);
+
+/* Writes that text to dir/dovecot-uidlist as Dovecot itself does: into
+ * dir/dovecot-uidlist.lock, created exclusively (EEXIST: a Dovecot holds
+ * the lock), fsync'ed, renamed over the list; owned by dir's owner, mode
+ * 0600. 1 ok, -1 error (errno set; the lock file is removed). */
+int dovecot_uidlist_write(char const *dir, dovecot_uidlist const *l, char const *guid);
 
 void dovecot_uidlist_free(dovecot_uidlist *l);
 

@@ -22,6 +22,34 @@ testEveryProgramIsATarget() {
   done
 }
 
+testInstallLaysOutTheSystemUnderDestdir() {
+  d=$T_TMP/sys
+  mk install DESTDIR="$d" >"$T_TMP/install.out"
+  assertEquals "make install: $(tail -n 5 "$T_TMP/install.out")" 0 $?
+  assertEquals "env defaults" /var/log/vmail "$(cat "$d/etc/vmail/env/VMAIL_LOGDIR")"
+  assertEquals "PATH" /usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$(cat "$d/etc/vmail/env/PATH")"
+  for s in "$T_TOP"/service/*/; do
+    n=$(basename "$s")
+    assertTrue "service $n" "[ -x '$d/etc/vmail/service/$n/run' ]"
+    [ -d "$s/log" ] && assertTrue "log of $n" "[ -d '$d/var/log/vmail/$n' ]"
+    [ -d "$s/log" ] && assertContains "log/run of $n has a default place" \
+      "$(cat "$s/log/run")" "\${VMAIL_LOGDIR:-/var/log/vmail}/$n"
+  done
+  assertEquals "queue" 700 "$(stat -c %a "$d/var/spool/vmail")"
+  assertContains "the unit" "$(cat "$d/etc/systemd/system/vmail.service")" "ExecStart=/usr/local/share/vmail/svscan"
+  # again: a setting an administrator changed and a down file stay
+  echo 7 > "$d/etc/vmail/env/VMAIL_SMTP_CONCURRENCY"; echo x > "$d/etc/vmail/env/VMAIL_LOGDIR"
+  touch "$d/etc/vmail/service/pop3/down"; echo junk > "$d/etc/vmail/service/pop3/run"
+  mk install DESTDIR="$d" >"$T_TMP/install.out"
+  assertEquals 0 $?
+  assertEquals 7 "$(cat "$d/etc/vmail/env/VMAIL_SMTP_CONCURRENCY")"
+  assertEquals x "$(cat "$d/etc/vmail/env/VMAIL_LOGDIR")"
+  assertTrue "down kept" "[ -f '$d/etc/vmail/service/pop3/down' ]"
+  assertEquals "run scripts are vmail's" "$(cat "$T_TOP/service/pop3/run")" "$(cat "$d/etc/vmail/service/pop3/run")"
+  # DESTDIR: nothing outside it, no users
+  assertFalse "no user step" "grep -q 'user .* created' '$T_TMP/install.out'"
+}
+
 testInstallUnderDestdir() {
   mk install DESTDIR="$T_TMP/inst" >"$T_TMP/install.out"
   assertEquals "make install" 0 $?

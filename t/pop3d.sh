@@ -7,7 +7,7 @@ BOX=$T_TMP/box
 
 setUp() {
   rm -rf "$BOX"; mkdir -p "$BOX/tmp" "$BOX/new" "$BOX/cur"
-  unset VMAIL_POP3_TIMEOUT
+  unset VMAIL_POP3_TIMEOUT VMAIL_POP3_UIDL_FORMAT
 }
 
 # pop3 'CMD1' 'CMD2' ...: one session, commands CRLF-terminated; output with CRs
@@ -160,6 +160,62 @@ testUidlFromDovecotUidlist() {
   # Dovecot's pop3_uidl_format %08Xu%08Xv, which Dovecot writes in lower case
   assertContains "$out" "1 0000000b4c164767"
   assertContains "$out" "2 1700000002.M1P1.h"
+}
+
+# VMAIL_POP3_UIDL_FORMAT: a site whose Dovecot had another pop3_uidl_format
+# (and saved no UIDLs) keeps its clients' UIDLs.
+uidl_box() {
+  store cur 1276528487.M364837P9451.kurkku,S=14,W=15:2,S 'Subject: a\r\nFrom: b\r\n\r\nx\r\n'
+  store cur 1276528488.M1P1.kurkku:2,S 'Subject: c\n\nLF only\n'
+  store new 1700000002.M1P1.h 'Subject: b\n\ny\n'
+  printf '3 V1276528487 N13 G3085f01b7f11094c501100008c4a11c1\n11 W15 :1276528487.M364837P9451.kurkku,S=14,W=15\n12 P :1276528488.M1P1.kurkku\n' \
+    > "$BOX/dovecot-uidlist"
+}
+uidl_with() { VMAIL_POP3_UIDL_FORMAT=$1 pop3 UIDL QUIT | tr -d '\r'; }
+
+testUidlFormatCourier() {
+  uidl_box
+  out=$(uidl_with '%v.%u')
+  assertContains "$out" "1 1276528487.11"
+  # a UIDL Dovecot saved still wins; mail vmail delivered has its base name
+  assertContains "$out" "2 1276528488.M1P1.kurkku"
+  assertContains "$out" "3 1700000002.M1P1.h"
+}
+
+testUidlFormatVariablesAndModifiers() {
+  uidl_box
+  assertContains "$(uidl_with '%08Xu%08Xv')" "1 0000000b4c164767"
+  assertContains "$(uidl_with '%f')" "1 1276528487.M364837P9451.kurkku,S=14,W=15"
+  assertContains "$(uidl_with '%{uid}-%{uidvalidity}')" "1 11-1276528487"
+  assertContains "$(uidl_with '%Xv')" "1 4c164767"
+  # modifiers apply in order, as Dovecot's: U then X is lower-case hex
+  assertContains "$(uidl_with '%UXv')" "1 4c164767"
+  assertContains "$(uidl_with '%XUv%Lg')" "1 4C1647671276528487.m364837p9451.kurkku,s=14,w=15"
+  assertContains "$(uidl_with '%.4v')" "1 1276"
+  assertContains "$(uidl_with '%-4.v')" "1 8487"
+  assertContains "$(uidl_with '%2.3v')" "1 765"
+  assertContains "$(uidl_with '%012u')" "1 000000000011"
+  assertContains "$(uidl_with '%Ru')" "1 11"
+  assertContains "$(uidl_with '%Rv')" "1 7848256721"
+  assertContains "$(uidl_with 'x%%u')" "1 x%u"
+  assertContains "$(uidl_with '%Mu')" "1 $(printf 11 | md5sum | cut -c1-32)"
+  # %m: the header as stored, without the empty line that ends it
+  assertContains "$(uidl_with '%m')" "1 $(printf 'Subject: a\r\nFrom: b\r\n' | md5sum | cut -c1-32)"
+  # a result that is no RFC 1939 unique-id (a space) falls back to the default
+  assertContains "$(uidl_with '%u %v')" "1 0000000b4c164767"
+}
+
+testUidlFormatWithoutUidlistIsTheBaseName() {
+  store new 1700000002.M1P1.h 'Subject: b\n\ny\n'
+  assertContains "$(uidl_with '%v.%u')" "1 1700000002.M1P1.h"
+}
+
+testBadUidlFormatIs100() {
+  for f in '%q' '%' '%{nope}' '%{uid' '%-4u' 'x%XXXXXXXXXXXu'; do
+    printf 'QUIT\r\n' | (cd "$BOX" && VMAIL_POP3_UIDL_FORMAT=$f vmail-pop3d >/dev/null 2>"$T_TMP/log")
+    assertEquals "format $f" 100 $?
+    assertContains "format $f" "$(cat "$T_TMP/log")" "bad VMAIL_POP3_UIDL_FORMAT"
+  done
 }
 
 testMessagesInDeliveryOrderWhenMicrosecondsGainADigit() {

@@ -125,16 +125,166 @@ testDomainDelUnknownIs100() {
   assertContains "$err" "no such domain: nowhere.test"
 }
 
+# ---- the envdir ----------------------------------------------------------
+
+# vmailctl reads VMAIL_ENVDIR (default /etc/vmail/env) as the services do;
+# what the environment already has wins.
+testEnvdirGivesTheAdminAccount() {
+  e=$T_TMP/env; mkdir -p "$e"
+  echo vmailadmin > "$e/VMAIL_DB_ADMIN_USER"
+  echo "$VMAIL_DB_ADMIN_PASSWORD_FILE" > "$e/VMAIL_DB_ADMIN_PASSWORD_FILE"
+  printf 'no-such-db  \n' > "$e/VMAIL_DB_NAME"
+  mkdir "$e/not-a-variable"
+  env -u VMAIL_DB_ADMIN_USER -u VMAIL_DB_ADMIN_PASSWORD_FILE VMAIL_ENVDIR="$e" \
+    vmailctl domain list >"$T_TMP/out" 2>"$T_TMP/err"
+  assertEquals "$(cat "$T_TMP/err")" 0 $?
+  assertContains "$(cat "$T_TMP/out")" "example.com"
+  # without it, the ordinary account (lookup: SELECT only) cannot add a domain
+  env -u VMAIL_DB_ADMIN_USER -u VMAIL_DB_ADMIN_PASSWORD_FILE VMAIL_ENVDIR= \
+    vmailctl domain add env.test >/dev/null 2>&1
+  assertNotEquals 0 $?
+  assertEquals 0 "$(sql "SELECT COUNT(*) FROM virtual_domains WHERE name = 'env.test'")"
+  env -u VMAIL_DB_ADMIN_USER -u VMAIL_DB_ADMIN_PASSWORD_FILE VMAIL_ENVDIR="$e" \
+    vmailctl domain add env.test >/dev/null 2>&1
+  assertEquals 0 $?
+  # the envdir's VMAIL_DB_NAME is used when the environment has none
+  env -u VMAIL_DB_NAME VMAIL_ENVDIR="$e" vmailctl domain list >/dev/null 2>"$T_TMP/err"
+  assertEquals 111 $?
+  assertContains "$(cat "$T_TMP/err")" "no-such-db"
+  VMAIL_ENVDIR=$T_TMP/missing vmailctl domain list >/dev/null 2>"$T_TMP/err"
+  assertEquals 111 $?
+  assertContains "$(cat "$T_TMP/err")" "envdir $T_TMP/missing"
+}
+
+# ---- init --grants --------------------------------------------------------
+
+# a login as account $1 with the password in file $2 runs SQL $3
+as_account() { mariadb --no-defaults -S "$VMAIL_DB_SOCKET" -u"$1" -p"$(cat "$2")" -N -e "$3" 2>&1; }
+
+testInitGrantsCreatesAccountsAndFiles() {
+  g=$T_TMP/grants; mkdir -p "$g"
+  # an administrator's own password, with what broke the old sed step
+  printf '%s\n' "a/b'c\\d\"e\$f" > "$g/auth.pw"
+  grants() {
+    VMAIL_DB_NAME=vmail_grants_t VMAIL_DB_ROOT_USER=root VMAIL_GID=4242 \
+    VMAIL_DB_USER=t_lookup VMAIL_DB_PASSWORD_FILE=$g/lookup.pw \
+    VMAIL_DB_AUTH_USER=t_auth VMAIL_DB_AUTH_PASSWORD_FILE=$g/auth.pw \
+    VMAIL_DB_ADMIN_USER=t_admin VMAIL_DB_ADMIN_PASSWORD_FILE=$g/admin.pw \
+    vmailctl init --grants >"$T_TMP/out" 2>"$T_TMP/err"
+  }
+  grants
+  assertEquals "$(cat "$T_TMP/err")" 0 $?
+  assertContains "$(cat "$T_TMP/out")" "account t_lookup: password in $g/lookup.pw (generated)"
+  assertContains "$(cat "$T_TMP/out")" "account t_auth: password in $g/auth.pw (kept)"
+  assertEquals "600 0:0" "$(stat -c '%a %u:%g' "$g/admin.pw")"
+  assertEquals "600 0:0" "$(stat -c '%a %u:%g' "$g/auth.pw")"
+  assertEquals "640 0:4242" "$(stat -c '%a %u:%g' "$g/lookup.pw")"
+  lookup_pw=$(cat "$g/lookup.pw")
+  # the rights of sql/grants.sql
+  assertEquals "0" "$(as_account t_lookup "$g/lookup.pw" 'SELECT COUNT(*) FROM vmail_grants_t.virtual_domains')"
+  assertContains "$(as_account t_lookup "$g/lookup.pw" 'SELECT password FROM vmail_grants_t.virtual_users')" "denied"
+  assertEquals "0" "$(as_account t_auth "$g/auth.pw" 'SELECT COUNT(password) FROM vmail_grants_t.virtual_users')"
+  assertContains "$(as_account t_auth "$g/auth.pw" "INSERT INTO vmail_grants_t.virtual_domains (name) VALUES ('x.test')")" "denied"
+  as_account t_admin "$g/admin.pw" "INSERT INTO vmail_grants_t.virtual_domains (name) VALUES ('x.test')"
+  assertEquals 0 $?
+  # twice: nothing changes, the passwords are kept
+  grants
+  assertEquals 0 $?
+  assertContains "$(cat "$T_TMP/out")" "account t_lookup: password in $g/lookup.pw (kept)"
+  assertEquals "$lookup_pw" "$(cat "$g/lookup.pw")"
+  assertEquals "1" "$(as_account t_lookup "$g/lookup.pw" 'SELECT COUNT(*) FROM vmail_grants_t.virtual_domains')"
+  # rights given by hand go: the servers' account never reads hashes
+  db_root "$T_DB" -e "GRANT SELECT ON vmail_grants_t.* TO t_lookup@localhost"
+  assertNotContains "$(as_account t_lookup "$g/lookup.pw" 'SELECT password FROM vmail_grants_t.virtual_users')" "denied"
+  grants
+  assertEquals 0 $?
+  assertContains "$(as_account t_lookup "$g/lookup.pw" 'SELECT password FROM vmail_grants_t.virtual_users')" "denied"
+  db_root "$T_DB" -e "DROP USER t_lookup@localhost, t_auth@localhost, t_admin@localhost; DROP DATABASE vmail_grants_t"
+}
+
+testInitGrantsRefusesBadNames() {
+  VMAIL_DB_NAME='x`y' vmailctl init --grants >/dev/null 2>"$T_TMP/err"
+  assertEquals 100 $?
+  VMAIL_DB_NAME=vmail_grants_u VMAIL_DB_USER="a'b" VMAIL_DB_PASSWORD_FILE=$T_TMP/l.pw \
+    vmailctl init --grants >/dev/null 2>"$T_TMP/err"
+  assertEquals 100 $?
+  assertContains "$(cat "$T_TMP/err")" "VMAIL_DB_USER must be letters"
+  assertFalse "no file for a refused account" "[ -e $T_TMP/l.pw ]"
+  db_root "$T_DB" -e "DROP DATABASE IF EXISTS vmail_grants_u"
+}
+
+# ---- dovecot-uidlist (the rollback to Dovecot) ---------------------------
+
+testDovecotUidlistFromVmailUids() {
+  f=$T_TMP/folder; rm -rf "$f"; mkdir -p "$f/cur" "$f/new" "$f/tmp"
+  # Dovecot numbered 1-3 (2 saved a POP3 UIDL); vmail expunged 3, gave 4
+  # and 5, and f.M6 arrived after vmail's IMAP server last looked
+  printf '3 V1700000000 N4 G0123456789abcdef0123456789abcdef\n1 :a.M1\n2 P00000002uidl :b.M2\n3 :c.M3\n' > "$f/dovecot-uidlist"
+  printf 'V1 1700000000 6\n1 a.M1\n2 b.M2\n4 d.M4\n5 e.M5\n' > "$f/vmail-uidlist"
+  for m in cur/a.M1:2,S cur/b.M2:2, new/d.M4 new/e.M5 new/f.M6; do echo x > "$f/$m"; done
+  # what vmail-pop3d serves, to compare with what the list will make Dovecot serve
+  printf 'UIDL\r\nQUIT\r\n' | (cd "$f" && vmail-pop3d 2>/dev/null) | tr -d '\r' | sed -n 's/^[0-9]* //p' > "$T_TMP/vmail.uidl"
+  ctl dovecot-uidlist "$f"
+  assertEquals "$err" 0 "$rc"
+  assertEquals "$f: 5 UIDs, UIDVALIDITY 1700000000, next UID 7" "$out"
+  # the old UIDLs; for mail Dovecot never had, the base names vmail-pop3d gave
+  assertEquals "$(printf '3 V1700000000 N7 G0123456789abcdef0123456789abcdef\n1 :a.M1\n2 P00000002uidl :b.M2\n4 Pd.M4 :d.M4\n5 Pe.M5 :e.M5\n6 Pf.M6 :f.M6')" "$(cat "$f/dovecot-uidlist")"
+  assertEquals 600 "$(stat -c %a "$f/dovecot-uidlist")"
+  # (those are what vmail-pop3d served)
+  assertEquals "$(printf '000000016553f100\n00000002uidl\nd.M4\ne.M5\nf.M6')" "$(cat "$T_TMP/vmail.uidl")"
+  # Dovecot's lock is respected
+  cp "$f/dovecot-uidlist" "$T_TMP/before"; : > "$f/dovecot-uidlist.lock"
+  ctl dovecot-uidlist "$f"
+  assertEquals 111 "$rc"; assertContains "$err" "is Dovecot running?"
+  assertEquals "$(cat "$T_TMP/before")" "$(cat "$f/dovecot-uidlist")"
+  ctl dovecot-uidlist
+  assertEquals 1 "$rc"
+}
+
+testDovecotUidlistOfAPop3OnlyFolder() {
+  # vmail's IMAP server never opened it: Dovecot's UIDs stay, the mail vmail
+  # delivered gets the next ones and its base names as UIDLs
+  f=$T_TMP/pop; rm -rf "$f"; mkdir -p "$f/cur" "$f/new" "$f/tmp"
+  printf '3 V1700000000 N2\n1 :a.M1\n' > "$f/dovecot-uidlist"
+  for m in cur/a.M1:2,S new/g.M7 new/h.M8; do echo x > "$f/$m"; done
+  ctl dovecot-uidlist "$f"
+  assertEquals "$err" 0 "$rc"
+  assertEquals "$(printf '3 V1700000000 N4\n1 :a.M1\n2 Pg.M7 :g.M7\n3 Ph.M8 :h.M8')" "$(cat "$f/dovecot-uidlist")"
+  # a folder with no list and no mail is left alone
+  e=$T_TMP/empty; rm -rf "$e"; mkdir -p "$e/cur" "$e/new" "$e/tmp"
+  ctl dovecot-uidlist "$e"
+  assertEquals 0 "$rc"; assertContains "$out" "no mail, left as it is"
+  assertFalse "[ -e $e/dovecot-uidlist ]"
+  # with mail and no list at all, every message keeps the base name vmail gave
+  echo x > "$e/new/i.M9"
+  ctl dovecot-uidlist "$e"
+  assertEquals 0 "$rc"
+  assertEquals "1 Pi.M9 :i.M9" "$(sed -n 2p "$e/dovecot-uidlist")"
+}
+
 # ---- user ----------------------------------------------------------------
 
-testUserAddDefaultsToYescrypt() {
+testUserAddDefaultsToSha512() {
+  # SHA512-CRYPT: the tutorial's Dovecot may still read the table
   ctl_pw 's3cret pw' user add new@example.com -
   assertEquals 0 "$rc"
   assertContains "$out" "added user new@example.com"
   h=$(hash_of new@example.com)
-  assertEquals '$y$' "$(printf '%s' "$h" | cut -c1-3)"
+  assertEquals '$6$' "$(printf '%s' "$h" | cut -c1-3)"
   checkpw new@example.com 's3cret pw'; assertEquals "checkpw accepts" 0 $?
   checkpw new@example.com 's3cret'; assertEquals "checkpw refuses" 1 $?
+}
+
+testUserAddSchemeSetting() {
+  printf 'pwy\n' | VMAIL_PASSWORD_SCHEME=yescrypt vmailctl user add y@example.com - >/dev/null 2>&1
+  assertEquals '$y$' "$(hash_of y@example.com | cut -c1-3)"
+  checkpw y@example.com pwy; assertEquals 0 $?
+  # --scheme wins over the setting
+  printf 'pwb\n' | VMAIL_PASSWORD_SCHEME=yescrypt vmailctl user add b@example.com - --scheme bcrypt >/dev/null 2>&1
+  assertEquals '$2b$' "$(hash_of b@example.com | cut -c1-4)"
+  printf 'pwx\n' | VMAIL_PASSWORD_SCHEME=md5 vmailctl user add x@example.com - >/dev/null 2>"$T_TMP/err"
+  assertEquals 100 $?
+  assertContains "$(cat "$T_TMP/err")" "unknown scheme: md5"
 }
 
 testUserAddSha512ForSharedTables() {

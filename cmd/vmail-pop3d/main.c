@@ -21,19 +21,21 @@
 
 #include "dovecot_uidlist.h"
 #include "maildir_scan.h"
+#include "md5.h"
 #include "pop3_command.h"
 #include "pop3_input.h"
 #include "pop3_message.h"
 #include "pop3_output.h"
 #include "pop3_sizes.h"
 #include "privilege.h"
+#include "pop3_uidl.h"
 
 #define USAGE "vmail-pop3d"
 #define POP3_TIMEOUT_DEFAULT 600   /* RFC 1939 3: the autologout timer is at least 10 minutes */
 #define POP3_ERRORS_MAX 10         /* bad commands before the session is ended */
-#define POP3_UIDL_MAX 70           /* RFC 1939 7: a unique-id is 1 to 70 characters 0x21-0x7E */
 #define POP3_LOCK_NAME "vmail-pop3.lock"
 #define POP3_OUT_SIZE 65536
+#define POP3_HEADER_MD5_MAX (1024 * 1024)   /* header bytes %m of a UIDL format reads */
 #define POP3_UIDLIST_TRIES 3       /* reads of a dovecot-uidlist that grows while read */
 
 typedef struct message_s
@@ -57,6 +59,7 @@ static stralloc names = STRALLOC_ZERO;   /* paths of the messages */
 static genalloc messages = GENALLOC_ZERO;   /* message */
 static stralloc saved_uidls = STRALLOC_ZERO;   /* NUL-terminated */
 static uint32_t uidvalidity;
+static char const *uidl_format;   /* VMAIL_POP3_UIDL_FORMAT, 0 for Dovecot's default */
 static int sizes_dirty;
 static struct { unsigned long retrieved, deleted; uint64_t bytes; } tally;
 
@@ -163,13 +166,53 @@ static void reply_err(char const *text)
   put("\r\n", 2);
 }
 
-/* RFC 1939 7: 1 to 70 characters 0x21-0x7E. */
-static int uidl_fit(char const *s, size_t len)
+/* %m of a UIDL format: the MD5 of the message's header as stored, up to
+   the empty line that ends it (the first POP3_HEADER_MD5_MAX bytes of a
+   header that long). */
+static int header_md5(void *ctx, unsigned char *digest)
 {
-  size_t i;
-  if (!len || len > POP3_UIDL_MAX) return 0;
-  for (i = 0; i < len; i++) if (s[i] < 0x21 || s[i] > 0x7e) return 0;
+  message const *m = ctx;
+  stralloc h = STRALLOC_ZERO;
+  size_t end = 0;
+  md5 c;
+  int fd = open(msg_path(m), O_RDONLY | O_CLOEXEC), found = 0;
+  if (fd < 0) return 0;
+  while (!found && h.len < POP3_HEADER_MD5_MAX)
+  {
+    ssize_t r;
+    if (!stralloc_readyplus(&h, 4096)) { close(fd); stralloc_free(&h); return 0; }
+    r = read(fd, h.s + h.len, 4096);
+    if (r < 0) { close(fd); stralloc_free(&h); return 0; }
+    if (!r) break;
+    h.len += r;
+    /* LF LF or LF CR LF ends the header */
+    for (; end < h.len; end++)
+      if (h.s[end] == '\n' && end
+          && (h.s[end-1] == '\n' || (h.s[end-1] == '\r' && end > 1 && h.s[end-2] == '\n')))
+      {
+        end -= h.s[end-1] == '\r' ? 1 : 0;
+        found = 1;
+        break;
+      }
+  }
+  close(fd);
+  md5_init(&c);
+  md5_update(&c, h.s, found ? end : (h.len < POP3_HEADER_MD5_MAX ? h.len : POP3_HEADER_MD5_MAX));
+  md5_final(&c, digest);
+  stralloc_free(&h);
   return 1;
+}
+
+/* The UIDL VMAIL_POP3_UIDL_FORMAT gives m, if it fits RFC 1939's syntax. */
+static int uidl_formatted(message const *m)
+{
+  stralloc u = STRALLOC_ZERO;
+  pop3_uidl_vars v = { .uidvalidity = uidvalidity, .uid = m->uid, .base = msg_base(m),
+                       .baselen = m->baselen, .header_md5 = header_md5, .ctx = (void *)m };
+  int ok = pop3_uidl_expand(uidl_format, &v, &u) && pop3_uidl_fit(u.s, u.len);
+  if (ok) put(u.s, u.len);
+  stralloc_free(&u);
+  return ok;
 }
 
 static void uidl_put(message const *m)
@@ -182,6 +225,8 @@ static void uidl_put(message const *m)
     puts_(saved_uidls.s + m->saved_uidl);
     return;
   }
+  /* the site's Dovecot pop3_uidl_format, for the messages Dovecot knew */
+  if (m->uid && uidl_format && uidl_formatted(m)) return;
   if (m->uid)
   {
     /* Dovecot's default pop3_uidl_format %08Xu%08Xv: migrated clients keep
@@ -197,7 +242,7 @@ static void uidl_put(message const *m)
     put(x, sizeof x);
     return;
   }
-  if (uidl_fit(base, m->baselen)) { put(base, m->baselen); return; }
+  if (pop3_uidl_fit(base, m->baselen)) { put(base, m->baselen); return; }
   {
     /* a base name unfit as a unique-id: its SHA-1, just as stable */
     static char const hex[] = "0123456789abcdef";
@@ -411,7 +456,7 @@ static void load_mailbox(void)
           /* a later duplicate overrides, as in Dovecot */
           m->uid = uid;
           m->saved_uidl = SIZE_MAX;
-          if (uidl_fit(saved, savedlen))
+          if (pop3_uidl_fit(saved, savedlen))
           {
             m->saved_uidl = saved_uidls.len;
             if (!stralloc_catb(&saved_uidls, saved, savedlen + 1)) strerr_diefu1sys(111, "allocate");
@@ -455,6 +500,13 @@ int main(int argc, char const *const *argv)
   /* started as root by hand: the mailbox is still the mail user's */
   if (privilege_drop("VMAIL_UID", "VMAIL_GID") < 0) strerr_dief1x(privilege_exitcode(), privilege_error());
   if (x && *x && (!uint0_scan(x, &timeout) || !timeout)) strerr_dief2x(100, "bad VMAIL_POP3_TIMEOUT: ", x);
+  x = getenv("VMAIL_POP3_UIDL_FORMAT");
+  if (x && *x)
+  {
+    char const *why;
+    if (!pop3_uidl_check(x, &why)) strerr_dief4x(100, "bad VMAIL_POP3_UIDL_FORMAT: ", x, ": ", why);
+    uidl_format = x;
+  }
   signal(SIGPIPE, SIG_IGN);
   /* a client that stops reading: each write may block at most the autologout time */
   if (pop3_output_init(timeout) < 0) strerr_diefu1sys(111, "set a SIGALRM handler");

@@ -15,7 +15,7 @@
 #include "db.h"
 #include "vmailctl.h"
 
-#define USAGE "vmailctl init"
+#define USAGE "vmailctl init [--grants]"
 #ifndef SQL_DIR_DEFAULT
 #define SQL_DIR_DEFAULT "/usr/local/share/vmail/sql"   /* the Makefile sets it from PREFIX */
 #endif
@@ -83,10 +83,22 @@ int ctl_init(int argc, char const *const *argv)
   stralloc path = STRALLOC_ZERO, names = STRALLOC_ZERO, migdir = STRALLOC_ZERO, lock = STRALLOC_ZERO;
   char const *sorted[MIGRATIONS_MAX];
   size_t count, pos = 0;
-  int n;
-  (void)argv;
-  if (argc != 1) strerr_dieusage(CTL_USAGE, USAGE);
+  int n, grants = argc == 2 && !strcmp(argv[1], "--grants");
+  if (argc != 1 && !grants) strerr_dieusage(CTL_USAGE, USAGE);
   if (!dir || !*dir) dir = SQL_DIR_DEFAULT;
+  if (grants)
+  {
+    /* as the MariaDB administrator: the database, its tables, then the accounts */
+    stralloc create = STRALLOC_ZERO;
+    char const *db = ctl_grants_dbname();
+    db_role_root();
+    if (!stralloc_copys(&create, "CREATE DATABASE IF NOT EXISTS `") || !stralloc_cats(&create, db)
+        || !stralloc_cats(&create, "`; USE `") || !stralloc_cats(&create, db) || !stralloc_cats(&create, "`")
+        || !stralloc_0(&create)) strerr_diefu1sys(CTL_TEMP, "allocate");
+    n = db_exec_script(create.s);
+    if (n < 0) ctl_die_db(n, "create the database");
+    stralloc_free(&create);
+  }
 
   /* two inits at once would both apply the same migration */
   n = db_exec(LOCK_SQL, 0, 0, &lock);
@@ -120,6 +132,7 @@ int ctl_init(int argc, char const *const *argv)
     if (n < 0) ctl_die_db(n, "record the migration");
     put("migration "); put(sorted[i]); put(": applied\n");
   }
+  if (grants) ctl_grants();
   n = db_exec(UNLOCK_SQL, 0, 0, 0);
   if (n < 0) ctl_die_db(n, "release the init lock");
   if (!buffer_flush(buffer_1)) strerr_diefu1sys(CTL_TEMP, "write to stdout");

@@ -6,7 +6,7 @@
 #include "db.h"
 #include "vmailctl.h"
 
-#define USAGE "vmailctl init | domain add|del|list ... | user add|del|list|passwd ... | alias add|del|list ... | query address | queue list|flush|delete ..."
+#define USAGE "vmailctl init [--grants] | domain add|del|list ... | user add|del|list|passwd ... | alias add|del|list ... | query address | queue list|flush|delete ... | check | migrate [--rollback] | dovecot-uidlist dir..."
 
 static struct { char const *name; int (*run)(int, char const *const *); } const groups[] =
 {
@@ -16,6 +16,9 @@ static struct { char const *name; int (*run)(int, char const *const *); } const 
   { "alias", ctl_alias },
   { "query", ctl_query },
   { "queue", ctl_queue },
+  { "dovecot-uidlist", ctl_dovecot_uidlist },
+  { "migrate", ctl_migrate },
+  { "check", ctl_check },
 };
 
 void ctl_die_db(int status, char const *doing)
@@ -26,6 +29,7 @@ void ctl_die_db(int status, char const *doing)
 int main(int argc, char const *const *argv)
 {
   PROG = "vmailctl";
+  ctl_envdir();
   db_role_admin();
   if (argc < 2) strerr_dieusage(CTL_USAGE, USAGE);
   for (size_t i = 0; i < sizeof groups / sizeof *groups; i++)

@@ -1,5 +1,6 @@
 /* user.c: vmailctl user add|del|list|passwd. Addresses are stored
  * lowercased; the password column holds a crypt(3) string. */
+#include <stdlib.h>
 #include <string.h>
 #include <skalibs/buffer.h>
 #include <skalibs/stralloc.h>
@@ -147,6 +148,10 @@ int ctl_user(int argc, char const *const *argv)
   int r;
   if (!ctl_args(argc, argv, &a, takes_scheme ? &scheme : 0)) strerr_dieusage(CTL_USAGE, USAGE);
   if (takes_scheme && !a.n) strerr_dieusage(CTL_USAGE, USAGE);
+  /* SHA512-CRYPT unless told: the tutorial's Dovecot reads only that while
+     it may still share the table (a migration's rollback) */
+  if (!scheme) scheme = getenv("VMAIL_PASSWORD_SCHEME");
+  if (!scheme || !*scheme) scheme = CTL_SCHEME_DEFAULT;
   check_scheme(scheme);
   if (!strcmp(verb, "add")) r = add(&a, scheme);
   else if (!strcmp(verb, "passwd")) r = passwd(&a, scheme);
