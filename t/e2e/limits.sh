@@ -13,6 +13,9 @@ DELAY=300   # VMAIL_AUTH_FAIL_DELAY for this instance, milliseconds
 oneTimeSetUp() {
   # the guessing limit keeps its defaults (5 per 60 s); small connection limits
   export VMAIL_AUTH_FAIL_DELAY=$DELAY
+  # the guesses are plaintext logins on the plain ports: what is counted is
+  # the same over TLS (t/e2e/tls.sh), and a test client without TLS is simpler
+  export VMAIL_AUTH_PLAINTEXT=1
   export VMAIL_SMTP_CONCURRENCY=5 VMAIL_SMTP_CONCURRENCY_PER_IP=3
   export VMAIL_SUBMISSION_CONCURRENCY_PER_IP=2 VMAIL_POP3_CONCURRENCY_PER_IP=2 VMAIL_IMAP_CONCURRENCY_PER_IP=2
   # the default rules, and a trusted address with a limit of its own
