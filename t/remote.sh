@@ -249,6 +249,21 @@ RCPT TO:<d@one.example>" "$(grep RCPT "$(sunk relayed 127.0.2.21)")"
   assertTrue "one connection for the relayed ones" "grep -q '^connection qid=[0-9.]* domain=\* relay=127.0.2.21\[127.0.2.21\]:$P tls=none result=sent' '$T_TMP/send.log'"
 }
 
+testSendKeepsThePerDomainLimit() {
+  rm -f "$T_TMP/127.0.2.50/most"
+  # queued first, so that the runner finds all three at once
+  for i in 1 2 3; do SUBJECT=limited-$i inject postmaster@example.com "l$i@slow.example"; done
+  VMAIL_REMOTE_DOMAIN_CONCURRENCY=1 VMAIL_REMOTE_TIMEOUT=20 start_send
+  assertTrue "all delivered" "wait_until 60 queue_empty"
+  assertEquals "one connection at a time to slow.example" 1 "$(cat "$T_TMP/127.0.2.50/most")"
+  stop_send
+  rm -f "$T_TMP/127.0.2.50/most"
+  for i in 4 5 6; do SUBJECT=limited-$i inject postmaster@example.com "l$i@slow.example"; done
+  VMAIL_REMOTE_DOMAIN_CONCURRENCY=3 VMAIL_REMOTE_TIMEOUT=20 start_send
+  assertTrue "all delivered" "wait_until 60 queue_empty"
+  assertEquals "in parallel when allowed" 3 "$(cat "$T_TMP/127.0.2.50/most")"
+}
+
 testSendBouncesRemoteRefusalWithRemoteMTA() {
   rm -rf "$PMBOX"
   start_send
