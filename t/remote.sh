@@ -52,10 +52,12 @@ oneTimeSetUp() {
     'tls.example. MX 10 mx.tls.example.' 'mx.tls.example. A 127.0.2.48' \
     'smart.example. A 127.0.2.49' \
     'slow.example. MX 10 mx.slow.example.' 'mx.slow.example. A 127.0.2.50' \
+    'v6.example. MX 10 mx.v6.example.' 'mx.v6.example. AAAA ::1' \
+    'dual.example. MX 10 mx.dual.example.' 'mx.dual.example. AAAA ::1' 'mx.dual.example. A 127.0.2.21' \
     'nomx.example. A 127.0.2.21' 'null.example. MX 0 .' || return 1
   sink 127.0.2.21 ok && sink 127.0.2.32 ok && sink 127.0.2.41 silent && sink 127.0.2.42 brokentls &&
   sink 127.0.2.43 size && sink 127.0.2.44 noutf8 && sink 127.0.2.45 data5xx && sink 127.0.2.46 helo &&
-  sink 127.0.2.47 mail5xx && sink 127.0.2.50 slow && sink 127.0.2.48 ok --tls "$T_TMP/tls/cert.pem" "$T_TMP/tls/key.pem" &&
+  sink 127.0.2.47 mail5xx && sink 127.0.2.50 slow && sink ::1 ok && sink 127.0.2.48 ok --tls "$T_TMP/tls/cert.pem" "$T_TMP/tls/key.pem" &&
   sink 127.0.2.49 ok --tls "$T_TMP/tls/cert.pem" "$T_TMP/tls/key.pem" --auth 'relay:se cret'
 }
 
@@ -109,6 +111,12 @@ testEachRecipientGetsItsOwnResult() {
   assertEquals "451 4.2.1 try later" "$(field "$out" 4 1)"
   assertEquals "550 5.1.1 no such user here" "$(field "$out" 4 2)"
   assertEquals "argument order kept" "good@ok.example" "$(field "$out" 2 3)"
+}
+
+testIPv6() {
+  assertEquals "AAAA first, then A" "mx.dual.example 10 port=$P ::1 127.0.2.21" "$(vmail-remote -n dual.example)"
+  out=$(remote v6.example a@vmail.example u@v6.example)
+  assertEquals "r	u@v6.example	mx.v6.example[::1]:$P	250 2.0.0 queued as 1" "$out"
 }
 
 testNextMXWhenTheFirstRefusesConnections() {
