@@ -174,6 +174,17 @@ testHELOWhenEHLOIsUnknown() {
   assertTrue "HELO sent" "grep -q '^HELO out.vmail.example$' '$T_TMP/127.0.2.46/commands'"
 }
 
+testTooManyHopsIsALoop() {
+  awk 'BEGIN { for (i = 0; i < 101; i++) printf "Received: from hop%d by hop%d; Fri, 4 Dec 2026 10:00:00 +0000\n", i, i + 1; printf "Subject: loop\n\nround and round\n" }' > "$T_TMP/msg"
+  out=$(remote ok.example a@vmail.example u@ok.example)
+  assertEquals "h" "$(field "$out" 1 1)"
+  assertContains "$(field "$out" 4 1)" "5.4.6 mail loop"
+  sed -i 1d "$T_TMP/msg"
+  out=$(remote ok.example a@vmail.example u@ok.example)
+  rm -f "$T_TMP/msg"
+  assertEquals "100 hops still go" "r" "$(field "$out" 1 1)"
+}
+
 testOwnNameIsNeverAHop() {
   out=$(VMAIL_HOSTNAME=mx.ok.example remote ok.example a@vmail.example u@ok.example)
   assertEquals "h" "$(field "$out" 1 1)"
