@@ -52,10 +52,12 @@ oneTimeSetUp() {
     'tls.example. MX 10 mx.tls.example.' 'mx.tls.example. A 127.0.2.48' \
     'smart.example. A 127.0.2.49' \
     'slow.example. MX 10 mx.slow.example.' 'mx.slow.example. A 127.0.2.50' \
+    'v6.example. MX 10 mx.v6.example.' 'mx.v6.example. AAAA ::1' \
+    'dual.example. MX 10 mx.dual.example.' 'mx.dual.example. AAAA ::1' 'mx.dual.example. A 127.0.2.21' \
     'nomx.example. A 127.0.2.21' 'null.example. MX 0 .' || return 1
   sink 127.0.2.21 ok && sink 127.0.2.32 ok && sink 127.0.2.41 silent && sink 127.0.2.42 brokentls &&
   sink 127.0.2.43 size && sink 127.0.2.44 noutf8 && sink 127.0.2.45 data5xx && sink 127.0.2.46 helo &&
-  sink 127.0.2.47 mail5xx && sink 127.0.2.50 slow && sink 127.0.2.48 ok --tls "$T_TMP/tls/cert.pem" "$T_TMP/tls/key.pem" &&
+  sink 127.0.2.47 mail5xx && sink 127.0.2.50 slow && sink ::1 ok && sink 127.0.2.48 ok --tls "$T_TMP/tls/cert.pem" "$T_TMP/tls/key.pem" &&
   sink 127.0.2.49 ok --tls "$T_TMP/tls/cert.pem" "$T_TMP/tls/key.pem" --auth 'relay:se cret'
 }
 
@@ -111,6 +113,12 @@ testEachRecipientGetsItsOwnResult() {
   assertEquals "argument order kept" "good@ok.example" "$(field "$out" 2 3)"
 }
 
+testIPv6() {
+  assertEquals "AAAA first, then A" "mx.dual.example 10 port=$P ::1 127.0.2.21" "$(vmail-remote -n dual.example)"
+  out=$(remote v6.example a@vmail.example u@v6.example)
+  assertEquals "r	u@v6.example	mx.v6.example[::1]:$P	250 2.0.0 queued as 1" "$out"
+}
+
 testNextMXWhenTheFirstRefusesConnections() {
   out=$(remote twomx.example a@vmail.example u@twomx.example)
   assertEquals "r" "$(field "$out" 1 1)"
@@ -164,6 +172,17 @@ testHELOWhenEHLOIsUnknown() {
   out=$(remote helo.example a@vmail.example u@helo.example)
   assertEquals "r" "$(field "$out" 1 1)"
   assertTrue "HELO sent" "grep -q '^HELO out.vmail.example$' '$T_TMP/127.0.2.46/commands'"
+}
+
+testTooManyHopsIsALoop() {
+  awk 'BEGIN { for (i = 0; i < 101; i++) printf "Received: from hop%d by hop%d; Fri, 4 Dec 2026 10:00:00 +0000\n", i, i + 1; printf "Subject: loop\n\nround and round\n" }' > "$T_TMP/msg"
+  out=$(remote ok.example a@vmail.example u@ok.example)
+  assertEquals "h" "$(field "$out" 1 1)"
+  assertContains "$(field "$out" 4 1)" "5.4.6 mail loop"
+  sed -i 1d "$T_TMP/msg"
+  out=$(remote ok.example a@vmail.example u@ok.example)
+  rm -f "$T_TMP/msg"
+  assertEquals "100 hops still go" "r" "$(field "$out" 1 1)"
 }
 
 testOwnNameIsNeverAHop() {
@@ -247,6 +266,21 @@ RCPT TO:<b@two.example>
 RCPT TO:<d@one.example>" "$(grep RCPT "$(sunk relayed 127.0.2.21)")"
   assertEquals "a domain with its own line goes by MX" "RCPT TO:<c@twomx.example>" "$(grep RCPT "$(sunk relayed 127.0.2.32)")"
   assertTrue "one connection for the relayed ones" "grep -q '^connection qid=[0-9.]* domain=\* relay=127.0.2.21\[127.0.2.21\]:$P tls=none result=sent' '$T_TMP/send.log'"
+}
+
+testSendKeepsThePerDomainLimit() {
+  rm -f "$T_TMP/127.0.2.50/most"
+  # queued first, so that the runner finds all three at once
+  for i in 1 2 3; do SUBJECT=limited-$i inject postmaster@example.com "l$i@slow.example"; done
+  VMAIL_REMOTE_DOMAIN_CONCURRENCY=1 VMAIL_REMOTE_TIMEOUT=20 start_send
+  assertTrue "all delivered" "wait_until 60 queue_empty"
+  assertEquals "one connection at a time to slow.example" 1 "$(cat "$T_TMP/127.0.2.50/most")"
+  stop_send
+  rm -f "$T_TMP/127.0.2.50/most"
+  for i in 4 5 6; do SUBJECT=limited-$i inject postmaster@example.com "l$i@slow.example"; done
+  VMAIL_REMOTE_DOMAIN_CONCURRENCY=3 VMAIL_REMOTE_TIMEOUT=20 start_send
+  assertTrue "all delivered" "wait_until 60 queue_empty"
+  assertEquals "in parallel when allowed" 3 "$(cat "$T_TMP/127.0.2.50/most")"
 }
 
 testSendBouncesRemoteRefusalWithRemoteMTA() {

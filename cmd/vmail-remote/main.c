@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <skalibs/buffer.h>
 #include <skalibs/djbunix.h>
@@ -15,6 +16,7 @@
 
 #define USAGE "vmail-remote [-n] domain [sender recipient...]"
 #define MESSAGE_MAX (1024UL * 1024 * 1024)   /* bytes read from fd 0 */
+#define HOPS_MAX 100                          /* Received fields before we call it a loop (RFC 5321 6.3) */
 
 static void drop_root(void)
 {
@@ -51,6 +53,20 @@ static void wire(stralloc const *in, struct job *job)
   }
   if (!bol && !stralloc_cats(&job->wire, "\r\n")) strerr_diefu1sys(111, "allocate");
   if (!stralloc_cats(&job->wire, ".\r\n")) strerr_diefu1sys(111, "allocate");
+}
+
+/* The Received fields of the message's header section. */
+static unsigned int hops(stralloc const *m)
+{
+  unsigned int n = 0;
+  for (size_t i = 0; i < m->len && m->s[i] != '\n' && m->s[i] != '\r'; )   /* bounded by the header */
+  {
+    char const *nl = memchr(m->s + i, '\n', m->len - i);
+    if (m->len - i >= 9 && !strncasecmp(m->s + i, "Received:", 9)) n++;
+    if (!nl) break;
+    i = (size_t)(nl - m->s) + 1;
+  }
+  return n;
 }
 
 static int bad_address(char const *a)
@@ -123,7 +139,7 @@ int main(int argc, char const *const *argv)
   stralloc msg = STRALLOC_ZERO;
   subgetopt l = SUBGETOPT_ZERO;
   char host[256];
-  int shownly = 0, opt;
+  int shownly = 0, opt, loop;
   PROG = "vmail-remote";
   while ((opt = subgetopt_r(argc, argv, "n", &l)) != -1)
   {
@@ -145,17 +161,23 @@ int main(int argc, char const *const *argv)
   if (!slurp(&msg, 0)) strerr_diefu1sys(111, "read the message");
   if (msg.len > MESSAGE_MAX) strerr_dief1x(111, "message too large to send");
   wire(&msg, &job);
-  stralloc_free(&msg);
+  loop = hops(&msg) > HOPS_MAX;
   for (unsigned int i = 0; i < job.nrcpt; i++)
   {
     job.rcpt[i].addr = argv[2 + i];
-    if (bad_address(argv[2 + i]) || bad_address(job.sender))
+    if (loop)
+    {
+      job.rcpt[i].kind = 'h';
+      snprintf(job.rcpt[i].text, sizeof job.rcpt[i].text, "5.4.6 mail loop: more than %u Received fields", HOPS_MAX);
+    }
+    else if (bad_address(argv[2 + i]) || bad_address(job.sender))
     {
       job.rcpt[i].kind = 'h';
       snprintf(job.rcpt[i].text, sizeof job.rcpt[i].text, "5.1.3 %s address has characters SMTP cannot carry",
                bad_address(job.sender) ? "the sender" : "this");
     }
   }
+  stralloc_free(&msg);
   deliver(&job);
   report(&job);
   return 0;

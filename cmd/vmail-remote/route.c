@@ -148,6 +148,12 @@ int route_find(struct job const *job, struct route *r, char *why, size_t whylen)
     snprintf(why, whylen, "4.3.5 %s/routes: %s", routes_etc(), errno == EINVAL ? "unknown tls= setting" : strerror(errno));
     return -1;
   }
+  if (!strcmp(job->domain, "*") && (!f || !*host))
+  {
+    /* the routes changed since vmail-send read them: try again */
+    snprintf(why, whylen, "4.3.5 %s/routes has no relay on its * line any more", routes_etc());
+    return -1;
+  }
   if (f && *host)
   {
     if (parse_host(host, r) < 0) { snprintf(why, whylen, "4.3.5 bad host in the route for %s: %s", job->domain, host); return -1; }

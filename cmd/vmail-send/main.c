@@ -265,6 +265,12 @@ static long retry_delay(unsigned int tries)
  * the event loop waits meanwhile. */
 static time_t db_down_until;
 
+/* The last domain asked about and the answer, for one turn of the loop
+ * (run_due forgets it): recipients waiting for a remote slot are looked at
+ * on every turn. */
+static char memo[ENVELOPE_ADDR_MAX + 1];
+static int memo_local;
+
 /* Is the recipient's domain one of ours? 1 yes, 0 no, -1 database trouble
  * (why says what). */
 static int local_domain(char const *rcpt, char const **why)
@@ -279,8 +285,14 @@ static int local_domain(char const *rcpt, char const **why)
   if (time(0) < db_down_until) return -1;
   snprintf(domain, sizeof domain, "%s", at + 1);
   for (char *d = domain; *d; d++) if (*d >= 'A' && *d <= 'Z') *d += 'a' - 'A';
+  if (*memo && !strcmp(memo, domain)) return memo_local;
   n = db_exec(DOMAIN_SQL, params, 1, 0);
-  if (n >= 0) return n > 0;
+  if (n >= 0)
+  {
+    snprintf(memo, sizeof memo, "%s", domain);
+    memo_local = n > 0;
+    return n > 0;
+  }
   snprintf(down_why, sizeof down_why, "%s", db_error());
   db_down_until = time(0) + DB_PAUSE;
   return -1;
@@ -604,6 +616,7 @@ static void round_end(struct msg *m, time_t now)
  * round in *wake. */
 static void run_due(time_t now, time_t *wake)
 {
+  memo[0] = 0;
   for (size_t i = 0; i < nmsgs; )
   {
     struct msg *m = msgs[i];

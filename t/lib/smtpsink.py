@@ -4,8 +4,8 @@
   smtpsink.py ADDR PORT DIR [MODE] [--tls CERT KEY] [--auth USER:PASS]
 
 Writes each accepted message to DIR/N.eml (the bytes between DATA and the
-final dot, undotted), its envelope to DIR/N.env, and every command line to
-DIR/commands. Recipients whose local part begins with "temp" get 451, with
+final dot, undotted), its envelope to DIR/N.env, every command line to
+DIR/commands, and the most sessions it ever had at once to DIR/most. Recipients whose local part begins with "temp" get 451, with
 "bad" 550. MODE changes the rest:
   ok          ESMTP with PIPELINING SIZE 8BITMIME SMTPUTF8 ENHANCEDSTATUSCODES
   data5xx     554 after the message
@@ -30,6 +30,7 @@ if '--auth' in sys.argv:
 os.makedirs(out, exist_ok=True)
 lock = threading.Lock()
 count = [0]
+sessions = [0, 0]   # now, most
 
 
 def log(line):
@@ -133,11 +134,17 @@ def session(conn):
 
 
 def serve(c):
+    with lock:
+        sessions[0] += 1
+        sessions[1] = max(sessions)
+        open(os.path.join(out, 'most'), 'w').write('%d\n' % sessions[1])
     try:
         session(c)
     except Exception as e:
         log('! %s' % e)
     finally:
+        with lock:
+            sessions[0] -= 1
         try:
             c.close()
         except Exception:
