@@ -5,8 +5,11 @@
  * else a generated one written there first. So no secret passes through a
  * shell, a second run changes nothing, and a file an administrator wrote
  * wins. Each account ends with exactly those rights (others are revoked).
- * The files get their owners and modes: the lookup account's is
- * readable by the mail group (VMAIL_GID), the others by root only. */
+ * The files get their owners and modes: the lookup account's belongs to
+ * the mail user (VMAIL_UID) with the SMTP sessions' group (VMAIL_SMTPD_GID,
+ * else VMAIL_GID), mode 0640: the resolver runs as the one, and a session
+ * whose resolver socket is down looks up directly as the other. The others
+ * are root's alone, mode 0600. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -95,15 +98,19 @@ static void generate(stralloc *pw)
 }
 
 /* The owner and mode a password file gets. */
-static void owner(enum kind k, gid_t *gid, mode_t *mode)
+static void owner(enum kind k, uid_t *uid, gid_t *gid, mode_t *mode)
 {
-  char const *g = getenv("VMAIL_GID");
+  char const *u = getenv("VMAIL_UID");
+  char const *g = getenv("VMAIL_SMTPD_GID");
   unsigned int n;
-  *gid = 0; *mode = 0600;
-  if (k == LOOKUP && g && uint0_scan(g, &n)) { *gid = n; *mode = 0640; }
+  *uid = 0; *gid = 0; *mode = 0600;
+  if (k != LOOKUP) return;
+  if (!g || !*g) g = getenv("VMAIL_GID");
+  if (g && uint0_scan(g, &n)) { *gid = n; *mode = 0640; }
+  if (u && uint0_scan(u, &n)) *uid = n;
 }
 
-static void write_file(char const *file, char const *pw, gid_t gid, mode_t mode)
+static void write_file(char const *file, char const *pw, uid_t uid, gid_t gid, mode_t mode)
 {
   stralloc tmp = STRALLOC_ZERO;
   size_t len = strlen(pw);
@@ -113,7 +120,7 @@ static void write_file(char const *file, char const *pw, gid_t gid, mode_t mode)
   unlink(tmp.s);
   fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) strerr_diefu2sys(CTL_TEMP, "create ", tmp.s);
-  if ((!geteuid() && fchown(fd, 0, gid) < 0) || fchmod(fd, mode) < 0
+  if ((!geteuid() && fchown(fd, uid, gid) < 0) || fchmod(fd, mode) < 0
       || write(fd, pw, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0)
     strerr_diefu2sys(CTL_TEMP, "write ", tmp.s);
   if (close(fd) < 0 || rename(tmp.s, file) < 0) strerr_diefu2sys(CTL_TEMP, "write ", file);
@@ -123,8 +130,8 @@ static void write_file(char const *file, char const *pw, gid_t gid, mode_t mode)
 /* pw: the file's first line, or a new password written there. 1 if new. */
 static int password(char const *file, enum kind k, stralloc *pw)
 {
-  gid_t gid; mode_t mode;
-  owner(k, &gid, &mode);
+  uid_t uid; gid_t gid; mode_t mode;
+  owner(k, &uid, &gid, &mode);
   pw->len = 0;
   if (openreadfileclose(file, pw, PASSWORD_FILE_MAX))
   {
@@ -134,13 +141,13 @@ static int password(char const *file, enum kind k, stralloc *pw)
     if (!n) strerr_dief2x(CTL_REFUSED, "empty password file: ", file);
     if (memchr(pw->s, 0, n)) strerr_dief2x(CTL_REFUSED, "NUL byte in password file: ", file);
     if (!stralloc_0(pw)) strerr_diefu1sys(CTL_TEMP, "allocate");
-    if (!geteuid() && chown(file, 0, gid) < 0) strerr_diefu2sys(CTL_TEMP, "chown ", file);
+    if (!geteuid() && chown(file, uid, gid) < 0) strerr_diefu2sys(CTL_TEMP, "chown ", file);
     if (chmod(file, mode) < 0) strerr_diefu2sys(CTL_TEMP, "chmod ", file);
     return 0;
   }
   if (errno != ENOENT) strerr_diefu2sys(CTL_TEMP, "read ", file);
   generate(pw);
-  write_file(file, pw->s, gid, mode);
+  write_file(file, pw->s, uid, gid, mode);
   return 1;
 }
 

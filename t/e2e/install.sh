@@ -74,11 +74,24 @@ in_box_of() { grep -rlF "$2" "/var/mail/vhosts/example.com/$1/new" "/var/mail/vh
 cat > "$T_TMP/read.py" <<'PY'
 # read.py imap|pop3 PORT USER PASSWORD [FOLDER]: what a client sees.
 # imap: "UIDVALIDITY n", then "uid flags..." sorted (no \Recent); pop3: "uidl".
-import imaplib, poplib, sys
+# READ_TLS (Dovecot has none here; vmail needs it for a login): "implicit"
+# (993, 995) or "starttls" (STARTTLS, STLS), to HOST (mail.example.com,
+# /etc/hosts: 127.0.0.1) verified by the CA in READ_CA.
+import imaplib, os, poplib, ssl, sys
 proto, port, user, pw = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+tls = os.environ.get("READ_TLS", "")
+host = "mail.example.com" if tls else "127.0.0.1"
+ctx = ssl.create_default_context(cafile=os.environ.get("READ_CA")) if tls else None
+def session(plain, secure, upgrade, kw):
+    if tls == "implicit":
+        return secure(host, port, **{kw: ctx})
+    c = plain(host, port)
+    if tls:
+        getattr(c, upgrade)(**{kw: ctx})
+    return c
 if proto == "imap":
     folder = sys.argv[5] if len(sys.argv) > 5 else "INBOX"
-    m = imaplib.IMAP4("127.0.0.1", port)
+    m = session(imaplib.IMAP4, imaplib.IMAP4_SSL, "starttls", "ssl_context")
     m.login(user, pw)
     typ, _ = m.select(folder, readonly=True)
     assert typ == "OK", typ
@@ -93,20 +106,51 @@ if proto == "imap":
         print(uid, " ".join(flags))
     m.logout()
 else:
-    p = poplib.POP3("127.0.0.1", port)
+    p = session(poplib.POP3, poplib.POP3_SSL, "stls", "context")
     p.user(user); p.pass_(pw)
     for line in p.uidl()[1]:
         print(line.decode().split()[1])
     p.quit()
 PY
-imap_view() { python3 "$T_TMP/read.py" imap 143 "$@"; }
-pop3_view() { python3 "$T_TMP/read.py" pop3 110 "$@"; }
+# the test's CA and the certificate it signs for mail.example.com, where
+# certbot puts the administrator's (the README's steps point there)
+CA=$T_TMP/ca.pem LIVE=/etc/letsencrypt/live/mail.example.com
+make_certificate() {
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=vmail install test CA" \
+    -keyout "$T_TMP/ca.key" -out "$CA" 2>/dev/null || return 1
+  mkdir -p "$LIVE" && chmod 700 /etc/letsencrypt/live || return 1
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=mail.example.com" -keyout "$LIVE/privkey.pem" \
+    -out "$T_TMP/cert.csr" 2>/dev/null || return 1
+  printf 'subjectAltName = DNS:mail.example.com\n' > "$T_TMP/cert.ext"
+  openssl x509 -req -in "$T_TMP/cert.csr" -CA "$CA" -CAkey "$T_TMP/ca.key" -CAcreateserial \
+    -days 30 -extfile "$T_TMP/cert.ext" -out "$LIVE/fullchain.pem" 2>/dev/null || return 1
+  chmod 600 "$LIVE/privkey.pem"
+  # the system trusts the CA, as it trusts a public one (vmailctl migrate
+  # verifies the server it starts with the system's CAs)
+  mkdir -p /usr/local/share/ca-certificates &&
+    cp "$CA" /usr/local/share/ca-certificates/vmail-install-test.crt &&
+    update-ca-certificates >/dev/null 2>&1 || return 1
+  printf '127.0.0.1 mail.example.com\n' >> /etc/hosts
+}
 
-# IMAP commands as postmaster on port 143: imap_do 'STORE ...' ...
+# vmail takes passwords only over TLS: while Dovecot serves (the seed, after
+# the rollback), in the clear; else over implicit TLS (IMAP on 993, as
+# Thunderbird does) and STLS (POP3 on 110), or as READ_TLS says
+read_tls() { pgrep -x dovecot >/dev/null && echo "" || echo "${1:-implicit}"; }
+imap_view() {
+  tls=$(read_tls) port=143; [ "$tls" = implicit ] && port=993
+  READ_TLS=$tls READ_CA=$CA python3 "$T_TMP/read.py" imap $port "$@"
+}
+pop3_view() { READ_TLS=$(read_tls starttls) READ_CA=$CA python3 "$T_TMP/read.py" pop3 110 "$@"; }
+
+# IMAP commands as postmaster: imap_do 'STORE ...' ...
 imap_do() {
-  python3 - "$@" <<'PY'
-import imaplib, sys
-m = imaplib.IMAP4("127.0.0.1", 143)
+  READ_TLS=$(read_tls) READ_CA=$CA python3 - "$@" <<'PY'
+import imaplib, os, ssl, sys
+if os.environ["READ_TLS"]:
+    m = imaplib.IMAP4_SSL("mail.example.com", 993, ssl_context=ssl.create_default_context(cafile=os.environ["READ_CA"]))
+else:
+    m = imaplib.IMAP4("127.0.0.1", 143)
 m.login("postmaster@example.com", "password")
 m.select("INBOX")
 for c in sys.argv[1:]:
@@ -118,10 +162,18 @@ m.logout()
 PY
 }
 
+# swaks to mail.example.com over TLS, the certificate verified by the CA:
+# smtp_tls PORT RCPT HEADER-TEXT [swaks options] (--tls or --tls-on-connect)
+smtp_tls() {
+  port=$1 rcpt=$2 text=$3; shift 3
+  swaks --server mail.example.com:$port --tls-verify --tls-ca-path "$CA" --from "${FROM:-someone@example.org}" \
+    --to "$rcpt" --header "Subject: $text" --body "$text" --silent 2 "$@" >"$T_TMP/swaks.err" 2>&1
+}
+
 smtp_to() {   # PORT RCPT HEADER-TEXT [swaks options]
   port=$1 rcpt=$2 text=$3; shift 3
   swaks --server 127.0.0.1:$port --from someone@example.org --to "$rcpt" \
-    --header "Subject: $text" --body "$text" --silent 2 "$@" >/dev/null 2>"$T_TMP/swaks.err"
+    --header "Subject: $text" --body "$text" --silent 2 "$@" >"$T_TMP/swaks.err" 2>&1
 }
 
 oneTimeSetUp() {
@@ -145,7 +197,9 @@ SQL
   ln -s "$SEED/db.sock" /run/mysqld/mysqld.sock
   mount --bind "$SEED/vhosts" /var/mail/vhosts
   printf 'password\n' > "$T_TMP/postmaster.pw"
+  make_certificate || { echo "making the certificate failed"; return 1; }
   # mail Dovecot delivered and numbered: 4 messages, flags, a keyword, a gap
+  wait_until 30 'answers 25' || { echo "Postfix does not answer on 25"; return 1; }
   for i in 1 2 3 4; do
     smtp_to 25 postmaster@example.com "old-$i" || { echo "Postfix refused old-$i:"; cat "$T_TMP/swaks.err"; return 1; }
   done
@@ -176,10 +230,10 @@ test1SeedIsTheTutorials() {
 }
 
 test2ReadmeInstallSteps() {
-  # TLS: switch when merged (the README's VMAIL_AUTH_PLAINTEXT step becomes
-  # its certificate step: VMAIL_TLS_CERT, VMAIL_TLS_KEY)
   readme_block "Installing it on the tutorial's server" > "$T_TMP/steps.sh"
   assertContains "the README's steps" "$(cat "$T_TMP/steps.sh")" "make install"
+  assertContains "the README's steps" "$(cat "$T_TMP/steps.sh")" "$LIVE/fullchain.pem > /etc/vmail/env/VMAIL_TLS_CERT"
+  assertNotContains "no plaintext logins" "$(cat "$T_TMP/steps.sh")" "VMAIL_AUTH_PLAINTEXT"
   (cd "$SRC" && admin sh -ex "$T_TMP/steps.sh") > "$LOG" 2>&1
   rc=$?
   assertEquals "the steps ran: $(tail -n 30 "$LOG")" 0 $rc
@@ -192,7 +246,12 @@ test2ReadmeInstallSteps() {
   assertTrue "vmail.service" "[ -f /etc/systemd/system/vmail.service ]"
   assertEquals "spool" "700 vmail" "$(stat -c '%a %U' /var/spool/vmail)"
   assertEquals "admin.pw" "600 root" "$(stat -c '%a %U' /etc/vmail/admin.pw)"
-  assertEquals "lookup.pw" "640 vmail" "$(stat -c '%a %G' /etc/vmail/lookup.pw)"
+  assertEquals "lookup.pw: the resolver's and the sessions'" "640 vmail vmaild" "$(stat -c '%a %U %G' /etc/vmail/lookup.pw)"
+  assertEquals "the sessions' uid" "$(id -u vmaild)" "$(cat /etc/vmail/env/VMAIL_SMTPD_UID)"
+  assertEquals "the TLS engine's uid" "$(id -u vmailtls)" "$(cat /etc/vmail/env/VMAIL_TLS_UID)"
+  assertFalse "logins run as nobody" "[ -e /etc/vmail/env/VMAIL_LOGIN_UID ]"
+  assertEquals "limits" /run/vmail/limits "$(cat /etc/vmail/env/VMAIL_LIMITS_DIR)"
+  assertFalse "no plaintext logins" "[ -e /etc/vmail/env/VMAIL_AUTH_PLAINTEXT ]"
   assertEquals "sendmail is vmail's" /usr/local/bin/vmail-sendmail "$(readlink /usr/sbin/sendmail)"
   assertContains "Postfix's moved aside" "$(dpkg-divert --list /usr/sbin/sendmail)" "sendmail.before-vmail"
   # Dovecot's settings carried over
@@ -204,6 +263,9 @@ test2ReadmeInstallSteps() {
   assertFalse "Postfix stopped" "pgrep -f $SEED/postfix >/dev/null"
   assertFalse "Dovecot stopped" "pgrep -x dovecot >/dev/null"
   assertTrue "vmail's SMTP" "pgrep -f 'tcpserver.*vmail-smtpd' >/dev/null"
+  assertContains "$(cat "$LOG")" "vmail migrate: port 993 answers"
+  assertContains "$(cat "$LOG")" "IMAP answers over TLS (port 993, the certificate verified) and postmaster@example.com logs in"
+  for p in 465 993 995; do assertTrue "port $p" "answers $p"; done
   # make install again changes no setting
   echo 7 > /etc/vmail/env/VMAIL_SMTP_CONCURRENCY
   (cd "$SRC" && admin make install PREFIX=/usr/local) > "$T_TMP/again.log" 2>&1
@@ -218,21 +280,81 @@ test3TutorialsTestsAgainstVmail() {
   echo "hi from mail" | admin mail -s mail-one postmaster@example.com
   assertEquals "mail(1)" 0 $?
   assertTrue "mail(1) delivered" "wait_until 30 in_box mail-one"
-  # swaks on 25, and on 587 with AUTH
-  # TLS: switch when merged (submission over STARTTLS or 465, no VMAIL_AUTH_PLAINTEXT)
+  # swaks on 25 (and over STARTTLS), on 587 with STARTTLS and AUTH, on 465
   smtp_to 25 user2@example.com swaks-25
   assertEquals "swaks 25: $(cat "$T_TMP/swaks.err")" 0 $?
-  smtp_to 587 user2@example.com swaks-587 --auth PLAIN --auth-user postmaster@example.com --auth-password password
+  smtp_tls 25 user2@example.com swaks-25-tls --tls
+  assertEquals "swaks 25 STARTTLS: $(cat "$T_TMP/swaks.err")" 0 $?
+  FROM=postmaster@example.com smtp_tls 587 user2@example.com swaks-587 --tls --auth PLAIN --auth-user postmaster@example.com --auth-password password
   assertEquals "swaks 587: $(cat "$T_TMP/swaks.err")" 0 $?
-  smtp_to 587 user2@example.com swaks-587-noauth
+  FROM=postmaster@example.com smtp_tls 465 user2@example.com swaks-465 --tls-on-connect --auth PLAIN --auth-user postmaster@example.com --auth-password password
+  assertEquals "swaks 465: $(cat "$T_TMP/swaks.err")" 0 $?
+  FROM=postmaster@example.com smtp_tls 587 user2@example.com swaks-587-noauth --tls
   assertNotEquals "587 wants AUTH" 0 $?
-  assertTrue "delivered" "wait_until 30 'in_box_of user2 swaks-25 && in_box_of user2 swaks-587'"
+  smtp_to 587 user2@example.com swaks-587-clear --from postmaster@example.com --auth PLAIN --auth-user postmaster@example.com --auth-password password
+  assertNotEquals "no AUTH in the clear" 0 $?
+  assertTrue "delivered" "wait_until 30 'in_box_of user2 swaks-25 && in_box_of user2 swaks-25-tls && in_box_of user2 swaks-587 && in_box_of user2 swaks-465'"
+  assertContains "the Received line says TLS" "$(grep -rh -A2 '^Received:' /var/mail/vhosts/example.com/user2/new /var/mail/vhosts/example.com/user2/cur | tr -d '\n')" "TLS"
+}
+
+test3NoNetworkReaderIsRoot() {
+  # sessions held open after their handshake, before a login: IMAPS, POP3S,
+  # submission after STARTTLS
+  READ_CA=$CA python3 - "$T_TMP/held" <<'PY' &
+import imaplib, os, poplib, smtplib, ssl, sys, time
+ctx = ssl.create_default_context(cafile=os.environ["READ_CA"])
+i = imaplib.IMAP4_SSL("mail.example.com", 993, ssl_context=ctx)
+p = poplib.POP3_SSL("mail.example.com", 995, context=ctx)
+s = smtplib.SMTP("mail.example.com", 587); s.starttls(context=ctx); s.ehlo("held.example")
+open(sys.argv[1], "w").close()
+while os.path.exists(sys.argv[1]): time.sleep(0.05)
+PY
+  held=$!
+  assertTrue "sessions open" "wait_until 30 '[ -e $T_TMP/held ]'"
+  # every process that holds a server side of a connection to vmail
+  ss -Htnp state established '( sport = :25 or sport = :587 or sport = :465 or sport = :143 or sport = :993 or sport = :110 or sport = :995 )' |
+    grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u > "$T_TMP/readers"
+  assertTrue "some readers: $(ss -Htnp state established)" "[ -s $T_TMP/readers ]"
+  # root among them: only vmail-smtpd's partner (it keeps the connection
+  # it was started on but never reads it: lib/privsep.h), whose child, the
+  # parser that reads the session, is vmaild
+  uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$1/status"; }
+  while read -r p; do
+    if [ "$(uid_of "$p")" != 0 ]; then echo "$(uid_of "$p") $(cat /proc/$p/comm)"; continue; fi
+    parser=$(pgrep -P "$p" -x vmail-smtpd)
+    echo "0 $(cat /proc/$p/comm) with the parser ${parser:+$(uid_of "$parser")}"
+  done < "$T_TMP/readers" > "$T_TMP/reader-uids"
+  assertEquals "network readers as root: $(cat "$T_TMP/reader-uids")" "" \
+    "$(grep '^0 ' "$T_TMP/reader-uids" | grep -vx "0 vmail-smtpd with the parser $(id -u vmaild)")"
+  assertContains "the TLS engines" "$(cat "$T_TMP/reader-uids")" "$(id -u vmailtls) vmail-tlsd-io"
+  assertContains "the SMTP parser" "$(cat "$T_TMP/reader-uids")" "$(id -u vmaild) vmail-smtpd"
+  # the logins (on pipes from vmail-tlsd -i; comm is cut to 15 characters):
+  # the parser as nobody, beside its root partner ("0>" its child's uid)
+  uids() {
+    for p in $(pgrep -x "$1"); do
+      u=$(uid_of "$p")
+      [ "$u" = 0 ] && u="0>$(for c in $(pgrep -P "$p" -x "$1"); do uid_of "$c"; done)"
+      echo "$u"
+    done | sort -u | tr '\n' ' '
+  }
+  nobody=$(id -u nobody)
+  assertEquals "IMAP logins as nobody" "0>$nobody $nobody " "$(uids vmail-imap-logi)"
+  assertEquals "POP3 logins as nobody" "0>$nobody $nobody " "$(uids vmail-pop3-logi)"
+  assertContains "the SMTP parser as vmaild" "$(uids vmail-smtpd)" "$(id -u vmaild) "
+  assertEquals "vmail-send as vmail" "5000 " "$(uids vmail-send)"
+  assertEquals "the resolver as vmail" "5000 " "$(uids vmail-resolve)"
+  assertEquals "its socket: vmail, group vmaild" "660 vmail vmaild" "$(stat -c '%a %U %G' /run/vmail/resolve.sock)"
+  rm -f "$T_TMP/held"; wait $held
 }
 
 test4OldMailKeepsUidsFlagsUidls() {
-  # TLS: switch when merged (IMAP and POP3 logins without TLS need VMAIL_AUTH_PLAINTEXT)
   imap_view postmaster@example.com password > "$T_TMP/vmail.imap"
-  assertEquals "vmail's IMAP" 0 $?
+  assertEquals "vmail's IMAP on 993" 0 $?
+  # the same over STARTTLS on 143; and no password in the clear
+  READ_TLS=starttls READ_CA=$CA python3 "$T_TMP/read.py" imap 143 postmaster@example.com password > "$T_TMP/vmail143.imap"
+  assertEquals "IMAP STARTTLS" "$(cat "$T_TMP/vmail.imap")" "$(cat "$T_TMP/vmail143.imap")"
+  python3 "$T_TMP/read.py" imap 143 postmaster@example.com password > "$T_TMP/clear-imap.out" 2>&1
+  assertContains "IMAP login in the clear refused" "$(cat "$T_TMP/clear-imap.out")" "PRIVACYREQUIRED"
   head -n 1 "$T_TMP/dovecot.imap" > "$T_TMP/want"
   assertEquals "UIDVALIDITY" "$(cat "$T_TMP/want")" "$(head -n 1 "$T_TMP/vmail.imap")"
   # every message Dovecot had, with its UID and flags
@@ -242,7 +364,11 @@ test4OldMailKeepsUidsFlagsUidls() {
   last_old=$(tail -n 1 "$T_TMP/dovecot.imap" | cut -d' ' -f1)
   assertTrue "new mail numbered after" "[ $(tail -n 1 "$T_TMP/vmail.imap" | cut -d' ' -f1) -gt $last_old ]"
   pop3_view postmaster@example.com password > "$T_TMP/vmail.pop3"
-  assertEquals "vmail's POP3" 0 $?
+  assertEquals "vmail's POP3 with STLS" 0 $?
+  READ_TLS=implicit READ_CA=$CA python3 "$T_TMP/read.py" pop3 995 postmaster@example.com password > "$T_TMP/vmail995.pop3"
+  assertEquals "POP3 on 995" "$(cat "$T_TMP/vmail.pop3")" "$(cat "$T_TMP/vmail995.pop3")"
+  python3 "$T_TMP/read.py" pop3 110 postmaster@example.com password > "$T_TMP/clear-pop3.out" 2>&1
+  assertContains "POP3 login in the clear refused" "$(cat "$T_TMP/clear-pop3.out")" "disallowed without TLS"
   while read -r u; do grep -qxF "$u" "$T_TMP/vmail.pop3" || echo "missing UIDL $u"; done \
     < "$T_TMP/dovecot.pop3" > "$T_TMP/missing"
   assertEquals "" "$(cat "$T_TMP/missing")"
@@ -250,7 +376,7 @@ test4OldMailKeepsUidsFlagsUidls() {
 
 test5LogsWhereTheReadmeSays() {
   assertContains "the README names them" "$(cat "$T_TOP/README")" "/var/log/vmail/NAME/current"
-  for s in smtpd submission send resolve imap pop3; do
+  for s in smtpd submission submissions send resolve imap imaps pop3 pop3s; do
     assertTrue "log of $s" "[ -f /var/log/vmail/$s/current ]"
   done
   assertTrue "smtpd logged the sessions" "[ -s /var/log/vmail/smtpd/current ]"
@@ -290,12 +416,19 @@ CONF
   assertContains "$out" "FAIL  example.net has no MX record"
   assertContains "$out" "ok    port 25 is vmail's (smtpd)"
   assertContains "$out" "ok    port 110 is vmail's (pop3)"
+  for ps in "465 is vmail's (submissions)" "993 is vmail's (imaps)" "995 is vmail's (pop3s)"; do
+    assertContains "$out" "ok    port $ps"
+  done
+  assertContains "$out" "ok    certificate $LIVE/fullchain.pem (until"
+  assertContains "$out" "ok    /etc/vmail/lookup.pw: mode, owner, group 640 vmail $(id -g vmaild)"
   assertContains "$out" "ok    vmaillookup cannot read password hashes"
   assertContains "$out" "ok    vmailauth (vmail-checkpw) reads the password hashes"
   assertContains "$out" "ok    queue /var/spool/vmail"
   assertEquals "one thing to fix: $out" 1 "$(grep -c '^FAIL' "$T_TMP/check.out")"
   # what breaks is named, with its fix
   chmod 644 /etc/vmail/admin.pw
+  cp "$T_TMP/ca.key" "$T_TMP/other.key"
+  echo "$T_TMP/other.key" > /etc/vmail/env/VMAIL_TLS_KEY
   seed_sql "GRANT SELECT ON mailserver.* TO vmaillookup@localhost"
   s6-svc -d /run/vmail/service/pop3
   wait_until 30 '! answers 110'
@@ -305,6 +438,8 @@ CONF
   assertContains "$out" "FAIL  vmaillookup can read password hashes"
   assertContains "$out" "FAIL  service pop3 is not up"
   assertContains "$out" "FAIL  nothing listens on port 110 (pop3)"
+  assertContains "$out" "FAIL  key $T_TMP/other.key is not the key of $LIVE/fullchain.pem"
+  echo "$LIVE/privkey.pem" > /etc/vmail/env/VMAIL_TLS_KEY
   assertNotContains "-q prints failures only" "$out" "ok  "
   admin vmailctl init --grants >/dev/null 2>&1
   s6-svc -u /run/vmail/service/pop3
@@ -403,7 +538,8 @@ test10DebianPackage() {
   assertContains "diverted by the package" "$(dpkg-divert --list /usr/sbin/sendmail)" "by vmail"
   # Postfix and Dovecot serve again since the rollback: migrate once more
   echo mail.example.com > /etc/vmail/env/VMAIL_HOSTNAME
-  echo 1 > /etc/vmail/env/VMAIL_AUTH_PLAINTEXT   # TLS: switch when merged
+  echo "$LIVE/fullchain.pem" > /etc/vmail/env/VMAIL_TLS_CERT
+  echo "$LIVE/privkey.pem" > /etc/vmail/env/VMAIL_TLS_KEY
   admin vmailctl init --grants > "$T_TMP/deb-migrate.log" 2>&1 &&
     admin vmailctl migrate >> "$T_TMP/deb-migrate.log" 2>&1
   assertEquals "migrate with the package: $(tail -n 10 "$T_TMP/deb-migrate.log")" 0 $?
