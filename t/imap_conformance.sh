@@ -181,6 +181,16 @@ testMoveIntoTheSelectedFolderReportsIt() {
   assertContains "$out" '* 1 FETCH (UID 2)'
 }
 
+# messages this session appended join its view without a rescan: a MOVE of
+# them into the same folder must still announce the copies [imaptest move]
+testMoveOfAppendedMessagesIntoTheSelectedFolderReportsThem() {
+  newbox "$T_TMP/m"
+  out=$(printf '%s\n' 'a SELECT INBOX' 'b APPEND INBOX {5+}' 'hello' 'c APPEND INBOX {5+}' 'hello' \
+    'd MOVE 1 INBOX' 'e FETCH 1:* UID' | session "$T_TMP/m")
+  assertHas "$out" "$(printf '* OK [COPYUID %s 1 3] Moved\n* 1 EXPUNGE\n* 2 EXISTS' "$(echo "$out" | sed -n 's/.*APPENDUID \([0-9]*\) 1].*/\1/p')")"
+  assertHas "$out" "$(printf '* 1 FETCH (UID 2)\n* 2 FETCH (UID 3)\ne OK')"
+}
+
 # issue 13 item 5: one normalisation for every command
 testTrailingSeparatorAndReservedNames() {
   newbox "$T_TMP/m"
