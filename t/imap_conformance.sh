@@ -191,6 +191,35 @@ testMoveOfAppendedMessagesIntoTheSelectedFolderReportsThem() {
   assertHas "$out" "$(printf '* 1 FETCH (UID 2)\n* 2 FETCH (UID 3)\ne OK')"
 }
 
+# CATENATE (RFC 4469): parts from literals and from URLs of this user's
+# messages (a section, a partial range, imap:// or relative); a URL that
+# names nothing is NO [BADURL], a missing target NO [TRYCREATE] [imaptest
+# catenate, catenate-multiappend]
+testCatenateJoinsLiteralsAndUrls() {
+  newbox "$T_TMP/m"
+  hmsg "$T_TMP/m/cur/1.M1P1.h:2," 'From: a@example.org' 'Subject: one'
+  out=$(printf '%s\n' 'a SELECT INBOX' \
+    'b APPEND INBOX CATENATE (URL "/INBOX/;uid=1/;section=header" TEXT {7+}' 'added' ')' \
+    'c APPEND INBOX (\Seen) CATENATE (TEXT {16+}' 'Subject: two' '' ' URL "imap://u@localhost/INBOX/;UID=1/;SECTION=TEXT")' \
+    'd APPEND INBOX CATENATE (TEXT {3+}' 'X:  URL "/INBOX/;UID=1/;PARTIAL=6.13" TEXT {5+}' '' 'z' ')' \
+    'e APPEND INBOX CATENATE (URL "/INBOX;UIDVALIDITY=1/;UID=1" TEXT {3+}' 'x' ')' \
+    'f APPEND Nowhere CATENATE (URL "/INBOX/;UID=1")' 'g APPEND INBOX CATENATE (URL "/INBOX/;UID=9")' \
+    'h APPEND INBOX CATENATE (URL "/INBOX/;UID=1" FOO)' 'i APPEND INBOX CATENATE (URL "/INBOX/;UID=1/;PARTIAL=99.1")' \
+    'j FETCH 2:* (FLAGS BODY.PEEK[])' | session "$T_TMP/m")
+  assertContains "$out" 'b OK [APPENDUID'
+  assertContains "$out" 'c OK [APPENDUID'
+  assertContains "$out" 'd OK [APPENDUID'
+  assertContains "$out" 'e NO [BADURL /INBOX;UIDVALIDITY=1/;UID=1]'
+  assertContains "$out" 'f NO [TRYCREATE]'
+  assertContains "$out" 'g NO [BADURL /INBOX/;UID=9]'
+  assertContains "$out" 'h BAD'
+  assertContains "$out" 'i NO Empty message'
+  assertHas "$out" "$(printf '* 2 FETCH (FLAGS (\\Recent) BODY[] {44}\nFrom: a@example.org\nSubject: one\n\nadded\n)')"
+  assertHas "$out" "$(printf '* 3 FETCH (FLAGS (\\Seen \\Recent) BODY[] {22}\nSubject: two\n\nbody\n)')"
+  assertHas "$out" "$(printf '* 4 FETCH (FLAGS (\\Recent) BODY[] {21}\nX: a@example.org\nz\n)')"
+  assertNotContains "$out" '* 5 FETCH'
+}
+
 # issue 13 item 5: one normalisation for every command
 testTrailingSeparatorAndReservedNames() {
   newbox "$T_TMP/m"

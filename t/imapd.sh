@@ -32,7 +32,7 @@ testPreauthGreetingAndCapability() {
   newbox "$T_TMP/m"
   out=$(printf 'a CAPABILITY\nb LOGOUT\n' | session "$T_TMP/m")
   assertContains "$out" '* PREAUTH [CAPABILITY IMAP4rev1'
-  for cap in LITERAL+ IDLE UIDPLUS MOVE UNSELECT SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH CHILDREN NAMESPACE ID ENABLE BINARY MULTIAPPEND; do
+  for cap in LITERAL+ IDLE UIDPLUS MOVE UNSELECT SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH CHILDREN NAMESPACE ID ENABLE BINARY MULTIAPPEND CATENATE; do
     assertContains "capability $cap" "$out" " $cap"
   done
   assertContains "$out" 'a OK'

@@ -260,6 +260,12 @@ void cmd_append(imap_cursor *c, char const *tag);
 #define IMAPD_APPEND_SPOOL_MIN 65536
 int append_spool(char const *s, size_t len, uint64_t size);
 void cmd_expunge(imap_cursor *c, char const *tag, int uid);
+/* catenate.c: CATENATE's "(parts)" (RFC 4469) at c joined into data:
+ * TEXT literals (spooled ones read back) and URLs of this user's messages.
+ * 1 ok, 0 a syntax error, -1 a URL names nothing (badurl gets it), -2 a
+ * spooled part unreadable or the whole over IMAP_LITERAL_MAX (errno). */
+#define CATENATE_PARTS_MAX 1000   /* parts of one message */
+int catenate_parts(imap_cursor *c, stralloc *data, stralloc *badurl);
 /* A sequence set, or "$" (SEARCHRES, RFC 5182: the last SEARCH ... SAVE),
  * into ranges of UIDs (uid) or of sequence numbers. */
 int parse_set(imap_cursor *c, stralloc *ranges, int uid);
