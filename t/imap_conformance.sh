@@ -220,6 +220,32 @@ testCatenateJoinsLiteralsAndUrls() {
   assertNotContains "$out" '* 5 FETCH'
 }
 
+# CONTEXT=SEARCH (RFC 5267 4): PARTIAL ranges of a result, and updating
+# searches told by ADDTO / REMOVEFROM after STORE, EXPUNGE (each just
+# before its EXPUNGE, numbered as it) and APPEND, until CANCELUPDATE or
+# another SELECT [imaptest search-partial, search-context-update*]
+testContextSearchPartialAndUpdates() {
+  newbox "$T_TMP/m"
+  for i in 1 2 3 4 5; do hmsg "$T_TMP/m/cur/$i.M${i}P1.h:2," "Subject: s$i"; done
+  out=$(printf '%s\n' 'a SELECT INBOX' 'b SEARCH RETURN (PARTIAL 4:2) ALL' 'c UID SEARCH RETURN (PARTIAL 6:9) ALL' \
+    'd SEARCH RETURN (PARTIAL 1:*) ALL' 'e SEARCH RETURN (PARTIAL 1:2 ALL) ALL' 'f SEARCH RETURN (UPDATE ALL) SEEN' \
+    'g UID SEARCH RETURN (UPDATE) OR SEEN SUBJECT s5' 'h STORE 1,2,4 +FLAGS \Seen' 'i STORE 2 -FLAGS \Seen' \
+    'j STORE 3:4 +FLAGS \Deleted' 'k EXPUNGE' 'l APPEND INBOX (\Seen) {5+}' 'hello' 'm CANCELUPDATE "f"' \
+    'n STORE 1 -FLAGS \Seen' 'o CANCELUPDATE "f"' 'p SELECT INBOX' 'q STORE 1 +FLAGS \Seen' | session "$T_TMP/m")
+  assertHas "$out" "$(printf '* ESEARCH (TAG "b") PARTIAL (2:4 2:4)\nb OK')"
+  assertHas "$out" "$(printf '* ESEARCH (TAG "c") UID PARTIAL (6:9 NIL)\nc OK')"
+  assertContains "$out" 'd BAD'
+  assertContains "$out" 'e BAD'
+  assertHas "$out" "$(printf '* ESEARCH (TAG "f")\nf OK')"
+  assertHas "$out" "$(printf '* ESEARCH (TAG "f") ADDTO (0 1:2,4)\n* ESEARCH (TAG "g") UID ADDTO (0 1:2,4)\nh OK')"
+  assertHas "$out" "$(printf '* ESEARCH (TAG "f") REMOVEFROM (0 2)\n* ESEARCH (TAG "g") UID REMOVEFROM (0 2)\ni OK')"
+  assertHas "$out" "$(printf '* 3 EXPUNGE\n* ESEARCH (TAG "f") REMOVEFROM (0 3)\n* ESEARCH (TAG "g") UID REMOVEFROM (0 4)\n* 3 EXPUNGE\nk OK')"
+  assertHas "$out" "$(printf '* ESEARCH (TAG "f") ADDTO (0 4)\n* ESEARCH (TAG "g") UID ADDTO (0 6)\nl OK')"
+  assertHas "$out" "$(printf '* 1 FETCH (FLAGS ())\n* ESEARCH (TAG "g") UID REMOVEFROM (0 1)\nn OK')"
+  assertContains "$out" 'o NO'
+  assertHas "$out" "$(printf '* 1 FETCH (FLAGS (\\Seen))\nq OK')"
+}
+
 # issue 13 item 5: one normalisation for every command
 testTrailingSeparatorAndReservedNames() {
   newbox "$T_TMP/m"
