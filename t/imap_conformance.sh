@@ -181,6 +181,71 @@ testMoveIntoTheSelectedFolderReportsIt() {
   assertContains "$out" '* 1 FETCH (UID 2)'
 }
 
+# messages this session appended join its view without a rescan: a MOVE of
+# them into the same folder must still announce the copies [imaptest move]
+testMoveOfAppendedMessagesIntoTheSelectedFolderReportsThem() {
+  newbox "$T_TMP/m"
+  out=$(printf '%s\n' 'a SELECT INBOX' 'b APPEND INBOX {5+}' 'hello' 'c APPEND INBOX {5+}' 'hello' \
+    'd MOVE 1 INBOX' 'e FETCH 1:* UID' | session "$T_TMP/m")
+  assertHas "$out" "$(printf '* OK [COPYUID %s 1 3] Moved\n* 1 EXPUNGE\n* 2 EXISTS' "$(echo "$out" | sed -n 's/.*APPENDUID \([0-9]*\) 1].*/\1/p')")"
+  assertHas "$out" "$(printf '* 1 FETCH (UID 2)\n* 2 FETCH (UID 3)\ne OK')"
+}
+
+# CATENATE (RFC 4469): parts from literals and from URLs of this user's
+# messages (a section, a partial range, imap:// or relative); a URL that
+# names nothing is NO [BADURL], a missing target NO [TRYCREATE] [imaptest
+# catenate, catenate-multiappend]
+testCatenateJoinsLiteralsAndUrls() {
+  newbox "$T_TMP/m"
+  hmsg "$T_TMP/m/cur/1.M1P1.h:2," 'From: a@example.org' 'Subject: one'
+  out=$(printf '%s\n' 'a SELECT INBOX' \
+    'b APPEND INBOX CATENATE (URL "/INBOX/;uid=1/;section=header" TEXT {7+}' 'added' ')' \
+    'c APPEND INBOX (\Seen) CATENATE (TEXT {16+}' 'Subject: two' '' ' URL "imap://u@localhost/INBOX/;UID=1/;SECTION=TEXT")' \
+    'd APPEND INBOX CATENATE (TEXT {3+}' 'X:  URL "/INBOX/;UID=1/;PARTIAL=6.13" TEXT {5+}' '' 'z' ')' \
+    'e APPEND INBOX CATENATE (URL "/INBOX;UIDVALIDITY=1/;UID=1" TEXT {3+}' 'x' ')' \
+    'f APPEND Nowhere CATENATE (URL "/INBOX/;UID=1")' 'g APPEND INBOX CATENATE (URL "/INBOX/;UID=9")' \
+    'h APPEND INBOX CATENATE (URL "/INBOX/;UID=1" FOO)' 'i APPEND INBOX CATENATE (URL "/INBOX/;UID=1/;PARTIAL=99.1")' \
+    'j FETCH 2:* (FLAGS BODY.PEEK[])' | session "$T_TMP/m")
+  assertContains "$out" 'b OK [APPENDUID'
+  assertContains "$out" 'c OK [APPENDUID'
+  assertContains "$out" 'd OK [APPENDUID'
+  assertContains "$out" 'e NO [BADURL /INBOX;UIDVALIDITY=1/;UID=1]'
+  assertContains "$out" 'f NO [TRYCREATE]'
+  assertContains "$out" 'g NO [BADURL /INBOX/;UID=9]'
+  assertContains "$out" 'h BAD'
+  assertContains "$out" 'i NO Empty message'
+  assertHas "$out" "$(printf '* 2 FETCH (FLAGS (\\Recent) BODY[] {44}\nFrom: a@example.org\nSubject: one\n\nadded\n)')"
+  assertHas "$out" "$(printf '* 3 FETCH (FLAGS (\\Seen \\Recent) BODY[] {22}\nSubject: two\n\nbody\n)')"
+  assertHas "$out" "$(printf '* 4 FETCH (FLAGS (\\Recent) BODY[] {21}\nX: a@example.org\nz\n)')"
+  assertNotContains "$out" '* 5 FETCH'
+}
+
+# CONTEXT=SEARCH (RFC 5267 4): PARTIAL ranges of a result, and updating
+# searches told by ADDTO / REMOVEFROM after STORE, EXPUNGE (each just
+# before its EXPUNGE, numbered as it) and APPEND, until CANCELUPDATE or
+# another SELECT [imaptest search-partial, search-context-update*]
+testContextSearchPartialAndUpdates() {
+  newbox "$T_TMP/m"
+  for i in 1 2 3 4 5; do hmsg "$T_TMP/m/cur/$i.M${i}P1.h:2," "Subject: s$i"; done
+  out=$(printf '%s\n' 'a SELECT INBOX' 'b SEARCH RETURN (PARTIAL 4:2) ALL' 'c UID SEARCH RETURN (PARTIAL 6:9) ALL' \
+    'd SEARCH RETURN (PARTIAL 1:*) ALL' 'e SEARCH RETURN (PARTIAL 1:2 ALL) ALL' 'f SEARCH RETURN (UPDATE ALL) SEEN' \
+    'g UID SEARCH RETURN (UPDATE) OR SEEN SUBJECT s5' 'h STORE 1,2,4 +FLAGS \Seen' 'i STORE 2 -FLAGS \Seen' \
+    'j STORE 3:4 +FLAGS \Deleted' 'k EXPUNGE' 'l APPEND INBOX (\Seen) {5+}' 'hello' 'm CANCELUPDATE "f"' \
+    'n STORE 1 -FLAGS \Seen' 'o CANCELUPDATE "f"' 'p SELECT INBOX' 'q STORE 1 +FLAGS \Seen' | session "$T_TMP/m")
+  assertHas "$out" "$(printf '* ESEARCH (TAG "b") PARTIAL (2:4 2:4)\nb OK')"
+  assertHas "$out" "$(printf '* ESEARCH (TAG "c") UID PARTIAL (6:9 NIL)\nc OK')"
+  assertContains "$out" 'd BAD'
+  assertContains "$out" 'e BAD'
+  assertHas "$out" "$(printf '* ESEARCH (TAG "f")\nf OK')"
+  assertHas "$out" "$(printf '* ESEARCH (TAG "f") ADDTO (0 1:2,4)\n* ESEARCH (TAG "g") UID ADDTO (0 1:2,4)\nh OK')"
+  assertHas "$out" "$(printf '* ESEARCH (TAG "f") REMOVEFROM (0 2)\n* ESEARCH (TAG "g") UID REMOVEFROM (0 2)\ni OK')"
+  assertHas "$out" "$(printf '* 3 EXPUNGE\n* ESEARCH (TAG "f") REMOVEFROM (0 3)\n* ESEARCH (TAG "g") UID REMOVEFROM (0 4)\n* 3 EXPUNGE\nk OK')"
+  assertHas "$out" "$(printf '* ESEARCH (TAG "f") ADDTO (0 4)\n* ESEARCH (TAG "g") UID ADDTO (0 6)\nl OK')"
+  assertHas "$out" "$(printf '* 1 FETCH (FLAGS ())\n* ESEARCH (TAG "g") UID REMOVEFROM (0 1)\nn OK')"
+  assertContains "$out" 'o NO'
+  assertHas "$out" "$(printf '* 1 FETCH (FLAGS (\\Seen))\nq OK')"
+}
+
 # issue 13 item 5: one normalisation for every command
 testTrailingSeparatorAndReservedNames() {
   newbox "$T_TMP/m"

@@ -32,7 +32,7 @@ testPreauthGreetingAndCapability() {
   newbox "$T_TMP/m"
   out=$(printf 'a CAPABILITY\nb LOGOUT\n' | session "$T_TMP/m")
   assertContains "$out" '* PREAUTH [CAPABILITY IMAP4rev1'
-  for cap in LITERAL+ IDLE UIDPLUS MOVE UNSELECT SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH CHILDREN NAMESPACE ID ENABLE BINARY MULTIAPPEND; do
+  for cap in LITERAL+ IDLE UIDPLUS MOVE UNSELECT SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH CHILDREN NAMESPACE ID ENABLE BINARY MULTIAPPEND CATENATE CONTEXT=SEARCH; do
     assertContains "capability $cap" "$out" " $cap"
   done
   assertContains "$out" 'a OK'
@@ -811,6 +811,26 @@ b4 UID STORE 5 +FLAGS (\Flagged)
       *) assertHas "$a" "$(printf '* VANISHED 2:3\n* 3 FETCH (UID 5 FLAGS (\\Flagged) MODSEQ (')" ;;
     esac
     say 'a3 LOGOUT'; exec 7>&-; wait "$pid_a"
+  done
+}
+
+# CONTEXT=SEARCH: another session's changes reach an updating search at
+# the next NOOP, and inside IDLE as they happen (RFC 5267 4.3.4: timely)
+testUpdatingSearchSeesOtherSessions() {
+  for mode in noop idle; do
+    newbox "$T_TMP/m"
+    for i in 1 2 3; do msg "$T_TMP/m/cur/170000000$i.M${i}P$i.h:2," "m$i"; done
+    start_bg a "$T_TMP/m"
+    say 'a1 SELECT INBOX'; wait_for a 'a1 OK'
+    say 'a2 UID SEARCH RETURN (UPDATE ALL) FLAGGED'; wait_for a 'a2 OK'
+    [ $mode = idle ] && { say 'a3 IDLE'; wait_for a '+ idling'; }
+    printf 'b1 SELECT INBOX\nb2 STORE 2 +FLAGS (\\Flagged)\nb3 STORE 1 +FLAGS (\\Deleted)\nb4 EXPUNGE\n' | session "$T_TMP/m" >/dev/null
+    if [ $mode = idle ]; then wait_for a 'ADDTO' 500 || fail 'no ADDTO inside IDLE'; say 'DONE'; else say 'a3 NOOP'; fi
+    wait_for a 'a3 OK' 500
+    a=$(tr -d '\r' < "$T_TMP/a.out")
+    assertContains "$mode" "$a" '* ESEARCH (TAG "a2") UID ADDTO (0 2)'
+    [ $mode = idle ] || assertHas "$a" "$(printf '* 1 FETCH (UID 2 FLAGS (\\Flagged))\n* ESEARCH (TAG "a2") UID ADDTO (0 2)\na3 OK')"
+    say 'a4 LOGOUT'; exec 7>&-; wait "$pid_a"
   done
 }
 

@@ -58,7 +58,7 @@ void cmd_idle(session *s, char const *tag)
     if (!r)
     {
       if (deadline == &end) bye("Autologout: idle for too long", "timeout", 0);
-      mailbox_sync(b, 1, 1); outflush();
+      mailbox_sync(b, 1, 1); search_updates_refresh(); outflush();
       tain_addsec_g(&rescan, IDLE_RESCAN_SECS);
       continue;
     }
@@ -70,7 +70,7 @@ void cmd_idle(session *s, char const *tag)
       tain_add_g(&settle, &settle);
       iopause_g(x, 0, &settle);
       while (read(ino, buf, sizeof buf) > 0) ;
-      mailbox_sync(b, 1, 1); outflush();
+      mailbox_sync(b, 1, 1); search_updates_refresh(); outflush();
     }
     if (x[0].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT))
     {

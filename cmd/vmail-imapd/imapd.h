@@ -235,15 +235,32 @@ void cmd_search(session *s, imap_cursor *c, char const *tag, int uid);
 int search_select(session *s, imap_cursor *c, genalloc *indexes, int *modseq_used);
 /* Sends numbers as a sequence set, ascending runs as ranges ("1:3,7"). */
 void search_out_set(uint32_t const *h, size_t count);
-/* RETURN options (RFC 4731; ESORT's, RFC 5267) */
-enum { RET_MIN = 1, RET_MAX = 2, RET_COUNT = 4, RET_ALL = 8, RET_SAVE = 16 };
-/* "(options)" after RETURN into *ret (RET_ALL when empty); SAVE only when
- * save_ok. 0 on a syntax error. */
-int return_options(imap_cursor *c, int save_ok, unsigned *ret);
+/* RETURN options (RFC 4731; ESORT's, RFC 5267; CONTEXT=SEARCH's UPDATE
+ * and PARTIAL, RFC 5267 4) */
+enum { RET_MIN = 1, RET_MAX = 2, RET_COUNT = 4, RET_ALL = 8, RET_SAVE = 16, RET_UPDATE = 32, RET_PARTIAL = 64 };
+/* "(options)" after RETURN into *ret (RET_ALL when empty); SAVE, UPDATE
+ * and PARTIAL (its range into partial, lowest first) only for SEARCH
+ * (search). 0 on a syntax error. */
+int return_options(imap_cursor *c, int search, unsigned *ret, uint32_t partial[2]);
 /* "* ESEARCH (TAG ...) [UID] ..." for h[count] (MIN and MAX: the first and
  * last of h), without the line's end. */
 void esearch_out(char const *tag, int uid, unsigned ret, uint32_t const *h, size_t count);
 
+/* context.c: SEARCH RETURN (UPDATE) (RFC 5267 4.3): the searches whose
+ * results the client keeps up to date, until CANCELUPDATE or the mailbox
+ * is closed; the result is told as ESEARCH ADDTO / REMOVEFROM. */
+#define IMAPD_SEARCH_UPDATES_MAX 10   /* updating searches of one session */
+/* Registers tag's search (criteria[len], as the client wrote them) with
+ * its result (indexes into the view); 0 when there are too many. */
+int search_update_add(char const *tag, int uid, char const *criteria, size_t len, genalloc const *indexes);
+void search_updates_clear(void);
+/* Before the EXPUNGE (or, numbered as before the change, the VANISHED)
+ * of message uid, numbered seq at that moment: its REMOVEFROM. */
+void search_updates_expunged(uint32_t uid, uint32_t seq);
+/* Before a tagged reply: each search again over the view, and what
+ * entered or left its result. */
+void search_updates_refresh(void);
+void cmd_cancelupdate(session *s, imap_cursor *c, char const *tag, int uid);
 /* sort.c: SORT and UID SORT (RFC 5256), with SORT=DISPLAY (RFC 5957) and
  * ESORT's RETURN options (RFC 5267). */
 void cmd_sort(session *s, imap_cursor *c, char const *tag, int uid);
@@ -260,6 +277,12 @@ void cmd_append(imap_cursor *c, char const *tag);
 #define IMAPD_APPEND_SPOOL_MIN 65536
 int append_spool(char const *s, size_t len, uint64_t size);
 void cmd_expunge(imap_cursor *c, char const *tag, int uid);
+/* catenate.c: CATENATE's "(parts)" (RFC 4469) at c joined into data:
+ * TEXT literals (spooled ones read back) and URLs of this user's messages.
+ * 1 ok, 0 a syntax error, -1 a URL names nothing (badurl gets it), -2 a
+ * spooled part unreadable or the whole over IMAP_LITERAL_MAX (errno). */
+#define CATENATE_PARTS_MAX 1000   /* parts of one message */
+int catenate_parts(imap_cursor *c, stralloc *data, stralloc *badurl);
 /* A sequence set, or "$" (SEARCHRES, RFC 5182: the last SEARCH ... SAVE),
  * into ranges of UIDs (uid) or of sequence numbers. */
 int parse_set(imap_cursor *c, stralloc *ranges, int uid);

@@ -577,7 +577,7 @@ int mailbox_open(mailbox *b, char const *name, int readonly)
 
 void mailbox_close(mailbox *b)
 {
-  if (b == &box) saved_uids.len = 0;
+  if (b == &box) { saved_uids.len = 0; search_updates_clear(); }
   mailbox_free_msgs(b);
   imap_cache_free(&b->cache);
   b->cache_loaded = 0;

@@ -19,7 +19,7 @@
 #define USAGE "vmail-imapd"
 
 #define CAPABILITIES "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT" \
-  " SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES CHILDREN STATUS=SIZE BINARY MULTIAPPEND" \
+  " SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES CHILDREN STATUS=SIZE BINARY MULTIAPPEND CATENATE CONTEXT=SEARCH" \
   " CONDSTORE QRESYNC SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES"
 
 session imapd_session = { .user = "-", .saved = STRALLOC_ZERO };
@@ -60,6 +60,7 @@ void outstring(char const *s, size_t n)
 
 static void reply(char const *tag, char const *status, char const *text)
 {
+  search_updates_refresh();   /* CONTEXT=SEARCH: what the command changed in updating results */
   out(tag); out(" "); out(status); out(" "); out(text); out("\r\n");
   outflush();
 }
@@ -322,6 +323,7 @@ static struct {
   { "SORT", CMD_SELECTED | CMD_UID, cmd_sort }, { "THREAD", CMD_SELECTED | CMD_UID, cmd_thread },
   { "STORE", CMD_SELECTED | CMD_UID, do_store }, { "COPY", CMD_SELECTED | CMD_UID, do_copy },
   { "MOVE", CMD_SELECTED | CMD_UID, do_move }, { "EXPUNGE", CMD_SELECTED | CMD_UID, do_expunge },
+  { "CANCELUPDATE", CMD_SELECTED, cmd_cancelupdate },
 };
 #define COMMAND_COUNT (sizeof COMMANDS / sizeof COMMANDS[0])
 

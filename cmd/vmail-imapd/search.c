@@ -266,7 +266,23 @@ int search_select(session *s, imap_cursor *c, genalloc *indexes, int *modseq_use
   return ok;
 }
 
-int return_options(imap_cursor *c, int save_ok, unsigned *ret)
+/* PARTIAL's range (RFC 5267 4.4): n:m of positive numbers, either order */
+static int partial_range(imap_cursor *c, uint32_t partial[2])
+{
+  stralloc w = STRALLOC_ZERO;
+  char const *colon;
+  uint32_t a, b;
+  size_t k;
+  int ok = imap_atom(c, &w) && stralloc_0(&w) && (colon = strchr(w.s, ':'))
+           && (k = uint32_scan(w.s, &a)) && w.s + k == colon && a
+           && (k = uint32_scan(colon + 1, &b)) && !colon[1 + k] && b;
+  stralloc_free(&w);
+  if (!ok) return 0;
+  partial[0] = a < b ? a : b; partial[1] = a < b ? b : a;
+  return 1;
+}
+
+int return_options(imap_cursor *c, int search, unsigned *ret, uint32_t partial[2])
 {
   stralloc word = STRALLOC_ZERO;
   int ok = imap_char(c, '(');
@@ -279,11 +295,16 @@ int return_options(imap_cursor *c, int save_ok, unsigned *ret)
     else if (!strcasecmp(word.s, "MAX")) *ret |= RET_MAX;
     else if (!strcasecmp(word.s, "COUNT")) *ret |= RET_COUNT;
     else if (!strcasecmp(word.s, "ALL")) *ret |= RET_ALL;
-    else if (save_ok && !strcasecmp(word.s, "SAVE")) *ret |= RET_SAVE;
+    else if (search && !strcasecmp(word.s, "SAVE")) *ret |= RET_SAVE;
+    else if (search && !strcasecmp(word.s, "UPDATE")) *ret |= RET_UPDATE;
+    else if (search && !strcasecmp(word.s, "PARTIAL") && imap_sp(c) && partial_range(c, partial)) *ret |= RET_PARTIAL;
     else ok = 0;
     imap_sp(c);
   }
+  /* nothing asked for is ALL; UPDATE alone answers no result now */
   if (!*ret) *ret = RET_ALL;
+  /* RFC 5267 4.4: ALL and PARTIAL exclude each other */
+  if ((*ret & RET_ALL) && (*ret & RET_PARTIAL)) ok = 0;
   stralloc_free(&word);
   return ok;
 }
@@ -317,6 +338,7 @@ void cmd_search(session *s, imap_cursor *c, char const *tag, int uid)
   stralloc word = STRALLOC_ZERO, saved = STRALLOC_ZERO;
   genalloc hits = GENALLOC_ZERO, hitmods = GENALLOC_ZERO, indexes = GENALLOC_ZERO;
   uint64_t topmodseq = 0;
+  uint32_t partial[2] = { 0, 0 };
   unsigned ret = 0;
   int esearch = 0, modseq_used = 0;
   size_t start;
@@ -328,7 +350,7 @@ void cmd_search(session *s, imap_cursor *c, char const *tag, int uid)
   if (!strcasecmp(word.s, "RETURN"))
   {
     esearch = 1;
-    if (!imap_sp(c) || !return_options(c, 1, &ret) || !imap_sp(c)) goto bad;
+    if (!imap_sp(c) || !return_options(c, 1, &ret, partial) || !imap_sp(c)) goto bad;
     start = c->pos;
     word.len = 0;
     if (!imap_atom(c, &word) || !stralloc_0(&word)) { word.len = 0; if (!stralloc_0(&word)) die_nomem(); }
@@ -343,6 +365,9 @@ void cmd_search(session *s, imap_cursor *c, char const *tag, int uid)
   }
   c->pos = start;
   if (!search_select(s, c, &indexes, &modseq_used)) goto bad;
+  if ((ret & RET_UPDATE) && (ret & RET_SAVE)) goto bad;
+  if ((ret & RET_UPDATE) && !search_update_add(tag, uid, c->s + start, c->len - start, &indexes))
+  { reply_no(tag, "[LIMIT] Too many updating searches"); goto end; }
   for (size_t k = 0; k < genalloc_len(size_t, &indexes); k++)
   {
     size_t i = genalloc_s(size_t, &indexes)[k];
@@ -375,6 +400,15 @@ void cmd_search(session *s, imap_cursor *c, char const *tag, int uid)
     else
     {
       esearch_out(tag, uid, ret, h, count);
+      if (ret & RET_PARTIAL)
+      {
+        /* the results at those positions (RFC 5267 4.4) */
+        out(" PARTIAL ("); outu(partial[0]); out(":"); outu(partial[1]); out(" ");
+        if (partial[0] <= count)
+          search_out_set(h + partial[0] - 1, (partial[1] < count ? partial[1] : count) - partial[0] + 1);
+        else out("NIL");
+        out(")");
+      }
       if (modseq_used && count)
       {
         /* RFC 7162 3.1.5: the highest of the messages returned: with MIN

@@ -507,6 +507,7 @@ void cmd_sort(session *s, imap_cursor *c, char const *tag, int uid)
   genalloc indexes = GENALLOC_ZERO, out_nums = GENALLOC_ZERO;
   sortkey keys[SORT_KEYS_MAX];
   unsigned nkeys = 0, ret = 0;
+  uint32_t partial[2];
   int esort = 0, modseq_used = 0;
   entry *entries = 0;
   size_t n;
@@ -515,7 +516,7 @@ void cmd_sort(session *s, imap_cursor *c, char const *tag, int uid)
   {
     /* RETURN (options) (RFC 5267 3) */
     if (!imap_atom(c, &word) || !stralloc_0(&word) || strcasecmp(word.s, "RETURN") || !imap_sp(c)
-        || !return_options(c, 0, &ret) || !imap_sp(c)) goto bad;
+        || !return_options(c, 0, &ret, partial) || !imap_sp(c)) goto bad;
     esort = 1;
   }
   if (!imap_char(c, '(')) goto bad;

@@ -211,7 +211,9 @@ void cmd_copy(imap_cursor *c, char const *tag, int uid, int move)
       if (imap_seqset_has(&moved, box_msg(i)->uid, 0)) box_msg(i)->flags |= FL_DELETED;
     if (moved.len) mailbox_expunge(&box, &moved, 1);
     stralloc_free(&moved);
-    mailbox_sync(&box, 1, 1);   /* a MOVE into this very folder: its EXISTS (RFC 6851 3.3) */
+    /* a MOVE into this very folder: its EXISTS (RFC 6851 3.3), also when
+       the copies joined the view directly, where no sync would find them */
+    report_stored(joined, genalloc_len(uint32_t, &dst));
     reply_ok(tag, "Move completed");
   }
   else
@@ -257,7 +259,8 @@ int append_spool(char const *s, size_t len, uint64_t size)
 void cmd_append(imap_cursor *c, char const *tag)
 {
   stralloc name = STRALLOC_ZERO, dir = STRALLOC_ZERO, names = STRALLOC_ZERO, kw = STRALLOC_ZERO,
-           data = STRALLOC_ZERO, code = STRALLOC_ZERO, stored = STRALLOC_ZERO, conv = STRALLOC_ZERO;
+           data = STRALLOC_ZERO, code = STRALLOC_ZERO, stored = STRALLOC_ZERO, conv = STRALLOC_ZERO,
+           badurl = STRALLOC_ZERO;
   genalloc uids = GENALLOC_ZERO;
   unsigned kwcount = 0, count = 0;
   int joined = 0;
@@ -285,10 +288,34 @@ void cmd_append(imap_cursor *c, char const *tag)
     if (imap_peek(c) == '"' && (!imap_date_time(c, &date) || !imap_sp(c))) goto bad;
     data.len = 0;
     binary = imap_peek(c) == '~';
-    /* a big message is in a spool file already (append_spool), not here;
-       never a literal8, whose binary parts are converted in memory */
-    if (!imap_spooled_at(c->pos + binary, &spoolfd, &spoolerr)) spoolfd = -1;
-    if (!imap_string(c, &data)) goto bad;
+    spoolfd = -1; spoolerr = 0;
+    if (imap_peek(c) == 'C' || imap_peek(c) == 'c')
+    {
+      /* CATENATE (RFC 4469): the parts joined in data */
+      stralloc w = STRALLOC_ZERO;
+      int ok = imap_atom(c, &w) && stralloc_0(&w) && !strcasecmp(w.s, "CATENATE") && imap_sp(c);
+      stralloc_free(&w);
+      if (!ok || !(r = catenate_parts(c, &data, &badurl))) goto bad;
+      if (r == -1)
+      {
+        if (!stralloc_copys(&code, "[BADURL ") || !stralloc_cat(&code, &badurl)
+            || !stralloc_cats(&code, "] Cannot resolve the URL") || !stralloc_0(&code)) die_nomem();
+        reply_no(tag, code.s);
+        goto end;
+      }
+      if (r == -2)
+      {
+        reply_no(tag, errno == EFBIG ? "[TOOBIG] Message too big" : "[SERVERBUG] Cannot read message");
+        goto end;
+      }
+    }
+    else
+    {
+      /* a big message is in a spool file already (append_spool), not here;
+         never a literal8, whose binary parts are converted in memory */
+      if (!imap_spooled_at(c->pos + binary, &spoolfd, &spoolerr)) spoolfd = -1;
+      if (!imap_string(c, &data)) goto bad;
+    }
     if (spoolfd >= 0 && spoolerr)
     {
       reply_no(tag, spoolerr == ENOSPC || spoolerr == EDQUOT ? "[OVERQUOTA] Disk full" : "[SERVERBUG] Cannot store message");
@@ -321,10 +348,11 @@ void cmd_append(imap_cursor *c, char const *tag)
   reply_ok(tag, code.s);
   goto end;
  bad:
-  reply_bad(tag, "Syntax: APPEND mailbox [(flags)] [date-time] literal");
+  reply_bad(tag, "Syntax: APPEND mailbox [(flags)] [date-time] literal|CATENATE (parts)");
  end:
   stralloc_free(&name); stralloc_free(&dir); stralloc_free(&names); stralloc_free(&kw);
-  stralloc_free(&data); stralloc_free(&code); stralloc_free(&stored); stralloc_free(&conv); genalloc_free(uint32_t, &uids);
+  stralloc_free(&data); stralloc_free(&code); stralloc_free(&stored); stralloc_free(&conv); stralloc_free(&badurl);
+  genalloc_free(uint32_t, &uids);
 }
 
 void cmd_expunge(imap_cursor *c, char const *tag, int uid)

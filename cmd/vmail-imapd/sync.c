@@ -33,7 +33,7 @@ static void report_expunges(mailbox_changes const *ch)
   {
     uint32_t *uids = malloc(n * sizeof *uids);
     if (!uids) die_nomem();
-    for (size_t i = 0; i < n; i++) uids[i] = x[i].uid;
+    for (size_t i = 0; i < n; i++) { uids[i] = x[i].uid; search_updates_expunged(x[i].uid, x[i].seq); }
     out_vanished(uids, n, 0);
     free(uids);
     return;
@@ -41,6 +41,7 @@ static void report_expunges(mailbox_changes const *ch)
   /* ascending: each number counts the expunges already told */
   for (size_t i = 0; i < n; i++)
   {
+    search_updates_expunged(x[i].uid, x[i].seq - i);
     out("* ");
     outu(x[i].seq - i);
     out(" EXPUNGE\r\n");
