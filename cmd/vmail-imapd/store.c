@@ -211,7 +211,9 @@ void cmd_copy(imap_cursor *c, char const *tag, int uid, int move)
       if (imap_seqset_has(&moved, box_msg(i)->uid, 0)) box_msg(i)->flags |= FL_DELETED;
     if (moved.len) mailbox_expunge(&box, &moved, 1);
     stralloc_free(&moved);
-    mailbox_sync(&box, 1, 1);   /* a MOVE into this very folder: its EXISTS (RFC 6851 3.3) */
+    /* a MOVE into this very folder: its EXISTS after the EXPUNGE (RFC 6851
+       3.3); the copies may have joined the view already (uid_assign) */
+    report_stored(joined, genalloc_len(uint32_t, &dst));
     reply_ok(tag, "Move completed");
   }
   else
