@@ -15,10 +15,12 @@ SUBMISSIONS=$((T_PORT_BASE + 565)) IMAPS=$((T_PORT_BASE + 593)) POP3S=$((T_PORT_
 PASSWORD=newbie-$$-pass
 
 # as_newbie CMD...: CMD in the copy of the tree, as the user, with the
-# environment a login shell gives (and the instance's ports)
+# environment a login shell gives (and the instance's ports; and the
+# sanitizers' settings of a sanitized build, as .ci/run gives them)
 as_newbie() {
   ( cd "$TREE" && timeout 300 setpriv --reuid="$NEWBIE" --regid="$NEWBIE" --init-groups \
       env -i HOME="$HOME_DIR" USER="$NEWBIE" LOGNAME="$NEWBIE" SHELL=/bin/sh \
+      ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} ${UBSAN_OPTIONS:+UBSAN_OPTIONS=$UBSAN_OPTIONS} \
       PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
       VMAIL_SMTP_PORT=$SMTP VMAIL_SUBMISSION_PORT=$SUBMISSION \
       VMAIL_POP3_PORT=$POP3 VMAIL_IMAP_PORT=$IMAP VMAIL_SUBMISSIONS_PORT=$SUBMISSIONS \
