@@ -238,7 +238,8 @@ testSmtpdRefusesWithoutItsUsers() {
 
 testMailProgramsRefuseWithoutTheMailUser() {
   for cmd in 'vmail-deliver postmaster@example.com' 'vmail-send' 'vmail-checkpw true' \
-             'vmail-pop3d' 'vmail-imapd' "s6-ipcserver-socketbinder $T_TMP/r.sock vmail-resolve -l"; do
+             'vmail-pop3d' 'vmail-imapd' 'vmail-remote example.org a@example.com b@example.org' \
+             "s6-ipcserver-socketbinder $T_TMP/r.sock vmail-resolve -l"; do
     out=$(printf 'x\n' | env -u VMAIL_UID -u VMAIL_GID sh -c "exec $cmd" 2>&1 3</dev/null)
     rc=$?
     # vmail-checkpw reads fd 3 first: an empty login is a bad one, before any drop

@@ -18,18 +18,6 @@
 #define MESSAGE_MAX (1024UL * 1024 * 1024)   /* bytes read from fd 0 */
 #define HOPS_MAX 100                          /* Received fields before we call it a loop (RFC 5321 6.3) */
 
-static void drop_root(void)
-{
-  char const *u = getenv("VMAIL_REMOTE_UID") ? "VMAIL_REMOTE_UID" : "VMAIL_UID";
-  char const *g = getenv("VMAIL_REMOTE_UID") ? "VMAIL_REMOTE_GID" : "VMAIL_GID";
-  int r;
-  if (geteuid()) return;
-  r = privilege_drop(u, g);
-  if (r < 0) strerr_diefu2sys(100, "become ", u);
-  /* never read the network as root */
-  if (!r) strerr_dief3x(100, u, " is not set", ": refusing to run as root");
-}
-
 /* The message as it goes on the wire: every line ending (LF, CRLF, a bare
  * CR) as CRLF, a leading dot doubled, the last line ended, then ".\r\n"
  * (RFC 5321 4.5.2, 2.3.8). */
@@ -148,7 +136,9 @@ int main(int argc, char const *const *argv)
   }
   argc -= l.ind; argv += l.ind;
   if (argc < (shownly ? 1 : 3) || !*argv[0]) strerr_dieusage(100, USAGE);
-  drop_root();
+  /* vmail-send runs it as the mail user; started as root, it becomes that
+   * user before it reads anything, or refuses to start */
+  if (privilege_drop("VMAIL_UID", "VMAIL_GID") < 0) strerr_dief1x(privilege_exitcode(), privilege_error());
   job.domain = argv[0];
   job.helo = getenv("VMAIL_HOSTNAME");
   if (!job.helo || !*job.helo) { if (gethostname(host, sizeof host - 1) < 0) strcpy(host, "localhost"); host[sizeof host - 1] = 0; job.helo = host; }

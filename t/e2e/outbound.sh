@@ -28,13 +28,15 @@ INSERT INTO virtual_users (id, domain_id, password, email) VALUES
 SQL
   dns_start 127.0.2.53 $((T_PORT_BASE + 553)) \
     'far.example. MX 10 mx.far.example.' 'mx.far.example. A 127.0.0.1' || return 1
-  # the instance's vmail-send goes out through vmail-remote, as nobody when root
+  # the instance's vmail-send goes out through vmail-remote (both as the mail user)
   export VMAIL_REMOTE=vmail-remote VMAIL_REMOTE_PORT=$SEED_SMTP_PORT VMAIL_REMOTE_TIMEOUT=30
-  export VMAIL_QUEUE_RETRY=1 VMAIL_QUEUE_RETRY_MAX=2 VMAIL_TLS_CA=$SEED/stack/tls/ca.pem
-  export VMAIL_REMOTE_UID=65534 VMAIL_REMOTE_GID=65534
+  export VMAIL_QUEUE_RETRY=1 VMAIL_QUEUE_RETRY_MAX=2
   e2e_start || return 1
-  # nobody reads the routes under the instance
-  chmod a+x "$(dirname "$T_TMP")" "$T_TMP" "$E2E_RUN" "$E2E_RUN/etc"
+  # vmail-remote verifies the seedstack's Postfix: its CA joins the file the
+  # instance's VMAIL_TLS_CA names (the instance's own, which clients here trust)
+  cat "$SEED/stack/tls/ca.pem" >> "$VMAIL_TLS_CA" || return 1
+  # the mail user reads the routes under the instance
+  chmod a+x "$E2E_RUN" "$E2E_RUN/etc"
   FAR=$SEED/stack/vhosts/far.example/friend
   BOX=$VMAIL_ROOT/example.com/postmaster
 }
@@ -60,15 +62,17 @@ wait_until() {
 arrived() { grep -l "^Subject: $2\$" "$1"/new/* "$1"/cur/* 2>/dev/null | head -n 1; }
 
 # submit SUBJECT RCPT...: postmaster@example.com sends $T_TMP/SUBJECT.eml on
-# 587 with AUTH (Python's smtplib)
+# 587 with STARTTLS (the instance's certificate verified) and AUTH (Python's smtplib)
 submit() {
   subject=$1; shift
   printf 'From: Postmaster <postmaster@example.com>\nTo: friend@far.example\nSubject: %s\nDate: Fri, 04 Dec 2026 12:00:00 +0000\nMessage-ID: <%s@example.com>\n\nHello from vmail.\n.a line that starts with a dot\n..and two\n\n-- \npostmaster\n' \
     "$subject" "$subject" > "$T_TMP/$subject.eml"
   python3 - "$E2E_SUBMISSION" "$E2E_PASSWORD" "$T_TMP/$subject.eml" "$@" <<'PY'
-import smtplib, sys
+import os, smtplib, ssl, sys
 port, password, path, rcpts = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
 with smtplib.SMTP('127.0.0.1', port, timeout=30) as c:
+    c.ehlo('client.example')
+    c.starttls(context=ssl.create_default_context(cafile=os.environ['VMAIL_TLS_CA']))
     c.ehlo('client.example')
     c.login('postmaster@example.com', password)
     refused = c.sendmail('postmaster@example.com', rcpts, open(path).read())  # str: smtplib sends CRLF

@@ -63,9 +63,11 @@ testMessageArrivesAsTheMailUser() {
         --header 'Subject: the real model' 2>&1)
   assertContains "$out" '250 2.0.0 Ok: queued'
   got=$(python3 - "$E2E_IMAP" "$E2E_PASSWORD" <<'PY'
-import imaplib, sys, time
+import imaplib, os, ssl, sys, time
+ctx = ssl.create_default_context(cafile=os.environ["VMAIL_TLS_CA"])
 for _ in range(100):
-    m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1])); m.login("postmaster@example.com", sys.argv[2])
+    m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1])); m.starttls(ssl_context=ctx)
+    m.login("postmaster@example.com", sys.argv[2])
     if int(m.select("INBOX")[1][0]):
         print(m.fetch("1", "(BODY[HEADER.FIELDS (SUBJECT)])")[1][0][1].decode()); break
     m.logout(); time.sleep(0.1)

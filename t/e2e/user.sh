@@ -11,16 +11,20 @@ T_PORT_BASE=${T_PORT_BASE:-12000}
 NEWBIE=vmailnewbie
 SMTP=$((T_PORT_BASE + 525)) SUBMISSION=$((T_PORT_BASE + 587))
 POP3=$((T_PORT_BASE + 510)) IMAP=$((T_PORT_BASE + 543))
+SUBMISSIONS=$((T_PORT_BASE + 565)) IMAPS=$((T_PORT_BASE + 593)) POP3S=$((T_PORT_BASE + 595))
 PASSWORD=newbie-$$-pass
 
 # as_newbie CMD...: CMD in the copy of the tree, as the user, with the
-# environment a login shell gives (and the instance's ports)
+# environment a login shell gives (and the instance's ports; and the
+# sanitizers' settings of a sanitized build, as .ci/run gives them)
 as_newbie() {
   ( cd "$TREE" && timeout 300 setpriv --reuid="$NEWBIE" --regid="$NEWBIE" --init-groups \
       env -i HOME="$HOME_DIR" USER="$NEWBIE" LOGNAME="$NEWBIE" SHELL=/bin/sh \
+      ${ASAN_OPTIONS:+ASAN_OPTIONS=$ASAN_OPTIONS} ${UBSAN_OPTIONS:+UBSAN_OPTIONS=$UBSAN_OPTIONS} \
       PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
       VMAIL_SMTP_PORT=$SMTP VMAIL_SUBMISSION_PORT=$SUBMISSION \
-      VMAIL_POP3_PORT=$POP3 VMAIL_IMAP_PORT=$IMAP VMAIL_DEMO_PASSWORD=$PASSWORD "$@" )
+      VMAIL_POP3_PORT=$POP3 VMAIL_IMAP_PORT=$IMAP VMAIL_SUBMISSIONS_PORT=$SUBMISSIONS \
+      VMAIL_IMAPS_PORT=$IMAPS VMAIL_POP3S_PORT=$POP3S VMAIL_DEMO_PASSWORD=$PASSWORD "$@" )
 }
 
 oneTimeSetUp() {
@@ -51,11 +55,16 @@ testMakeRunSendReadStopAsAUser() {
   out=$(as_newbie swaks --server "127.0.0.1:$SMTP" --from someone@example.org --to alias@example.com \
         --header 'Subject: from a newcomer' --body 'it works' 2>&1)
   assertContains "$out" '250 2.0.0 Ok: queued'
-  got=$(as_newbie python3 - "$IMAP" "$POP3" "$PASSWORD" <<'PY'
-import imaplib, poplib, sys, time
+  # logins need TLS: STARTTLS/STLS, verified against the CA make run made
+  # (run/tls/ca.pem, the user's own, as the README tells a newcomer to trust)
+  assertTrue "the CA is readable by the user" "as_newbie test -r run/tls/ca.pem"
+  got=$(as_newbie python3 - "$IMAP" "$POP3" "$PASSWORD" run/tls/ca.pem <<'PY'
+import imaplib, poplib, ssl, sys, time
 imap, pop3, password = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+ctx = ssl.create_default_context(cafile=sys.argv[4])
 for _ in range(100):   # vmail-send delivers in the background
     m = imaplib.IMAP4("127.0.0.1", imap)
+    m.starttls(ssl_context=ctx)
     m.login("postmaster@example.com", password)
     n = int(m.select("INBOX")[1][0])
     if n:
@@ -65,6 +74,7 @@ for _ in range(100):   # vmail-send delivers in the background
     m.logout()
     time.sleep(0.1)
 p = poplib.POP3("127.0.0.1", pop3)
+p.stls(context=ctx)
 p.user("postmaster@example.com"); p.pass_(password)
 print("pop3 messages:", p.stat()[0])
 p.quit()
