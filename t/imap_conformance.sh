@@ -4,18 +4,10 @@
 # SEARCH dates and addresses, sets up to UID 4294967295, long command lines,
 # LIST-EXTENDED, literal8 APPEND, CONDSTORE's first HIGHESTMODSEQ, ESEARCH.
 . "$T_TOP/t/lib/common.sh"
+. "$T_TOP/t/lib/imap.sh"
 
 oneTimeSetUp() { seed_tutorial; }
 
-CRLF=$(printf '\r\n')
-assertHas() {
-  case "$1" in *"$2"*) assertTrue 0 ;; *) fail "not found: <$2> in <$1>" ;; esac
-}
-newbox() { rm -rf "$1"; mkdir -p "$1/cur" "$1/new" "$1/tmp"; }
-# session DIR: vmail-imapd in Maildir DIR on stdin's lines (CRLF added)
-session() {
-  sed "s/\$/$CRLF/" | (cd "$1" && vmail-imapd 2>/dev/null) | tr -d '\r'
-}
 # hmsg FILE HEADER-LINES...: a message with these header lines and a body
 hmsg() { f=$1; shift; { printf '%s\n' "$@"; printf '\nbody\n'; } > "$f"; }
 

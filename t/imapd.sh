@@ -1,19 +1,9 @@
 #!/bin/sh
 # vmail-imapd and vmail-imap-login: IMAP sessions piped into the programs.
 . "$T_TOP/t/lib/common.sh"
+. "$T_TOP/t/lib/imap.sh"
 
 oneTimeSetUp() { seed_tutorial; }
-
-CRLF=$(printf '\r\n')
-
-# assertHas TEXT PART: PART occurs in TEXT as a whole (shunit2's
-# assertContains greps, so a multi-line PART would match line by line).
-assertHas() {
-  case "$1" in *"$2"*) assertTrue 0 ;; *) fail "not found: <$2>" ;; esac
-}
-
-# newbox DIR: an empty Maildir
-newbox() { rm -rf "$1"; mkdir -p "$1/cur" "$1/new" "$1/tmp"; }
 
 # msg DIR/SUB/NAME SUBJECT [FROM] [BODY]: a small message file (LF ends, as
 # Maildirs usually hold them)
@@ -22,11 +12,6 @@ msg() {
     "${3:-sender@example.org}" "$2" "$(basename "$1" | cut -d. -f1)" "${4:-hello body}" > "$1"
 }
 
-# session DIR: runs vmail-imapd in Maildir DIR on the commands read from stdin
-# (one per line; each line gets CRLF), prints the answer with CRs removed.
-session() {
-  sed "s/\$/$CRLF/" | (cd "$1" && vmail-imapd 2>/dev/null) | tr -d '\r'
-}
 
 testPreauthGreetingAndCapability() {
   newbox "$T_TMP/m"
